@@ -1,0 +1,5 @@
+"""`python -m humanllm` runs the CLI."""
+
+from humanllm.cli import main
+
+main()

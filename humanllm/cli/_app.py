@@ -1,0 +1,55 @@
+"""The root `humanllm` command: global options and the command groups."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from humanllm import __version__
+from humanllm.cli import _state
+
+app = typer.Typer(
+    name="humanllm",
+    help=(
+        "Make language models behave like people: sample psychological patterns, simulate "
+        "multi-agent social scenarios, turn them into training data and judge them.\n\n"
+        "Runs offline on the bundled local model by default; point --model at OpenAI, a vLLM "
+        "server or any OpenAI-compatible endpoint for real quality."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"humanllm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details to stderr.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    """Global options."""
+    _state.debug = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+def register() -> typer.Typer:
+    """Attach every command group; imported lazily so `--help` stays fast."""
+    from humanllm.cli import models, patterns
+
+    app.command("models")(models.models)
+    app.add_typer(patterns.app, name="patterns")
+    return app

@@ -1,0 +1,25 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from humanllm.patterns import PatternLibrary, load_library
+
+PatternsDirOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--patterns-dir",
+        help="Folder of your own pattern cards (YAML) that add to or override the built-in ones. "
+        "Repeatable; also read from $HUMANLLM_PATTERNS_DIR.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of readable text.")]
+
+
+def library(patterns_dir: list[Path] | None) -> PatternLibrary:
+    return load_library(patterns_dir or [])

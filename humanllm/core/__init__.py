@@ -1,0 +1,45 @@
+"""The shared vocabulary of humanllm: typed data models used by every subpackage."""
+
+from humanllm.core._conversation import Conversation, Turn
+from humanllm.core._episode import Episode, TokenUsage
+from humanllm.core._judging import ChecklistItem, Metric, Score, Verdict
+from humanllm.core._pattern import (
+    CoreMechanisms,
+    Family,
+    Manifestation,
+    Markers,
+    Pattern,
+    PatternKind,
+    Pole,
+    Reference,
+    Triggers,
+    slugify,
+)
+from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist
+from humanllm.core._situation import Domain, SituationType
+
+__all__ = [
+    "CharacterProfile",
+    "ChecklistItem",
+    "Conversation",
+    "CoreMechanisms",
+    "Domain",
+    "Episode",
+    "Family",
+    "Manifestation",
+    "Markers",
+    "Metric",
+    "Pattern",
+    "PatternKind",
+    "Pole",
+    "Reference",
+    "Scenario",
+    "ScenarioChecklist",
+    "Score",
+    "SituationType",
+    "TokenUsage",
+    "Triggers",
+    "Turn",
+    "Verdict",
+    "slugify",
+]

@@ -1,0 +1,50 @@
+"""Scenarios: the setting, the cast and who carries which pattern."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CharacterProfile(_Model):
+    """One character in a scenario, as the character knows themself and the others."""
+
+    name: str = Field(description="The character's name, unique in the scenario.")
+    about_self: str = Field(
+        description="Role, at least four personality descriptors, relevant background, motivation now."
+    )
+    about_others: str = Field(description="A subjective view of each other character, or that they are strangers.")
+
+
+class ScenarioChecklist(_Model):
+    """Scenario-specific expected behaviours of one character (the MPD items)."""
+
+    character: str
+    items: list[str] = Field(min_length=1, description="Concrete behaviours expected in this scenario.")
+
+
+class Scenario(_Model):
+    """A social scenario built around a bundle of patterns and a situation."""
+
+    patterns: list[str] = Field(description="The pattern names of the bundle.")
+    situation: str = Field(description="A DIAMONDS type, an everyday domain, or free text.")
+    analysis: str = Field(description="Design rationale: how the patterns interact here and what to expect.")
+    background: str = Field(description="Time, place, atmosphere and what people are doing just before; no dialogue.")
+    protagonist: CharacterProfile
+    supporting: list[CharacterProfile] = Field(min_length=1)
+    char2pattern: dict[str, list[str]] = Field(description="Character name -> the patterns that character carries.")
+    checklists: list[ScenarioChecklist] = Field(default_factory=list)
+
+    @property
+    def characters(self) -> list[CharacterProfile]:
+        """Protagonist first, then the supporting cast."""
+        return [self.protagonist, *self.supporting]
+
+    def profile(self, name: str) -> CharacterProfile:
+        for person in self.characters:
+            if person.name == name:
+                return person
+        raise KeyError(name)

@@ -1,0 +1,36 @@
+"""Model backends: every provider-specific line of humanllm lives in this package."""
+
+from humanllm.llm._cache import SQLiteResponseCache
+from humanllm.llm._factory import BackendStatus, backend_statuses, build_chat_model, build_role_model
+from humanllm.llm._fake import SchemaChatModel, ScriptedChatModel, example_for_schema
+from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path
+from humanllm.llm._role import ROLES, RoleModel
+from humanllm.llm._settings import ModelSettings
+from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, parse_spec, spec_help
+from humanllm.llm._structured import extract_json, parse_reply
+from humanllm.llm._usage import UsageMeter
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_SPEC",
+    "LOCAL_MODEL_NAME",
+    "ROLES",
+    "BackendStatus",
+    "LlamaCppChatModel",
+    "ModelSettings",
+    "ModelSpec",
+    "RoleModel",
+    "SQLiteResponseCache",
+    "SchemaChatModel",
+    "ScriptedChatModel",
+    "UsageMeter",
+    "backend_statuses",
+    "build_chat_model",
+    "build_role_model",
+    "example_for_schema",
+    "extract_json",
+    "local_gguf_path",
+    "parse_reply",
+    "parse_spec",
+    "spec_help",
+]

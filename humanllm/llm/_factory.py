@@ -1,0 +1,159 @@
+"""Build a chat model from a spec string: the one place that knows the providers."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.caches import BaseCache
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.rate_limiters import InMemoryRateLimiter
+from pydantic import SecretStr
+
+from humanllm.errors import BackendUnavailable, MissingCredentials
+from humanllm.llm._cache import SQLiteResponseCache
+from humanllm.llm._fake import SchemaChatModel
+from humanllm.llm._hf import TransformersChatModel
+from humanllm.llm._local import LlamaCppChatModel, llama_cpp_available, local_gguf_path
+from humanllm.llm._role import RoleModel
+from humanllm.llm._settings import ModelSettings
+from humanllm.llm._spec import DEFAULT_SPEC, ModelSpec, parse_spec
+from humanllm.llm._vllm import VLLMChatModel, vllm_available
+
+_LOCAL_BASE_URL_KEY = "not-needed"  # OpenAI-compatible local servers accept any key
+
+
+def build_chat_model(spec: str | ModelSpec, settings: ModelSettings | None = None) -> BaseChatModel:
+    """A LangChain chat model for the spec, with rate limit and cache from the settings."""
+    spec = parse_spec(spec)
+    settings = settings or ModelSettings()
+    common: dict[str, Any] = {}
+    if settings.requests_per_minute:
+        common["rate_limiter"] = InMemoryRateLimiter(
+            requests_per_second=settings.requests_per_minute / 60.0, check_every_n_seconds=0.05
+        )
+    cache = _cache(settings)
+    if cache is not None:
+        common["cache"] = cache
+    match spec.backend:
+        case "local":
+            return LlamaCppChatModel(
+                model_path=str(local_gguf_path()),
+                threads=settings.threads,
+                context_tokens=settings.context_tokens,
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                seed=settings.seed,
+                **common,
+            )
+        case "openai":
+            return _openai(spec, settings, common)
+        case "vllm":
+            if not vllm_available():
+                raise BackendUnavailable(
+                    f"{spec} needs vLLM and a GPU: pip install -e '.[gpu]' on a CUDA machine, or serve the "
+                    "model with a vLLM server and use openai:<model> --base-url"
+                )
+            return VLLMChatModel(
+                model=spec.model,
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                seed=settings.seed,
+                **common,
+            )
+        case "hf":
+            return TransformersChatModel(
+                path=spec.model,
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                seed=settings.seed,
+                **common,
+            )
+        case "fake":
+            return SchemaChatModel(seed=settings.seed or 0, **common)
+
+
+def build_role_model(role: str, spec: str | ModelSpec, settings: ModelSettings | None = None) -> RoleModel:
+    """A chat model bound to a role, with retries, repairs and token accounting."""
+    spec = parse_spec(spec)
+    settings = settings or ModelSettings()
+    return RoleModel(
+        role=role,
+        spec=spec,
+        chat=build_chat_model(spec, settings),
+        # OpenAI's own SDK retries (with backoff and Retry-After) inside the client.
+        max_retries=0 if spec.backend == "openai" else settings.max_retries,
+        where=settings.resolved_base_url() or "" if spec.backend == "openai" else "",
+    )
+
+
+def _openai(spec: ModelSpec, settings: ModelSettings, common: dict[str, Any]) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    base_url = settings.resolved_base_url()
+    key = settings.resolved_api_key()
+    if key is None and base_url is None:
+        raise MissingCredentials(
+            f"{spec} needs an API key: set OPENAI_API_KEY (or pass --api-key); for a local "
+            "OpenAI-compatible server (vLLM, llama.cpp, Ollama) pass --base-url instead"
+        )
+    return ChatOpenAI(
+        model=spec.model,
+        base_url=base_url,
+        api_key=key or SecretStr(_LOCAL_BASE_URL_KEY),
+        temperature=settings.temperature,
+        max_completion_tokens=settings.max_tokens,
+        seed=settings.seed,
+        timeout=settings.timeout_s,
+        max_retries=settings.max_retries,
+        **common,
+    )
+
+
+def _cache(settings: ModelSettings) -> BaseCache | None:
+    return SQLiteResponseCache(settings.cache_path) if settings.cache_path else None
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """Whether a backend can run here, and why not."""
+
+    backend: str
+    form: str
+    available: bool
+    detail: str
+
+
+def backend_statuses(settings: ModelSettings | None = None) -> list[BackendStatus]:
+    """Every backend, whether it is usable on this machine, and the resolved default."""
+    settings = settings or ModelSettings()
+    try:
+        gguf = local_gguf_path().name
+        local_ok = llama_cpp_available()
+        local_detail = gguf if local_ok else "llama-cpp-python missing"
+    except Exception as exc:
+        local_ok, local_detail = False, str(exc)
+    has_key = settings.resolved_api_key() is not None
+    base_url = settings.resolved_base_url()
+    openai_detail = (
+        f"base URL {base_url}"
+        if base_url
+        else ("OPENAI_API_KEY set" if has_key else "set OPENAI_API_KEY or --base-url")
+    )
+    torch_ok = importlib.util.find_spec("torch") is not None
+    return [
+        BackendStatus("local", "local", local_ok, f"default; {local_detail}"),
+        BackendStatus("openai", "openai:<model>", has_key or bool(base_url), openai_detail),
+        BackendStatus(
+            "vllm",
+            "vllm:<model>",
+            vllm_available(),
+            "installed" if vllm_available() else "pip install -e '.[gpu]'",
+        ),
+        BackendStatus("hf", "hf:<path>", torch_ok, "transformers + torch" if torch_ok else "torch missing"),
+        BackendStatus("fake", "fake", True, "schema-valid offline fake for tests and demos"),
+    ]
+
+
+__all__ = ["DEFAULT_SPEC", "BackendStatus", "backend_statuses", "build_chat_model", "build_role_model"]

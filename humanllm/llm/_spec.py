@@ -1,0 +1,53 @@
+"""Model spec strings: `local`, `openai:<model>`, `vllm:<model>`, `hf:<path>`, `fake[:<script>]`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from humanllm.errors import ConfigError
+
+Backend = Literal["local", "openai", "vllm", "hf", "fake"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
+DEFAULT_SPEC = "local"
+
+_HELP = {
+    "local": "local  (the bundled SmolLM2-135M-Instruct through llama.cpp; offline)",
+    "openai": "openai:<model>  (OpenAI or any OpenAI-compatible server via --base-url)",
+    "vllm": "vllm:<hf-model-or-path>  (in-process vLLM on a GPU; needs the 'gpu' extra)",
+    "hf": "hf:<path>  (a transformers checkpoint, e.g. one you trained)",
+    "fake": "fake[:echo|schema]  (scripted offline fake for tests and demos)",
+}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model spec: which backend, and which model on it."""
+
+    backend: Backend
+    model: str = ""
+
+    def __str__(self) -> str:
+        return self.backend if not self.model else f"{self.backend}:{self.model}"
+
+
+def spec_help() -> list[str]:
+    """One line per backend, for error messages and `humanllm models`."""
+    return list(_HELP.values())
+
+
+def parse_spec(text: str | ModelSpec) -> ModelSpec:
+    """Parse a spec string; unknown backends fail with the list of valid forms."""
+    if isinstance(text, ModelSpec):
+        return text
+    raw = text.strip()
+    backend, _, model = raw.partition(":")
+    backend = backend.lower()
+    if backend not in BACKENDS:
+        forms = "; ".join(spec_help())
+        raise ConfigError(f"unknown model spec {raw!r}; use one of: {forms}")
+    if backend in ("openai", "vllm", "hf") and not model:
+        raise ConfigError(f"model spec {raw!r} needs a model after the colon, e.g. {_HELP[backend].split()[0]}")
+    if backend == "local" and model:
+        raise ConfigError(f"model spec {raw!r}: 'local' takes no model name (it is the bundled SmolLM2)")
+    return ModelSpec(backend=backend, model=model)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+"""Getting schema-valid objects out of any chat model: constrain, parse, validate, repair."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T", bound=BaseModel)
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
+    """OpenAI-style `response_format` asking for JSON valid against the schema."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
+    }
+
+
+def extract_json(text: str) -> str:
+    """The JSON object in a reply that may wrap it in prose or code fences."""
+    fenced = _FENCE.search(text)
+    if fenced:
+        text = fenced.group(1)
+    start = text.find("{")
+    end = text.rfind("}")
+    if start == -1 or end < start:
+        return text.strip()
+    return text[start : end + 1]
+
+
+def parse_reply(text: str, schema: type[T]) -> T:
+    """Validate a reply against the schema; raises ValueError with a readable reason."""
+    candidate = extract_json(text)
+    try:
+        return schema.model_validate_json(candidate)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'reply'}: {err['msg']}" for err in exc.errors()[:6]
+        )
+        raise ValueError(problems) from exc
+    except json.JSONDecodeError as exc:  # pragma: no cover - pydantic wraps these
+        raise ValueError(f"not JSON: {exc}") from exc
+
+
+def repair_messages(messages: list[BaseMessage], reply: str, problem: str) -> list[BaseMessage]:
+    """The conversation extended with the bad reply and a request to fix it."""
+    return [
+        *messages,
+        AIMessage(content=reply),
+        HumanMessage(
+            content=f"That reply does not fit the required JSON format ({problem}). "
+            "Answer again with only the corrected JSON object."
+        ),
+    ]

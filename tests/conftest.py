@@ -1,0 +1,61 @@
+"""Test-wide safety: no network, no user files, no keys from the environment."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+_real_connect = socket.socket.connect
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+    return isinstance(address, str | bytes)  # unix sockets
+
+
+class NetworkAccessError(RuntimeError):
+    """Raised when a test tries to reach the network."""
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection beyond loopback fails loudly."""
+
+    def guarded(self: socket.socket, address: object) -> None:
+        if not _is_loopback(address):
+            raise NetworkAccessError(f"tests must not touch the network (tried {address!r})")
+        _real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    if host not in (None, "localhost") and not str(host).startswith("127.") and host != "::1":
+        raise NetworkAccessError(f"tests must not resolve hosts (tried {host!r})")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """User paths point into tmp_path; no keys, endpoints or user patterns leak in."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HUMANLLM_PATTERNS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")

@@ -1,0 +1,34 @@
+"""The real embedded model, offline: the default backend must produce schema-valid turns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from humanllm.core import Turn
+from humanllm.llm import ModelSettings, build_role_model
+
+
+class TurnReply(BaseModel):
+    speaker: Literal["Mara"]
+    thought: str = Field(max_length=160)
+    action: str = Field(max_length=100)
+    speech: str = Field(max_length=200)
+
+
+def test_local_model_returns_a_schema_valid_turn() -> None:
+    model = build_role_model("character", "local", ModelSettings(max_tokens=200, seed=1, threads=2))
+    reply = model.structured(
+        [
+            SystemMessage(content="You are Mara, a nervous new nurse. Reply with your next turn as JSON."),
+            HumanMessage(content="Dr. Hale: (frowns at the chart) Who wrote this dose?"),
+        ],
+        TurnReply,
+    )
+    turn = Turn(**reply.model_dump())
+    assert turn.speaker == "Mara"
+    assert turn.thought or turn.action or turn.speech
+    usage = model.usage.usage
+    assert usage.calls >= 1 and usage.completion_tokens > 0 and usage.prompt_tokens > 0
