@@ -49,5 +49,10 @@ def read_card_file(path: Path) -> tuple[list[Pattern], list[CardProblem]]:
 
 
 def card_files(directory: Path) -> list[Path]:
-    """All card files under a directory, in a stable order."""
-    return sorted(p for ext in ("*.yaml", "*.yml") for p in directory.rglob(ext))
+    """All card files under a directory, in a stable order; a `relations/` folder holds no cards."""
+    return sorted(
+        p
+        for ext in ("*.yaml", "*.yml")
+        for p in directory.rglob(ext)
+        if "relations" not in p.relative_to(directory).parts[:-1]
+    )
