@@ -110,7 +110,7 @@ def test_validation_errors_name_file_and_field(tmp_path: Path) -> None:
     problems = [str(p) for p in validate_directory(tmp_path)]
     assert any("bad.yaml" in p and "field checklist" in p for p in problems)
     assert any("bad.yaml" in p and "triggers.situations" in p for p in problems)
-    with pytest.raises(PatternDataError, match="bad.yaml"):
+    with pytest.raises(PatternDataError, match=r"bad\.yaml"):
         load_library([tmp_path])
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from humanllm.patterns import PatternLibrary, load_library
+from humanllm.patterns import InteractionGraph, PatternLibrary, load_graph, load_library
 
 PatternsDirOption = Annotated[
     list[Path] | None,
@@ -23,3 +23,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 def library(patterns_dir: list[Path] | None) -> PatternLibrary:
     return load_library(patterns_dir or [])
+
+
+def graph(patterns_dir: list[Path] | None) -> InteractionGraph:
+    return load_graph(library(patterns_dir), patterns_dir or [])

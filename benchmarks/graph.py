@@ -1,0 +1,50 @@
+"""Time to load the pattern library, build the interaction graph, and sample 10,000 bundles.
+
+Run:  python benchmarks/graph.py [--samples 10000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import Counter
+
+from humanllm.patterns import BundleSampler, assign, load_graph, load_library
+
+
+def _best(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    library = load_library()
+    graph = load_graph(library)
+    load_s = _best(load_library, args.repeats)
+    build_s = _best(lambda: load_graph(library), args.repeats)
+    sampler = BundleSampler(graph, seed=0)
+    sample_s = _best(lambda: BundleSampler(graph, seed=0).sample_many(args.samples), 1)
+    bundles = sampler.sample_many(args.samples)
+    assign_s = _best(lambda: [assign(graph, b.patterns, 3) for b in bundles[:2000]], 1)
+    counts = Counter(n for b in bundles for n in b.patterns)
+    sizes = [len(b.patterns) for b in bundles]
+    print(f"load 244 cards:            {load_s * 1000:8.1f} ms")
+    print(f"build graph:               {build_s * 1000:8.1f} ms  ({graph.nx.number_of_edges()} edges)")
+    print(f"sample {args.samples} bundles:     {sample_s:8.2f} s   ({args.samples / sample_s:,.0f} bundles/s)")
+    print(f"assign 2000 bundles (3 ch): {assign_s:8.2f} s")
+    print(f"coverage max/min:          {max(counts.values()) / min(counts.values()):8.2f}  over {len(counts)} patterns")
+    print(f"mean bundle size:          {statistics.mean(sizes):8.2f}")
+    print(f"bundles with an edge:      {sum(1 for b in bundles if b.edges) / len(bundles):8.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""`humanllm graph ...`: the pattern-interaction graph: check, show, sample, stats, export, plot."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import networkx as nx
+import typer
+from rich.table import Table
+
+from humanllm.cli._options import JsonOption, PatternsDirOption, graph
+from humanllm.cli._output import console, fail, print_json
+from humanllm.core import SituationType
+from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign
+
+app = typer.Typer(help="The pattern-interaction graph: which patterns combine, and how.", no_args_is_help=True)
+
+_STYLE = {"reinforces": "green", "conflicts": "red", "modulates": "cyan", "excludes": "dim"}
+
+
+@app.command("check")
+def check(
+    patterns: Annotated[str, typer.Argument(help='Comma-separated patterns for ONE character, e.g. "shy, bold".')],
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Can one character carry all these patterns? Exit code 1 when not, naming the pair and rule."""
+    g = graph(patterns_dir)
+    names = [p.name for p in g.library.resolve(patterns)]
+    problems = g.violations(names)
+    edges = g.internal_edges(names)
+    if as_json:
+        print_json(
+            {
+                "patterns": names,
+                "valid": not problems,
+                "violations": [p.__dict__ for p in problems],
+                "edges": [e.describe() for e in edges],
+            }
+        )
+    else:
+        for edge in edges:
+            console.print(f"  [{_STYLE[edge.type.value]}]{edge.type.value}[/] {edge.describe()}", soft_wrap=True)
+        if not problems:
+            console.print(f"[green]✓[/] one character can carry: {', '.join(names)}")
+    if problems:
+        if not as_json:
+            for problem in problems:
+                console.print(f"[red]✗[/] {problem}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Pattern name, id or alias.")],
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A pattern's neighbours, grouped by relation type, with rationales."""
+    g = graph(patterns_dir)
+    card = g.library.get(name)
+    edges = g.neighbours(card.name)
+    if as_json:
+        print_json({"pattern": card.name, "edges": [{**e.__dict__, "type": e.type.value} for e in edges]})
+        return
+    console.print(f"[bold]{card.name}[/] [dim]({card.kind.value}, {card.family.value})[/]")
+    for kind in RelationType:
+        group = [e for e in edges if e.type is kind]
+        if group:
+            console.print(f"\n[{_STYLE[kind.value]} bold]{kind.value}[/] ({len(group)})")
+            for edge in group:
+                other = edge.b if edge.a == card.name else edge.a
+                arrow = "" if not edge.directed else (" →" if edge.a == card.name else " ←")
+                console.print(f"  {other}{arrow}: [dim]{edge.rationale}[/]", soft_wrap=True)
+
+
+@app.command("sample")
+def sample(
+    n: Annotated[int, typer.Option("--n", min=1, help="How many bundles.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bundles.")] = 0,
+    min_size: Annotated[int, typer.Option(help="Fewest patterns per bundle.")] = 2,
+    max_size: Annotated[int, typer.Option(help="Most patterns per bundle.")] = 5,
+    include: Annotated[str, typer.Option(help="Comma-separated patterns every bundle must hold.")] = "",
+    exclude: Annotated[str, typer.Option(help="Comma-separated patterns no bundle may hold.")] = "",
+    min_traits: Annotated[int, typer.Option(help="At least this many Big-Five trait markers.")] = 0,
+    min_social: Annotated[int, typer.Option(help="At least this many social-cognitive patterns.")] = 0,
+    interaction: Annotated[
+        RelationType | None, typer.Option(help="Require an edge of this type inside the bundle.")
+    ] = None,
+    situation: Annotated[SituationType | None, typer.Option(help="Prefer patterns this situation triggers.")] = None,
+    characters: Annotated[int, typer.Option(min=2, max=6, help="Characters to assign the patterns to.")] = 2,
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sample bundles of interacting patterns, with their assignment to characters and the edges inside."""
+    g = graph(patterns_dir)
+    constraints = BundleConstraints(
+        min_size=min_size,
+        max_size=max_size,
+        include=[p for p in include.split(",") if p.strip()],
+        exclude=[p for p in exclude.split(",") if p.strip()],
+        min_traits=min_traits,
+        min_social=min_social,
+        interaction=interaction,
+        situation=situation,
+    )
+    sampler = BundleSampler(g, seed=seed, constraints=constraints)
+    drawn = [(bundle, assign(g, bundle.patterns, characters)) for bundle in sampler.sample_many(n)]
+    if as_json:
+        print_json([{"patterns": b.patterns, "assignment": a.slots, "edges": b.edges} for b, a in drawn])
+        return
+    for i, (bundle, assignment) in enumerate(drawn, 1):
+        console.print(f"[bold]{i}.[/] {', '.join(bundle.patterns)}")
+        for slot, held in enumerate(assignment.slots):
+            who = "protagonist" if slot == 0 else f"character {slot}"
+            console.print(f"   {who}: {', '.join(held) or '-'}")
+        for edge in bundle.edges:
+            console.print(f"   [dim]{edge}[/]", soft_wrap=True)
+
+
+@app.command("stats")
+def stats(patterns_dir: PatternsDirOption = None, as_json: JsonOption = False) -> None:
+    """Degrees, relation counts by type and family, coverage and components."""
+    g = graph(patterns_dir)
+    by_type = Counter(key for _, _, key in g.nx.edges(keys=True))
+    interaction = nx.Graph([(a, b) for a, b, key in g.nx.edges(keys=True) if key != RelationType.EXCLUDES.value])
+    interaction.add_nodes_from(g.nx.nodes)
+    degrees = [len(g.interactions(n)) for n in g.nx.nodes]
+    family_edges: Counter[str] = Counter()
+    for a, b, key in g.nx.edges(keys=True):
+        if key != RelationType.EXCLUDES.value:
+            family_edges[g.nx.nodes[a]["family"]] += 1
+            family_edges[g.nx.nodes[b]["family"]] += 1
+    data = {
+        "patterns": g.nx.number_of_nodes(),
+        "relations_by_type": dict(sorted(by_type.items())),
+        "interaction_degree": {"min": min(degrees), "max": max(degrees), "mean": sum(degrees) / len(degrees)},
+        "patterns_with_fewer_than_2_interactions": sorted(n for n in g.nx.nodes if len(g.interactions(n)) < 2),
+        "components": nx.number_connected_components(interaction),
+        "interaction_endpoints_by_family": dict(sorted(family_edges.items())),
+    }
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title="pattern-interaction graph")
+    table.add_column("measure")
+    table.add_column("value", overflow="fold")
+    for key, value in data.items():
+        table.add_row(key, json.dumps(value) if not isinstance(value, int) else str(value))
+    console.print(table)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="graphml or json (node-link).")] = "graphml",
+    patterns_dir: PatternsDirOption = None,
+) -> None:
+    """Write the whole graph for other tools (Gephi, Cytoscape, networkx)."""
+    g = graph(patterns_dir)
+    plain = nx.MultiGraph()
+    plain.add_nodes_from(g.nx.nodes(data=True))
+    for a, b, key, attrs in g.nx.edges(keys=True, data=True):
+        plain.add_edge(a, b, key=key, type=key, **{k: str(v) for k, v in attrs.items()})
+    if fmt == "graphml":
+        nx.write_graphml(plain, out)
+    elif fmt == "json":
+        out.write_text(json.dumps(nx.node_link_data(plain, edges="edges"), indent=1), encoding="utf-8")
+    else:
+        fail(f"unknown format {fmt!r}; use graphml or json")
+    console.print(f"wrote {out} ({plain.number_of_nodes()} nodes, {plain.number_of_edges()} edges)")
+
+
+@app.command("plot")
+def plot(
+    target: Annotated[str, typer.Argument(help='A pattern (its neighbourhood) or a bundle "a, b, c".')],
+    out: Annotated[Path, typer.Option("--out", help="PNG file to write.")] = Path("pattern-graph.png"),
+    patterns_dir: PatternsDirOption = None,
+) -> None:
+    """Draw a pattern's neighbourhood or a bundle: nodes coloured by family, edges styled by type."""
+    from humanllm.patterns._plot import draw
+
+    g = graph(patterns_dir)
+    names = [p.name for p in g.library.resolve(target)]
+    draw(g, names, out)
+    console.print(f"wrote {out}")
