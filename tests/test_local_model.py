@@ -32,3 +32,23 @@ def test_local_model_returns_a_schema_valid_turn() -> None:
     assert turn.thought or turn.action or turn.speech
     usage = model.usage.usage
     assert usage.calls >= 1 and usage.completion_tokens > 0 and usage.prompt_tokens > 0
+
+
+def test_simulation_runs_end_to_end_on_the_local_model() -> None:
+    """The whole pipeline (scenario graph, director, agents) on the embedded model, offline."""
+    from humanllm.agents.director import TurnRules
+    from humanllm.patterns import load_graph, load_library
+    from humanllm.simulation import SimulationConfig, simulate
+
+    config = SimulationConfig(
+        patterns=["sunk cost fallacy", "anxious"],
+        situation="duty",
+        seed=1,
+        rules=TurnRules(min_turns=4, max_turns=4),
+        settings=ModelSettings(max_tokens=256, threads=2),
+    )
+    episode = simulate(config, load_graph(load_library()))
+    turns = episode.conversation.turns
+    assert len(turns) == 4 and turns[-1].speaker == episode.scenario.protagonist.name
+    assert all(t.speech for t in turns)
+    assert episode.usage["writer"].calls >= 2 and episode.usage["character"].calls >= 4

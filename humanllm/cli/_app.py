@@ -48,8 +48,10 @@ def root(
 
 def register() -> typer.Typer:
     """Attach every command group; imported lazily so `--help` stays fast."""
-    from humanllm.cli import models, patterns
+    from humanllm.cli import graph, models, patterns, simulate
 
     app.command("models")(models.models)
     app.add_typer(patterns.app, name="patterns")
+    app.add_typer(graph.app, name="graph")
+    app.command("simulate")(simulate.simulate)
     return app

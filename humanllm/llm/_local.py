@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import logging
@@ -42,6 +43,36 @@ def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
+MAX_GRAMMAR_ITEMS = 8
+"""Array bounds above this are dropped from the grammar (pydantic still validates them)."""
+MAX_GRAMMAR_STRING = 1000
+"""llama.cpp refuses grammars with longer bounded strings; longer bounds are capped here."""
+
+
+def grammar_friendly(schema: Any) -> Any:
+    """A copy of a JSON schema that llama.cpp's grammar compiler accepts.
+
+    Bounded arrays of objects with bounded strings multiply into more repetitions than the
+    compiler allows, so array item counts are dropped from the grammar when their items are
+    objects or the bound is large. String `maxLength` stays: it is what stops a small model from
+    rambling (capped at what the compiler takes). Validation of the reply uses the full schema.
+    """
+    if isinstance(schema, list):
+        return [grammar_friendly(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: grammar_friendly(v) for k, v in schema.items()}
+    if isinstance(out.get("maxLength"), int):
+        out["maxLength"] = min(out["maxLength"], MAX_GRAMMAR_STRING)
+    if out.get("type") == "array":
+        items = out.get("items", {})
+        complex_items = isinstance(items, dict) and ("$ref" in items or items.get("type") in ("object", "array"))
+        if complex_items or out.get("maxItems", 0) > MAX_GRAMMAR_ITEMS:
+            out.pop("minItems", None)
+            out.pop("maxItems", None)
+    return out
+
+
 @dataclass
 class _Engine:
     llama: Any
@@ -59,6 +90,7 @@ def shared_engine(model_path: str, threads: int, context_tokens: int) -> _Engine
         ) from exc
     logger.info("loading %s with %d threads", Path(model_path).name, threads)
     llama = Llama(model_path=model_path, n_ctx=context_tokens, n_threads=threads, verbose=False)
+    atexit.register(llama.close)  # free native memory before interpreter teardown
     return _Engine(llama=llama, lock=threading.Lock())
 
 

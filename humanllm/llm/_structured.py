@@ -38,14 +38,17 @@ def parse_reply(text: str, schema: type[T]) -> T:
     """Validate a reply against the schema; raises ValueError with a readable reason."""
     candidate = extract_json(text)
     try:
-        return schema.model_validate_json(candidate)
+        # strict=False: raw newlines and tabs inside strings are common in model output and harmless
+        data = json.loads(candidate, strict=False)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    try:
+        return schema.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'reply'}: {err['msg']}" for err in exc.errors()[:6]
         )
         raise ValueError(problems) from exc
-    except json.JSONDecodeError as exc:  # pragma: no cover - pydantic wraps these
-        raise ValueError(f"not JSON: {exc}") from exc
 
 
 def repair_messages(messages: list[BaseMessage], reply: str, problem: str) -> list[BaseMessage]:

@@ -1,0 +1,110 @@
+"""A character agent: one person in the scene, who sees only what that person could know."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ConfigDict, Field
+
+from humanllm.agents._templates import render
+from humanllm.agents.leaks import leaked_labels
+from humanllm.core import CharacterProfile, Pattern, Turn
+from humanllm.llm import RoleModel
+
+logger = logging.getLogger(__name__)
+
+MAX_LEAK_RETRIES = 2
+
+
+class TurnReply(BaseModel):
+    """What a character returns for one turn (lengths bounded so small models stop)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    thought: str = Field(max_length=400, description="Private inner thought.")
+    action: str = Field(max_length=200, description="Visible action or expression.")
+    speech: str = Field(min_length=1, max_length=600, description="What is said aloud.")
+
+
+def visible_transcript(turns: Sequence[Turn], viewer: str) -> str:
+    """The conversation as `viewer` perceives it: their own thoughts kept, everyone else's removed."""
+    lines = []
+    for turn in turns:
+        shown = turn if turn.speaker == viewer else turn.visible()
+        lines.append(f"{turn.speaker}: {shown.as_trinity()}")
+    return "\n".join(lines)
+
+
+def private_guidance(patterns: Sequence[Pattern]) -> list[str]:
+    """How the character's patterns show, in behaviour: their markers, never their names."""
+    lines = []
+    for card in patterns:
+        lines.extend(card.markers.thought[:2])
+        lines.extend(card.markers.action[:2])
+        lines.extend(card.markers.speech[:2])
+    return lines
+
+
+@dataclass
+class CharacterAgent:
+    """Plays one character. The system prompt is fixed for the whole conversation, and the
+    transcript grows at the end of the user message, so each call's prompt extends the previous
+    one (prefix-cache friendly)."""
+
+    profile: CharacterProfile
+    background: str
+    patterns: list[Pattern]
+    model: RoleModel
+    guidance: bool = True
+    min_words: int = 5
+    max_words: int = 60
+    leak_retries: int = MAX_LEAK_RETRIES
+    regenerated: int = field(default=0, init=False)
+    """How many turns were regenerated because they named a pattern."""
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    def system_prompt(self) -> str:
+        return render(
+            "character_system",
+            name=self.name,
+            about_self=self.profile.about_self,
+            about_others=self.profile.about_others,
+            background=self.background,
+            guidance=private_guidance(self.patterns) if self.guidance else [],
+            min_words=self.min_words,
+            max_words=self.max_words,
+        )
+
+    def messages(self, turns: Sequence[Turn], *, closing: bool = False) -> list[BaseMessage]:
+        user = render(
+            "character_turn", transcript=visible_transcript(turns, self.name), closing=closing, name=self.name
+        )
+        return [SystemMessage(content=self.system_prompt()), HumanMessage(content=user)]
+
+    async def take_turn(self, turns: Sequence[Turn], *, closing: bool = False) -> Turn:
+        """The next turn; regenerated (bounded) when it names one of the character's patterns."""
+        messages = self.messages(turns, closing=closing)
+        turn = Turn(speaker=self.name, speech="...")
+        for attempt in range(self.leak_retries + 1):
+            reply = await self.model.astructured(messages, TurnReply)
+            turn = Turn(speaker=self.name, **reply.model_dump())
+            leaked = leaked_labels(turn, self.patterns)
+            if not leaked:
+                return turn
+            self.regenerated += 1
+            logger.info("%s named %s (attempt %d); regenerating", self.name, leaked, attempt + 1)
+            messages = [
+                *messages[:-1],
+                HumanMessage(
+                    content=f"{messages[-1].text}\n\nShow how you feel through thoughts, actions and words; "
+                    f"do not use the words: {', '.join(leaked)}."
+                ),
+            ]
+        logger.warning("%s kept naming a pattern after %d retries; keeping the last turn", self.name, self.leak_retries)
+        return turn

@@ -1,0 +1,78 @@
+"""Scripted stand-ins for each LLM role, shipped so users can test their own pipelines offline.
+
+Each factory returns a `ScriptedChatModel` whose replies are valid for the role's per-call schema
+(read from the request's `response_format`), so a whole episode runs without a real model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from humanllm.llm import ScriptedChatModel
+from humanllm.llm._messages import json_schema_of
+
+
+def _enum(schema: dict[str, Any], definition: str, field: str) -> list[str]:
+    """The allowed values of a Literal field (pydantic writes one value as `const`)."""
+    prop = schema["$defs"][definition]["properties"][field]
+    return list(prop["enum"]) if "enum" in prop else [prop["const"]]
+
+
+def writer_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+    """A scenario draft or checklist naming every required character exactly once."""
+    schema = json_schema_of(kwargs.get("response_format")) or {}
+    title = schema.get("title", "")
+    if title == "ScenarioDraftReply":
+        names = _enum(schema, "Profile", "name")
+        return json.dumps(
+            {
+                "analysis": "The patterns meet when the deadline forces a decision in front of the others.",
+                "background": "A small office late on a Friday; the heating ticks and a report is due at nine.",
+                "profiles": [
+                    {
+                        "name": name,
+                        "about_self": f"{name} is on the team: careful, proud, tired, curious; wants to leave on time.",
+                        "about_others": "Knows the others from work and has mixed feelings about them.",
+                    }
+                    for name in names
+                ],
+            }
+        )
+    if title == "ScenarioChecklistReply":
+        names = _enum(schema, "CharacterChecklist", "character")
+        return json.dumps(
+            {
+                "checklists": [
+                    {"character": n, "behaviours": [f"{n} defends an early choice.", f"{n} hesitates before agreeing."]}
+                    for n in names
+                ]
+            }
+        )
+    raise ValueError(f"the fake writer does not know the schema {title!r}")
+
+
+def character_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+    """A turn whose thought carries a marker unique to the speaker and turn, for asymmetry tests."""
+    user = messages[-1].text
+    name = user.rsplit("it is your turn, ", 1)[-1].rstrip(".").strip() if "your turn, " in user else "someone"
+    count = user.count("\n") + 1
+    closing = "last turn" in user
+    return json.dumps(
+        {
+            "thought": f"SECRET-{name}-{count}: I wonder what they really mean.",
+            "action": "leans back" if not closing else "stands up to leave",
+            "speech": "Let's wrap this up, goodbye." if closing else f"I see it differently ({count}).",
+        }
+    )
+
+
+def fake_writer() -> ScriptedChatModel:
+    return ScriptedChatModel(function=writer_reply)
+
+
+def fake_character(reply: Callable[[list[BaseMessage], dict[str, Any]], str] = character_reply) -> ScriptedChatModel:
+    return ScriptedChatModel(function=reply)

@@ -1,0 +1,135 @@
+"""`humanllm simulate`: one social simulation, shown as it happens and saved as JSON."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from humanllm.agents.director import TurnRules
+from humanllm.cli._options import JsonOption, PatternsDirOption, graph
+from humanllm.cli._output import console, err_console, print_json
+from humanllm.cli._render import render_scenario, render_summary, render_turn, speaker_colours
+from humanllm.core import Scenario, Turn
+from humanllm.errors import ConfigError
+from humanllm.llm import DEFAULT_SPEC, ModelSettings
+from humanllm.simulation import RoleSpecs, SimulationConfig
+from humanllm.simulation import simulate as run_simulation
+
+_TURNS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+
+
+def parse_turns(text: str) -> tuple[int, int]:
+    """'12-20' -> (12, 20); '8' -> (8, 8)."""
+    match = _TURNS.match(text)
+    if not match:
+        raise ConfigError(f"--turns takes MIN-MAX like 12-20, not {text!r}")
+    low = int(match.group(1))
+    high = int(match.group(2) or low)
+    return low, high
+
+
+def simulate(
+    patterns: Annotated[
+        str | None, typer.Option(help='Comma-separated patterns, e.g. "sunk cost fallacy, anxious". Default: sampled.')
+    ] = None,
+    situation: Annotated[
+        str | None,
+        typer.Option(
+            help="A DIAMONDS type (duty, intellect, adversity, mating, positivity, negativity, deception, "
+            "sociality), a domain, or free text. Default: drawn with the seed."
+        ),
+    ] = None,
+    characters: Annotated[int, typer.Option(min=2, max=6, help="Characters, protagonist included.")] = 2,
+    turns: Annotated[str, typer.Option(help="Turn bounds MIN-MAX.")] = "12-20",
+    mode: Annotated[
+        str, typer.Option(help="agents: one agent per character; author: one call writes it all (baseline).")
+    ] = "agents",
+    model: Annotated[
+        str, typer.Option("--model", help="Model spec for every role (see `humanllm models`).")
+    ] = DEFAULT_SPEC,
+    writer_model: Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")] = None,
+    character_model: Annotated[str | None, typer.Option(help="Model spec for the characters.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model> specs.")] = None,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.8,
+    max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
+    guidance: Annotated[bool, typer.Option(help="Give characters private guidance from their patterns.")] = True,
+    seed: Annotated[int, typer.Option(help="Seed: bundle, situation, names, turn plan and sampling.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Episode JSON file (default runs/simulate/<id>.json).")] = None,
+    interactive: Annotated[
+        bool, typer.Option("--interactive", help="You play the protagonist, typing [thought] (action) speech.")
+    ] = False,
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Simulate one social scenario: characters carrying patterns talk, each as its own agent.
+
+    With no options it samples a bundle of interacting patterns and runs offline on the bundled
+    local model. The scenario and each turn are printed as they are produced (thoughts in
+    magenta square brackets, actions in yellow parentheses, speech plain), and the episode is saved as JSON.
+    """
+    low, high = parse_turns(turns)
+    if mode not in ("agents", "author"):
+        raise ConfigError(f"--mode must be agents or author, not {mode!r}")
+    if interactive and mode == "author":
+        raise ConfigError("--interactive needs --mode agents")
+    config = SimulationConfig(
+        patterns=[p for p in patterns.split(",") if p.strip()] if patterns else None,
+        situation=situation,
+        characters=characters,
+        rules=TurnRules(min_turns=low, max_turns=high),
+        mode=_mode(mode),
+        seed=seed,
+        guidance=guidance,
+        models=RoleSpecs(writer=writer_model or model, character=character_model or model),
+        settings=ModelSettings(
+            temperature=temperature, max_tokens=max_tokens, threads=threads, base_url=base_url, seed=seed
+        ),
+    )
+    g = graph(patterns_dir)
+    live = _LiveView(quiet=as_json)
+    reader = (lambda prompt: typer.prompt(prompt)) if interactive else None
+    with console.status("writing the scenario...", spinner="dots") if not as_json and not interactive else _null():
+        episode = run_simulation(config, g, progress=live, human=reader)
+    path = out or Path("runs") / "simulate" / f"{episode.id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(episode.model_dump_json(indent=2), encoding="utf-8")
+    if as_json:
+        print_json(episode)
+        return
+    console.print(render_summary(episode, str(path)))
+
+
+def _mode(text: str) -> Literal["agents", "author"]:
+    return "author" if text == "author" else "agents"
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _LiveView:
+    """Prints the scenario, then each turn, as the simulation produces them."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.colours: dict[str, str] = {}
+        self.count = 0
+
+    def __call__(self, kind: str, value: object) -> None:
+        if self.quiet:
+            err_console.print(f"[dim]{kind} done[/]") if kind == "scenario" else None
+            return
+        if kind == "scenario" and isinstance(value, Scenario):
+            self.colours = speaker_colours(value)
+            console.print(render_scenario(value))
+        elif kind == "turn" and isinstance(value, Turn):
+            self.count += 1
+            console.print(render_turn(value, self.colours.get(value.speaker, "white"), self.count))

@@ -1,0 +1,31 @@
+"""The conversation graph: director -> character -> director ... -> end."""
+
+from __future__ import annotations
+
+import functools
+
+from langgraph.graph import START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from humanllm.graphs.conversation.context import ConversationContext
+from humanllm.graphs.conversation.nodes import direct, route, speak
+from humanllm.graphs.conversation.state import ConversationState
+
+
+@functools.cache
+def conversation_graph() -> CompiledStateGraph[
+    ConversationState, ConversationContext, ConversationState, ConversationState
+]:
+    """Compiled once per process; each run passes its own `ConversationContext`."""
+    builder = StateGraph(ConversationState, context_schema=ConversationContext)
+    builder.add_node("direct", direct)
+    builder.add_node("speak", speak)
+    builder.add_edge(START, "direct")
+    builder.add_conditional_edges("direct", route)
+    builder.add_edge("speak", "direct")
+    return builder.compile(name="conversation")
+
+
+def recursion_limit(max_turns: int) -> int:
+    """Graph steps a conversation of `max_turns` needs (two nodes per turn), with headroom."""
+    return 2 * max_turns + 10

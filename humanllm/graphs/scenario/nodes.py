@@ -1,0 +1,64 @@
+"""Nodes of the scenario graph."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from langgraph.runtime import Runtime
+
+from humanllm.agents._names import draw_names
+from humanllm.agents.scenario_writer import CastMember, write_checklists, write_draft
+from humanllm.core import Scenario
+from humanllm.errors import HumanLLMError
+from humanllm.graphs.scenario.context import ScenarioContext
+from humanllm.graphs.scenario.state import ScenarioState
+from humanllm.patterns import assign
+
+
+class ScenarioStepError(HumanLLMError):
+    """A scenario step failed after its retries."""
+
+
+def cast(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
+    """Names from the candidate list and the graph's assignment of patterns to them."""
+    ctx = runtime.context
+    assignment = assign(ctx.graph, state["patterns"], ctx.characters)
+    names = draw_names(ctx.characters, random.Random(f"names:{ctx.seed}"))
+    return {"cast": [CastMember(name=n, patterns=held) for n, held in zip(names, assignment.slots, strict=True)]}
+
+
+async def draft(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
+    ctx = runtime.context
+    cards = ctx.graph.library.resolve(state["patterns"])
+    try:
+        result = await asyncio.to_thread(write_draft, ctx.writer, cards, state["situation"], state["cast"])
+    except HumanLLMError as exc:
+        raise ScenarioStepError(f"scenario step 'draft' failed: {exc}") from exc
+    return {"draft": result}
+
+
+async def checklists(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
+    try:
+        result = await asyncio.to_thread(write_checklists, runtime.context.writer, state["draft"], state["cast"])
+    except HumanLLMError as exc:
+        raise ScenarioStepError(f"scenario step 'checklists' failed: {exc}") from exc
+    return {"checklists": result}
+
+
+def assemble(state: ScenarioState) -> ScenarioState:
+    """Put the pieces into a validated `Scenario`."""
+    draft_ = state["draft"]
+    profiles = draft_.profiles
+    return {
+        "scenario": Scenario(
+            patterns=state["patterns"],
+            situation=state["situation"],
+            analysis=draft_.analysis,
+            background=draft_.background,
+            protagonist=profiles[0],
+            supporting=profiles[1:],
+            char2pattern={member.name: member.patterns for member in state["cast"]},
+            checklists=state["checklists"],
+        )
+    }

@@ -1,0 +1,23 @@
+"""State of the scenario graph."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from humanllm.agents.scenario_writer import CastMember, ScenarioDraft
+from humanllm.core import Scenario, ScenarioChecklist
+
+
+class ScenarioState(TypedDict, total=False):
+    patterns: list[str]
+    """The bundle's pattern names."""
+    situation: str
+    """A DIAMONDS type, a domain or free text."""
+    cast: list[CastMember]
+    """Names and the patterns each carries; protagonist first."""
+    draft: ScenarioDraft
+    """Analysis, background and profiles from the writer."""
+    checklists: list[ScenarioChecklist]
+    """Expected behaviours per pattern carrier (MPD items)."""
+    scenario: Scenario
+    """The finished scenario."""

@@ -1,0 +1,39 @@
+"""Episode identity: a content hash of everything that determines an episode."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+from humanllm.agents._templates import PROMPTS, template_version
+
+ID_LENGTH = 16
+
+
+def template_versions() -> dict[str, str]:
+    """Hash of every prompt template: changing a prompt changes every episode id."""
+    return {path.stem: template_version(path.stem) for path in sorted(PROMPTS.glob("*.jinja"))}
+
+
+def episode_id(
+    *,
+    patterns: list[str],
+    assignment: list[list[str]],
+    situation: str,
+    seed: int,
+    models: dict[str, str],
+    params: Mapping[str, object],
+) -> str:
+    """Stable hex id: the same inputs always give the same id, any change gives another."""
+    payload = {
+        "patterns": sorted(patterns),
+        "assignment": assignment,
+        "situation": situation,
+        "seed": seed,
+        "models": dict(sorted(models.items())),
+        "templates": template_versions(),
+        "params": dict(sorted(params.items())),
+    }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:ID_LENGTH]

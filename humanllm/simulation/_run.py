@@ -1,0 +1,180 @@
+"""Running one episode: pick the bundle and situation, run the episode graph, package the result."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from humanllm.agents.human import Reader
+from humanllm.core import Episode, SituationType, TokenUsage
+from humanllm.errors import ConfigError
+from humanllm.graphs.episode import EpisodeContext, episode_graph
+from humanllm.llm import RoleModel, build_role_model
+from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph, assign
+from humanllm.simulation._config import SimulationConfig
+from humanllm.simulation._identity import episode_id
+
+
+@dataclass
+class Plan:
+    """The resolved inputs of one episode, before any model call."""
+
+    patterns: list[str]
+    situation: str
+    assignment: list[list[str]]
+    id: str
+
+
+def resolve_situation(text: str | None, rng: random.Random) -> str:
+    if text is None:
+        return rng.choice(list(SituationType)).value
+    lowered = text.strip().lower()
+    return next((s.value for s in SituationType if s.value == lowered), text.strip())
+
+
+def plan_episode(config: SimulationConfig, graph: InteractionGraph) -> Plan:
+    """Bundle, situation and assignment for this config; validated against the graph."""
+    rng = random.Random(f"plan:{config.seed}")
+    situation = resolve_situation(config.situation, rng)
+    if config.patterns:
+        patterns = [p.name for p in graph.library.resolve(config.patterns)]
+        if not 1 <= len(patterns) <= 8:
+            raise ConfigError(f"give 1-8 patterns, not {len(patterns)}")
+    else:
+        typed = situation if situation in {s.value for s in SituationType} else None
+        sampler = BundleSampler(
+            graph,
+            seed=config.seed,
+            constraints=BundleConstraints(situation=SituationType(typed) if typed else None),
+        )
+        patterns = sampler.sample().patterns
+    assignment = assign(graph, patterns, config.characters).slots
+    params = {
+        "characters": config.characters,
+        "mode": config.mode,
+        "guidance": config.guidance,
+        "rules": config.rules.model_dump_json(),
+        "temperature": config.settings.temperature,
+        "max_tokens": config.settings.max_tokens,
+    }
+    ident = episode_id(
+        patterns=patterns,
+        assignment=assignment,
+        situation=situation,
+        seed=config.seed,
+        models=config.models.model_dump(),
+        params=params,
+    )
+    return Plan(patterns=patterns, situation=situation, assignment=assignment, id=ident)
+
+
+@dataclass
+class RoleModels:
+    """The models an episode talks to, one per role."""
+
+    writer: RoleModel
+    character: RoleModel
+
+    @classmethod
+    def build(cls, config: SimulationConfig) -> RoleModels:
+        settings = config.settings.model_copy(update={"seed": config.settings.seed or config.seed})
+        return cls(
+            writer=build_role_model("writer", config.models.writer, settings),
+            character=build_role_model("character", config.models.character, settings),
+        )
+
+    def usage(self) -> dict[str, TokenUsage]:
+        return {"writer": self.writer.usage.usage, "character": self.character.usage.usage}
+
+
+Progress = Callable[[str, object], None]
+"""Called with ("scenario", Scenario) once it is written, then ("turn", Turn) for each turn."""
+
+
+async def _stream(graph_input: dict, context: EpisodeContext, progress: Progress) -> dict:
+    """Run the episode graph, reporting the scenario and each turn as they are produced."""
+    final: dict = {}
+    pipeline: Any = episode_graph()  # LangGraph's overloads do not type `context=` for subgraph streams
+    async for namespace, update in pipeline.astream(
+        graph_input, context=context, stream_mode="updates", subgraphs=True
+    ):
+        for node, values in update.items():
+            if not isinstance(values, dict):
+                continue
+            if not namespace and node in ("scenario", "conversation"):
+                final.update(values)
+                if node == "scenario":
+                    progress("scenario", values["scenario"])
+            elif node == "speak":
+                for turn in values.get("turns", []):
+                    progress("turn", turn)
+    return final
+
+
+async def run_episode(
+    config: SimulationConfig,
+    graph: InteractionGraph,
+    models: RoleModels,
+    plan: Plan | None = None,
+    progress: Progress | None = None,
+    human: Reader | None = None,
+) -> Episode:
+    """Run the episode graph for one config; `models` may be shared across episodes."""
+    plan = plan or plan_episode(config, graph)
+    before = models.usage()
+    context = EpisodeContext(
+        writer=models.writer,
+        character=models.character,
+        graph=graph,
+        rules=config.rules,
+        characters=config.characters,
+        seed=config.seed,
+        mode=config.mode,
+        guidance=config.guidance,
+        human=human,
+    )
+    graph_input = {"patterns": plan.patterns, "situation": plan.situation}
+    if progress is None:
+        pipeline: Any = episode_graph()
+        result = await pipeline.ainvoke(graph_input, context=context)
+    else:
+        result = await _stream(graph_input, context, progress)
+    after = models.usage()
+    spent = {
+        role: TokenUsage(
+            calls=after[role].calls - before[role].calls,
+            prompt_tokens=after[role].prompt_tokens - before[role].prompt_tokens,
+            completion_tokens=after[role].completion_tokens - before[role].completion_tokens,
+        )
+        for role in after
+    }
+    return Episode(
+        id=plan.id,
+        scenario=result["scenario"],
+        conversation=result["conversation"],
+        mode=config.mode,
+        seed=config.seed,
+        models=config.models.model_dump(),
+        usage=spent,
+        config={
+            "characters": config.characters,
+            "min_turns": config.rules.min_turns,
+            "max_turns": config.rules.max_turns,
+            "guidance": config.guidance,
+            "temperature": config.settings.temperature,
+            "max_tokens": config.settings.max_tokens,
+        },
+    )
+
+
+def simulate(
+    config: SimulationConfig,
+    graph: InteractionGraph,
+    progress: Progress | None = None,
+    human: Reader | None = None,
+) -> Episode:
+    """Synchronous convenience wrapper: one episode with fresh models."""
+    return asyncio.run(run_episode(config, graph, RoleModels.build(config), progress=progress, human=human))
