@@ -217,3 +217,14 @@ def test_simulate_cli_runs_offline_and_saves_the_episode(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert saved["models"]["character"] == "fake" and 4 <= len(saved["conversation"]["turns"]) <= 5
+
+
+def test_variation_is_written_with_its_own_checklists(graph: InteractionGraph) -> None:
+    config = SimulationConfig(
+        patterns=["confirmation bias", "shy"], variation=True, rules=TurnRules(min_turns=2, max_turns=2)
+    )
+    episode = _run(config, graph)
+    varied = episode.scenario.variation
+    assert varied is not None and varied.new_factor_settings and varied.checklists
+    assert {c.character for c in varied.checklists} == {c.character for c in episode.scenario.checklists}
+    assert episode.id != plan_episode(config.model_copy(update={"variation": False}), graph).id

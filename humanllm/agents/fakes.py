@@ -52,6 +52,15 @@ def writer_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
                 ]
             }
         )
+    if title == "VariationReply":
+        return json.dumps(
+            {
+                "factor_analysis": "The deadline and the manager watching drive the pressure to decide fast.",
+                "new_factor_settings": "No deadline tonight; the manager is away.",
+                "background": "The same office on a calm Monday morning with coffee and no deadline in sight.",
+                "analysis": "Without time pressure the hesitant one speaks up and the early choice is revisited.",
+            }
+        )
     raise ValueError(f"the fake writer does not know the schema {title!r}")
 
 

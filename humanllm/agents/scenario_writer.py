@@ -13,7 +13,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from humanllm.agents._templates import render
-from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist
+from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation
 from humanllm.llm import RoleModel
 
 WRITER_SYSTEM = "You are a careful writer of realistic social scenes. Reply with JSON only."
@@ -110,3 +110,20 @@ def write_checklists(model: RoleModel, draft: ScenarioDraft, cast: list[CastMemb
     reply = model.structured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], schema)
     by_name = {c["character"]: c["behaviours"] for c in reply.model_dump()["checklists"]}
     return [ScenarioChecklist(character=c.name, items=by_name[c.name]) for c in carriers]
+
+
+class VariationReply(BaseModel):
+    """The writer's counterfactual scene (bounded so small models stop)."""
+
+    factor_analysis: str = Field(min_length=20, max_length=800)
+    new_factor_settings: str = Field(min_length=10, max_length=500)
+    background: str = Field(min_length=20, max_length=900)
+    analysis: str = Field(min_length=20, max_length=1000)
+
+
+def write_variation(model: RoleModel, draft: ScenarioDraft, cast: list[CastMember]) -> ScenarioVariation:
+    """A counterfactual scene with changed situational factors and its re-derived checklists."""
+    prompt = render("scenario_variation", background=draft.background, analysis=draft.analysis)
+    reply = model.structured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], VariationReply)
+    varied = ScenarioDraft(analysis=reply.analysis, background=reply.background, profiles=draft.profiles)
+    return ScenarioVariation(**reply.model_dump(), checklists=write_checklists(model, varied, cast))

@@ -36,6 +36,15 @@ def render_scenario(scenario: Scenario) -> Panel:
         for checklist in scenario.checklists:
             for item in checklist.items:
                 parts.append(Text(f"  {checklist.character}: {item}", style="dim"))
+    if scenario.variation is not None:
+        varied = scenario.variation
+        parts += [
+            Text(""),
+            Text("Variation (counterfactual)", style="bold"),
+            Text(f"  factors: {varied.factor_analysis}"),
+            Text(f"  changed: {varied.new_factor_settings}"),
+            Text(f"  scene: {varied.background}", style="dim"),
+        ]
     return Panel(Group(*parts), title="scenario", expand=False)
 
 

@@ -57,6 +57,9 @@ def simulate(
     max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
     guidance: Annotated[bool, typer.Option(help="Give characters private guidance from their patterns.")] = True,
+    variation: Annotated[
+        bool, typer.Option("--variation", help="Also write a counterfactual scenario with changed situational factors.")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed: bundle, situation, names, turn plan and sampling.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Episode JSON file (default runs/simulate/<id>.json).")] = None,
     interactive: Annotated[
@@ -84,6 +87,7 @@ def simulate(
         mode=_mode(mode),
         seed=seed,
         guidance=guidance,
+        variation=variation,
         models=RoleSpecs(writer=writer_model or model, character=character_model or model),
         settings=ModelSettings(
             temperature=temperature, max_tokens=max_tokens, threads=threads, base_url=base_url, seed=seed

@@ -15,7 +15,7 @@ from humanllm.core._pattern import (
     Triggers,
     slugify,
 )
-from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist
+from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist, ScenarioVariation
 from humanllm.core._situation import Domain, SituationType
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Reference",
     "Scenario",
     "ScenarioChecklist",
+    "ScenarioVariation",
     "Score",
     "SituationType",
     "TokenUsage",

@@ -26,6 +26,16 @@ class ScenarioChecklist(_Model):
     items: list[str] = Field(min_length=1, description="Concrete behaviours expected in this scenario.")
 
 
+class ScenarioVariation(_Model):
+    """A counterfactual version of the scenario: changed situational factors, re-derived expectations."""
+
+    factor_analysis: str = Field(description="Which situational factors drive the expected behaviour.")
+    new_factor_settings: str = Field(description="How those factors were changed.")
+    background: str = Field(description="The scene rewritten with the changed factors.")
+    analysis: str = Field(description="How the tendencies should now play out, and why.")
+    checklists: list[ScenarioChecklist] = Field(default_factory=list, description="Re-derived expected behaviours.")
+
+
 class Scenario(_Model):
     """A social scenario built around a bundle of patterns and a situation."""
 
@@ -37,6 +47,7 @@ class Scenario(_Model):
     supporting: list[CharacterProfile] = Field(min_length=1)
     char2pattern: dict[str, list[str]] = Field(description="Character name -> the patterns that character carries.")
     checklists: list[ScenarioChecklist] = Field(default_factory=list)
+    variation: ScenarioVariation | None = Field(default=None, description="Optional counterfactual version.")
 
     @property
     def characters(self) -> list[CharacterProfile]:

@@ -32,6 +32,7 @@ class SimulationConfig(BaseModel):
     mode: Literal["agents", "author"] = "agents"
     seed: int = 0
     guidance: bool = Field(default=True, description="Give characters private guidance from pattern markers.")
+    variation: bool = Field(default=False, description="Also write a counterfactual variation of the scenario.")
     models: RoleSpecs = Field(default_factory=RoleSpecs)
     settings: ModelSettings = Field(default_factory=ModelSettings)
 

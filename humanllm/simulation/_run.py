@@ -56,6 +56,7 @@ def plan_episode(config: SimulationConfig, graph: InteractionGraph) -> Plan:
         "characters": config.characters,
         "mode": config.mode,
         "guidance": config.guidance,
+        "variation": config.variation,
         "rules": config.rules.model_dump_json(),
         "temperature": config.settings.temperature,
         "max_tokens": config.settings.max_tokens,
@@ -134,6 +135,7 @@ async def run_episode(
         seed=config.seed,
         mode=config.mode,
         guidance=config.guidance,
+        variation=config.variation,
         human=human,
     )
     graph_input = {"patterns": plan.patterns, "situation": plan.situation}

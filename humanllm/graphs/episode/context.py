@@ -24,6 +24,8 @@ class EpisodeContext:
     characters: int
     seed: int
     mode: Mode = "agents"
+    variation: bool = False
+    """Also write a counterfactual variation of the scenario."""
     guidance: bool = True
     """Give each character private guidance from its patterns' markers."""
     human: Reader | None = None

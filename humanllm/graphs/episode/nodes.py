@@ -23,7 +23,9 @@ async def write_scenario(state: EpisodeState, runtime: Runtime[EpisodeContext]) 
     ctx = runtime.context
     result = await scenario_graph().ainvoke(
         {"patterns": state["patterns"], "situation": state["situation"]},
-        context=ScenarioContext(writer=ctx.writer, graph=ctx.graph, characters=ctx.characters, seed=ctx.seed),
+        context=ScenarioContext(
+            writer=ctx.writer, graph=ctx.graph, characters=ctx.characters, seed=ctx.seed, variation=ctx.variation
+        ),
     )
     return {"scenario": result["scenario"]}
 

@@ -18,3 +18,5 @@ class ScenarioContext:
     """How many characters, protagonist included (2-6)."""
     seed: int
     """Seeds the names drawn for the cast."""
+    variation: bool = False
+    """Also write a counterfactual variation of the scenario."""

@@ -1,4 +1,4 @@
-"""The scenario graph: cast -> draft -> checklists -> assemble."""
+"""The scenario graph: cast -> draft -> checklists -> [variation] -> assemble."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from humanllm.graphs.scenario.context import ScenarioContext
-from humanllm.graphs.scenario.nodes import assemble, cast, checklists, draft
+from humanllm.graphs.scenario.nodes import assemble, cast, checklists, draft, variation, wants_variation
 from humanllm.graphs.scenario.state import ScenarioState
 
 
@@ -18,10 +18,12 @@ def scenario_graph() -> CompiledStateGraph[ScenarioState, ScenarioContext, Scena
     builder.add_node("cast", cast)
     builder.add_node("draft", draft)
     builder.add_node("checklists", checklists)
+    builder.add_node("variation", variation)
     builder.add_node("assemble", assemble)
     builder.add_edge(START, "cast")
     builder.add_edge("cast", "draft")
     builder.add_edge("draft", "checklists")
-    builder.add_edge("checklists", "assemble")
+    builder.add_conditional_edges("checklists", wants_variation, ["variation", "assemble"])
+    builder.add_edge("variation", "assemble")
     builder.add_edge("assemble", END)
     return builder.compile(name="scenario")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Literal
 
 from langgraph.runtime import Runtime
 
 from humanllm.agents._names import draw_names
-from humanllm.agents.scenario_writer import CastMember, write_checklists, write_draft
+from humanllm.agents.scenario_writer import CastMember, write_checklists, write_draft, write_variation
 from humanllm.core import Scenario
 from humanllm.errors import HumanLLMError
 from humanllm.graphs.scenario.context import ScenarioContext
@@ -46,6 +47,18 @@ async def checklists(state: ScenarioState, runtime: Runtime[ScenarioContext]) ->
     return {"checklists": result}
 
 
+def wants_variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> Literal["variation", "assemble"]:
+    return "variation" if runtime.context.variation else "assemble"
+
+
+async def variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
+    try:
+        result = await asyncio.to_thread(write_variation, runtime.context.writer, state["draft"], state["cast"])
+    except HumanLLMError as exc:
+        raise ScenarioStepError(f"scenario step 'variation' failed: {exc}") from exc
+    return {"variation": result}
+
+
 def assemble(state: ScenarioState) -> ScenarioState:
     """Put the pieces into a validated `Scenario`."""
     draft_ = state["draft"]
@@ -60,5 +73,6 @@ def assemble(state: ScenarioState) -> ScenarioState:
             supporting=profiles[1:],
             char2pattern={member.name: member.patterns for member in state["cast"]},
             checklists=state["checklists"],
+            variation=state.get("variation"),
         )
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from humanllm.agents.scenario_writer import CastMember, ScenarioDraft
-from humanllm.core import Scenario, ScenarioChecklist
+from humanllm.core import Scenario, ScenarioChecklist, ScenarioVariation
 
 
 class ScenarioState(TypedDict, total=False):
@@ -21,3 +21,5 @@ class ScenarioState(TypedDict, total=False):
     """Expected behaviours per pattern carrier (MPD items)."""
     scenario: Scenario
     """The finished scenario."""
+    variation: ScenarioVariation
+    """The counterfactual version, when asked for."""
