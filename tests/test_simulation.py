@@ -175,12 +175,13 @@ def test_author_mode_repairs_then_validates(graph: InteractionGraph) -> None:
     bad = "Ann: [x] (y) Hi\nBen: hello\nAnn: bye"  # protagonist opens: invalid
     good = "Ben: (waves) Hi Ann.\nAnn: [Oh no.] (smiles) Hello.\nBen: How are you?\nAnn: Fine, goodbye."
     chat = ScriptedChatModel(replies=[bad, good])
-    turns = write_conversation(_role("character", chat), _scenario(), {}, TurnRules(min_turns=2, max_turns=6), "Ben")
+    rules = TurnRules(min_turns=2, max_turns=6)
+    turns = asyncio.run(write_conversation(_role("character", chat), _scenario(), {}, rules, "Ben"))
     assert [t.speaker for t in turns] == ["Ben", "Ann", "Ben", "Ann"]
     assert "Ben must speak first" in chat.calls[1][-1].text
     never = ScriptedChatModel(replies=["Zed: hi"] * 3)
     with pytest.raises(StructuredOutputError, match="not in the cast"):
-        write_conversation(_role("character", never), _scenario(), {}, TurnRules(min_turns=2, max_turns=6), "Ben")
+        asyncio.run(write_conversation(_role("character", never), _scenario(), {}, rules, "Ben"))
 
 
 def test_author_mode_end_to_end(graph: InteractionGraph) -> None:

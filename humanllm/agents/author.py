@@ -37,7 +37,7 @@ def transcript_problem(turns: list[Turn], scenario: Scenario, rules: TurnRules, 
     return ""
 
 
-def write_conversation(
+async def write_conversation(
     model: RoleModel,
     scenario: Scenario,
     cards: dict[str, list[Pattern]],
@@ -70,7 +70,7 @@ def write_conversation(
             protagonist=scenario.protagonist.name,
             problem=problem,
         )
-        text = model.text([SystemMessage(content=AUTHOR_SYSTEM), HumanMessage(content=prompt)])
+        text = await model.atext([SystemMessage(content=AUTHOR_SYSTEM), HumanMessage(content=prompt)])
         try:
             turns = parse_transcript(text, cast)
         except UnknownSpeakerError as exc:

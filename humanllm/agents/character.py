@@ -64,12 +64,19 @@ class CharacterAgent:
     leak_retries: int = MAX_LEAK_RETRIES
     regenerated: int = field(default=0, init=False)
     """How many turns were regenerated because they named a pattern."""
+    _system: str | None = field(default=None, init=False, repr=False)
 
     @property
     def name(self) -> str:
         return self.profile.name
 
     def system_prompt(self) -> str:
+        """Fixed for the whole conversation (rendered once)."""
+        if self._system is None:
+            self._system = self._render_system()
+        return self._system
+
+    def _render_system(self) -> str:
         return render(
             "character_system",
             name=self.name,

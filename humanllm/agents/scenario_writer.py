@@ -7,6 +7,7 @@ appear exactly once: even a small model cannot produce an unknown or missing cha
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -46,7 +47,12 @@ def _names_literal(names: list[str]) -> Any:
 
 def draft_schema(cast: list[CastMember]) -> type[BaseModel]:
     """The per-call output schema: one profile per cast member, names as an enum."""
-    names = [c.name for c in cast]
+    return _draft_schema(tuple(c.name for c in cast))
+
+
+@functools.lru_cache(maxsize=1024)
+def _draft_schema(names_: tuple[str, ...]) -> type[BaseModel]:
+    names = list(names_)
     profile = create_model(
         "Profile",
         name=(_names_literal(names), ...),
@@ -71,6 +77,12 @@ def draft_schema(cast: list[CastMember]) -> type[BaseModel]:
 
 def checklist_schema(carriers: list[str]) -> type[BaseModel]:
     """Per-call schema for the scenario checklist: 2-6 behaviours for each pattern carrier."""
+    return _checklist_schema(tuple(carriers))
+
+
+@functools.lru_cache(maxsize=1024)
+def _checklist_schema(carriers_: tuple[str, ...]) -> type[BaseModel]:
+    carriers = list(carriers_)
     entry = create_model(
         "CharacterChecklist",
         character=(_names_literal(carriers), ...),
@@ -90,24 +102,25 @@ def checklist_schema(carriers: list[str]) -> type[BaseModel]:
     )
 
 
-def write_draft(model: RoleModel, cards: list[Pattern], situation: str, cast: list[CastMember]) -> ScenarioDraft:
+async def write_draft(model: RoleModel, cards: list[Pattern], situation: str, cast: list[CastMember]) -> ScenarioDraft:
     """Analysis, background and one profile per character."""
     prompt = render("scenario_draft", cards=cards, situation=situation, cast=cast)
-    reply = model.structured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], draft_schema(cast))
+    messages = [SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)]
+    reply = await model.astructured(messages, draft_schema(cast))
     data = reply.model_dump()
     order = {c.name: i for i, c in enumerate(cast)}
     profiles = sorted((CharacterProfile(**p) for p in data["profiles"]), key=lambda p: order[p.name])
     return ScenarioDraft(analysis=data["analysis"], background=data["background"], profiles=profiles)
 
 
-def write_checklists(model: RoleModel, draft: ScenarioDraft, cast: list[CastMember]) -> list[ScenarioChecklist]:
+async def write_checklists(model: RoleModel, draft: ScenarioDraft, cast: list[CastMember]) -> list[ScenarioChecklist]:
     """2-6 scenario-specific expected behaviours for each character that carries patterns."""
     carriers = [c for c in cast if c.patterns]
     if not carriers:
         return []
     prompt = render("scenario_checklist", background=draft.background, analysis=draft.analysis, cast=carriers)
     schema = checklist_schema([c.name for c in carriers])
-    reply = model.structured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], schema)
+    reply = await model.astructured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], schema)
     by_name = {c["character"]: c["behaviours"] for c in reply.model_dump()["checklists"]}
     return [ScenarioChecklist(character=c.name, items=by_name[c.name]) for c in carriers]
 
@@ -121,9 +134,10 @@ class VariationReply(BaseModel):
     analysis: str = Field(min_length=20, max_length=1000)
 
 
-def write_variation(model: RoleModel, draft: ScenarioDraft, cast: list[CastMember]) -> ScenarioVariation:
+async def write_variation(model: RoleModel, draft: ScenarioDraft, cast: list[CastMember]) -> ScenarioVariation:
     """A counterfactual scene with changed situational factors and its re-derived checklists."""
     prompt = render("scenario_variation", background=draft.background, analysis=draft.analysis)
-    reply = model.structured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], VariationReply)
+    messages = [SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)]
+    reply = await model.astructured(messages, VariationReply)
     varied = ScenarioDraft(analysis=reply.analysis, background=reply.background, profiles=draft.profiles)
-    return ScenarioVariation(**reply.model_dump(), checklists=write_checklists(model, varied, cast))
+    return ScenarioVariation(**reply.model_dump(), checklists=await write_checklists(model, varied, cast))

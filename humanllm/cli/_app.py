@@ -48,10 +48,12 @@ def root(
 
 def register() -> typer.Typer:
     """Attach every command group; imported lazily so `--help` stays fast."""
-    from humanllm.cli import graph, models, patterns, simulate
+    from humanllm.cli import data, generate, graph, models, patterns, simulate
 
     app.command("models")(models.models)
     app.add_typer(patterns.app, name="patterns")
     app.add_typer(graph.app, name="graph")
     app.command("simulate")(simulate.simulate)
+    app.command("generate")(generate.generate)
+    app.add_typer(data.app, name="data")
     return app

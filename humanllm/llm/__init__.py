@@ -1,7 +1,13 @@
 """Model backends: every provider-specific line of humanllm lives in this package."""
 
 from humanllm.llm._cache import SQLiteResponseCache
-from humanllm.llm._factory import BackendStatus, backend_statuses, build_chat_model, build_role_model
+from humanllm.llm._factory import (
+    BackendStatus,
+    backend_statuses,
+    build_chat_model,
+    build_role_model,
+    rate_limiter_for,
+)
 from humanllm.llm._fake import SchemaChatModel, ScriptedChatModel, example_for_schema
 from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path
 from humanllm.llm._role import ROLES, RoleModel
@@ -32,5 +38,6 @@ __all__ = [
     "local_gguf_path",
     "parse_reply",
     "parse_spec",
+    "rate_limiter_for",
     "spec_help",
 ]

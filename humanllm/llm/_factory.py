@@ -8,12 +8,12 @@ from typing import Any
 
 from langchain_core.caches import BaseCache
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.rate_limiters import InMemoryRateLimiter
+from langchain_core.rate_limiters import BaseRateLimiter, InMemoryRateLimiter
 from pydantic import SecretStr
 
 from humanllm.errors import BackendUnavailable, MissingCredentials
 from humanllm.llm._cache import SQLiteResponseCache
-from humanllm.llm._fake import SchemaChatModel
+from humanllm.llm._fake import SchemaChatModel, ScriptedChatModel
 from humanllm.llm._hf import TransformersChatModel
 from humanllm.llm._local import LlamaCppChatModel, llama_cpp_available, local_gguf_path
 from humanllm.llm._role import RoleModel
@@ -24,15 +24,26 @@ from humanllm.llm._vllm import VLLMChatModel, vllm_available
 _LOCAL_BASE_URL_KEY = "not-needed"  # OpenAI-compatible local servers accept any key
 
 
-def build_chat_model(spec: str | ModelSpec, settings: ModelSettings | None = None) -> BaseChatModel:
+def rate_limiter_for(settings: ModelSettings) -> BaseRateLimiter | None:
+    """One limiter for `requests_per_minute`; share it between roles to limit them together."""
+    if not settings.requests_per_minute:
+        return None
+    return InMemoryRateLimiter(requests_per_second=settings.requests_per_minute / 60.0, check_every_n_seconds=0.05)
+
+
+def build_chat_model(
+    spec: str | ModelSpec,
+    settings: ModelSettings | None = None,
+    *,
+    rate_limiter: BaseRateLimiter | None = None,
+) -> BaseChatModel:
     """A LangChain chat model for the spec, with rate limit and cache from the settings."""
     spec = parse_spec(spec)
     settings = settings or ModelSettings()
     common: dict[str, Any] = {}
-    if settings.requests_per_minute:
-        common["rate_limiter"] = InMemoryRateLimiter(
-            requests_per_second=settings.requests_per_minute / 60.0, check_every_n_seconds=0.05
-        )
+    limiter = rate_limiter or rate_limiter_for(settings)
+    if limiter is not None:
+        common["rate_limiter"] = limiter
     cache = _cache(settings)
     if cache is not None:
         common["cache"] = cache
@@ -71,20 +82,33 @@ def build_chat_model(spec: str | ModelSpec, settings: ModelSettings | None = Non
                 **common,
             )
         case "fake":
-            return SchemaChatModel(seed=settings.seed or 0, **common)
+            if spec.model == "schema":
+                return SchemaChatModel(seed=settings.seed or 0, **common)
+            # role-aware scripted replies (valid for every humanllm role); imported here because the
+            # fakes know the agents' schemas, and agents depend on this package
+            from humanllm.agents.mock_server import role_reply
+
+            return ScriptedChatModel(function=role_reply, **common)
 
 
-def build_role_model(role: str, spec: str | ModelSpec, settings: ModelSettings | None = None) -> RoleModel:
+def build_role_model(
+    role: str,
+    spec: str | ModelSpec,
+    settings: ModelSettings | None = None,
+    *,
+    rate_limiter: BaseRateLimiter | None = None,
+) -> RoleModel:
     """A chat model bound to a role, with retries, repairs and token accounting."""
     spec = parse_spec(spec)
     settings = settings or ModelSettings()
     return RoleModel(
         role=role,
         spec=spec,
-        chat=build_chat_model(spec, settings),
+        chat=build_chat_model(spec, settings, rate_limiter=rate_limiter),
         # OpenAI's own SDK retries (with backoff and Retry-After) inside the client.
         max_retries=0 if spec.backend == "openai" else settings.max_retries,
         where=settings.resolved_base_url() or "" if spec.backend == "openai" else "",
+        schema_in_extra_body=spec.backend == "openai",
     )
 
 
@@ -152,8 +176,15 @@ def backend_statuses(settings: ModelSettings | None = None) -> list[BackendStatu
             "installed" if vllm_available() else "pip install -e '.[gpu]'",
         ),
         BackendStatus("hf", "hf:<path>", torch_ok, "transformers + torch" if torch_ok else "torch missing"),
-        BackendStatus("fake", "fake", True, "schema-valid offline fake for tests and demos"),
+        BackendStatus("fake", "fake[:schema]", True, "scripted offline fake for tests and demos"),
     ]
 
 
-__all__ = ["DEFAULT_SPEC", "BackendStatus", "backend_statuses", "build_chat_model", "build_role_model"]
+__all__ = [
+    "DEFAULT_SPEC",
+    "BackendStatus",
+    "backend_statuses",
+    "build_chat_model",
+    "build_role_model",
+    "rate_limiter_for",
+]

@@ -42,6 +42,9 @@ class RoleModel:
     repairs: int = 2
     where: str = ""
     """Human-readable endpoint (base URL) for error messages; never holds a secret."""
+    schema_in_extra_body: bool = False
+    """Send `response_format` as a raw request field (OpenAI-compatible servers): the SDK's typed
+    parse path re-validates the whole schema on every call, which costs milliseconds of CPU."""
     usage: UsageMeter = field(default_factory=UsageMeter)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
@@ -105,13 +108,21 @@ class RoleModel:
         raise self._invalid(schema, problem)
 
     # --- the call itself ------------------------------------------------------------------------
+    def _request(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.schema_in_extra_body and "response_format" in kwargs:
+            rest = {k: v for k, v in kwargs.items() if k != "response_format"}
+            return {**rest, "extra_body": {"response_format": kwargs["response_format"]}}
+        return kwargs
+
     def _call(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
+        kwargs = self._request(kwargs)
         message = self._with_retries(lambda: self.chat.invoke(messages, **kwargs))
         assert isinstance(message, AIMessage)
         self.usage.record(message)
         return message
 
     async def _acall(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
+        kwargs = self._request(kwargs)
         for attempt in range(self.max_retries + 1):
             try:
                 message = await self.chat.ainvoke(messages, **kwargs)

@@ -16,7 +16,7 @@ _HELP = {
     "openai": "openai:<model>  (OpenAI or any OpenAI-compatible server via --base-url)",
     "vllm": "vllm:<hf-model-or-path>  (in-process vLLM on a GPU; needs the 'gpu' extra)",
     "hf": "hf:<path>  (a transformers checkpoint, e.g. one you trained)",
-    "fake": "fake[:echo|schema]  (scripted offline fake for tests and demos)",
+    "fake": "fake[:schema]  (offline fake: role-aware scripted replies, or any schema-valid JSON)",
 }
 
 

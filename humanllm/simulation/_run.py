@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from humanllm.agents.human import Reader
 from humanllm.core import Episode, SituationType, TokenUsage
 from humanllm.errors import ConfigError
 from humanllm.graphs.episode import EpisodeContext, episode_graph
-from humanllm.llm import RoleModel, build_role_model
+from humanllm.llm import RoleModel, UsageMeter, build_role_model, rate_limiter_for
 from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph, assign
 from humanllm.simulation._config import SimulationConfig
 from humanllm.simulation._identity import episode_id
@@ -82,13 +82,20 @@ class RoleModels:
     @classmethod
     def build(cls, config: SimulationConfig) -> RoleModels:
         settings = config.settings.model_copy(update={"seed": config.settings.seed or config.seed})
+        limiter = rate_limiter_for(settings)  # one request budget shared by both roles
         return cls(
-            writer=build_role_model("writer", config.models.writer, settings),
-            character=build_role_model("character", config.models.character, settings),
+            writer=build_role_model("writer", config.models.writer, settings, rate_limiter=limiter),
+            character=build_role_model("character", config.models.character, settings, rate_limiter=limiter),
         )
 
     def usage(self) -> dict[str, TokenUsage]:
         return {"writer": self.writer.usage.usage, "character": self.character.usage.usage}
+
+    def metered(self) -> RoleModels:
+        """The same models with fresh token meters: one episode's own usage, even when many run at once."""
+        return RoleModels(
+            writer=replace(self.writer, usage=UsageMeter()), character=replace(self.character, usage=UsageMeter())
+        )
 
 
 Progress = Callable[[str, object], None]
@@ -123,9 +130,9 @@ async def run_episode(
     progress: Progress | None = None,
     human: Reader | None = None,
 ) -> Episode:
-    """Run the episode graph for one config; `models` may be shared across episodes."""
+    """Run the episode graph for one config; `models` may be shared by concurrent episodes."""
     plan = plan or plan_episode(config, graph)
-    before = models.usage()
+    models = models.metered()
     context = EpisodeContext(
         writer=models.writer,
         character=models.character,
@@ -144,15 +151,6 @@ async def run_episode(
         result = await pipeline.ainvoke(graph_input, context=context)
     else:
         result = await _stream(graph_input, context, progress)
-    after = models.usage()
-    spent = {
-        role: TokenUsage(
-            calls=after[role].calls - before[role].calls,
-            prompt_tokens=after[role].prompt_tokens - before[role].prompt_tokens,
-            completion_tokens=after[role].completion_tokens - before[role].completion_tokens,
-        )
-        for role in after
-    }
     return Episode(
         id=plan.id,
         scenario=result["scenario"],
@@ -160,7 +158,7 @@ async def run_episode(
         mode=config.mode,
         seed=config.seed,
         models=config.models.model_dump(),
-        usage=spent,
+        usage=models.usage(),
         config={
             "characters": config.characters,
             "min_turns": config.rules.min_turns,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 
 from langgraph.runtime import Runtime
@@ -41,8 +40,8 @@ async def converse(state: EpisodeState, runtime: Runtime[EpisodeContext]) -> Epi
     cast = [p.name for p in scenario.characters]
     director = RuleDirector(cast, scenario.protagonist.name, ctx.rules, random.Random(f"director:{ctx.seed}"))
     if ctx.mode == "author":
-        turns = await asyncio.to_thread(
-            write_conversation, ctx.character, scenario, cards, ctx.rules, director.opener, guidance=ctx.guidance
+        turns = await write_conversation(
+            ctx.character, scenario, cards, ctx.rules, director.opener, guidance=ctx.guidance
         )
         return {"conversation": Conversation(turns=turns, ended_by="author")}
     agents: dict[str, Speaker] = {

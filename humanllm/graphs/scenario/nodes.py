@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from typing import Literal
 
@@ -33,7 +32,7 @@ async def draft(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> Scen
     ctx = runtime.context
     cards = ctx.graph.library.resolve(state["patterns"])
     try:
-        result = await asyncio.to_thread(write_draft, ctx.writer, cards, state["situation"], state["cast"])
+        result = await write_draft(ctx.writer, cards, state["situation"], state["cast"])
     except HumanLLMError as exc:
         raise ScenarioStepError(f"scenario step 'draft' failed: {exc}") from exc
     return {"draft": result}
@@ -41,7 +40,7 @@ async def draft(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> Scen
 
 async def checklists(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
     try:
-        result = await asyncio.to_thread(write_checklists, runtime.context.writer, state["draft"], state["cast"])
+        result = await write_checklists(runtime.context.writer, state["draft"], state["cast"])
     except HumanLLMError as exc:
         raise ScenarioStepError(f"scenario step 'checklists' failed: {exc}") from exc
     return {"checklists": result}
@@ -53,7 +52,7 @@ def wants_variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> 
 
 async def variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
     try:
-        result = await asyncio.to_thread(write_variation, runtime.context.writer, state["draft"], state["cast"])
+        result = await write_variation(runtime.context.writer, state["draft"], state["cast"])
     except HumanLLMError as exc:
         raise ScenarioStepError(f"scenario step 'variation' failed: {exc}") from exc
     return {"variation": result}

@@ -1,0 +1,81 @@
+"""Batch-generation throughput against the local mock OpenAI server with a fixed per-call latency.
+
+Run:  python benchmarks/throughput.py [--latency 0.2] [--concurrency 1 16 64 256] [--turns 4]
+
+For each concurrency: episodes/s, the ideal (concurrency / (calls per episode x latency)) and the
+ratio, framework CPU time per model call, and peak memory (RSS). The mock server runs in a child
+process so its CPU is not counted as ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from humanllm.agents.director import TurnRules
+from humanllm.llm import ModelSettings
+from humanllm.patterns import load_graph, load_library
+from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
+from humanllm.simulation._jobs import plan_jobs, sample_jobs
+from humanllm.simulation._runner import RunOptions, run_batch
+from humanllm.simulation._store import EpisodeStore
+
+
+def _serve(latency: float, port_out: multiprocessing.Queue, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
+    from humanllm.agents.mock_server import MockOpenAIServer
+
+    with MockOpenAIServer(latency_s=latency) as server:
+        port_out.put(server.base_url)
+        stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64, 256])
+    parser.add_argument("--turns", type=int, default=4)
+    parser.add_argument("--episodes-per-slot", type=int, default=3, help="Episodes = this x concurrency (min 8).")
+    args = parser.parse_args()
+    graph = load_graph(load_library())
+    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    stop = multiprocessing.Event()
+    server = multiprocessing.Process(target=_serve, args=(args.latency, queue, stop), daemon=True)
+    server.start()
+    base_url = queue.get(timeout=60)
+    calls_per_episode = 2 + args.turns  # scenario draft + checklist + one call per turn
+    print(f"latency {args.latency * 1000:.0f} ms/call, {args.turns} turns -> {calls_per_episode} calls per episode")
+    print(f"{'conc':>5} {'episodes':>8} {'eps/s':>8} {'ideal':>8} {'ratio':>6} {'cpu ms/call':>11} {'peak RSS MB':>11}")
+    try:
+        for concurrency in args.concurrency:
+            n = max(8, args.episodes_per_slot * concurrency)
+            config = SimulationConfig(
+                models=RoleSpecs(writer="openai:mock", character="openai:mock"),
+                rules=TurnRules(min_turns=args.turns, max_turns=args.turns),
+                settings=ModelSettings(base_url=base_url, timeout_s=60, max_retries=2),
+            )
+            planned = plan_jobs(config, sample_jobs(graph, n, ["duty"], concurrency), graph)
+            store = EpisodeStore(Path(tempfile.mkdtemp()))
+            models = RoleModels.build(config)
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            report = asyncio.run(run_batch(store, planned, graph, models, RunOptions(concurrency=concurrency)))
+            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+            rate = report.done / wall
+            ideal = concurrency / (calls_per_episode * args.latency)
+            cpu_per_call = cpu / max(1, report.usage.calls) * 1000
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"{concurrency:>5} {report.done:>8} {rate:>8.2f} {ideal:>8.2f} {rate / ideal:>6.2f} "
+                f"{cpu_per_call:>11.2f} {peak:>11.0f}"
+            )
+    finally:
+        stop.set()
+        server.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

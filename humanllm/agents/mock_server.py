@@ -1,0 +1,166 @@
+"""A local OpenAI-compatible mock server (loopback only) for tests and benchmarks.
+
+It answers `POST /v1/chat/completions` like a real endpoint, with role-valid replies from the
+scripted fakes, an optional fixed latency, and injected faults: 429 with Retry-After, 500,
+timeouts, malformed JSON bodies and truncated replies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from humanllm.agents.fakes import character_reply, writer_reply
+from humanllm.llm import example_for_schema
+from humanllm.llm._messages import json_schema_of
+
+Fault = Literal["429", "500", "timeout", "malformed", "truncated"]
+FAULTS: tuple[Fault, ...] = ("429", "500", "timeout", "malformed", "truncated")
+Reply = Callable[[list[BaseMessage], dict[str, Any]], str]
+
+_WRITER_SCHEMAS = {"ScenarioDraftReply", "ScenarioChecklistReply", "VariationReply"}
+
+
+def role_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+    """Writer and character replies from the fakes; any other schema gets a schema-valid example."""
+    schema = json_schema_of(kwargs.get("response_format"))
+    title = (schema or {}).get("title", "")
+    if title in _WRITER_SCHEMAS:
+        return writer_reply(messages, kwargs)
+    if title == "TurnReply":
+        return character_reply(messages, kwargs)
+    if schema is not None:
+        return json.dumps(example_for_schema(schema, random.Random(len(messages))))
+    return "All right."
+
+
+def _messages(raw: list[dict[str, Any]]) -> list[BaseMessage]:
+    kinds = {"system": SystemMessage, "assistant": AIMessage}
+    return [kinds.get(m.get("role", "user"), HumanMessage)(content=m.get("content") or "") for m in raw]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Does not print a traceback when a client drops its connection (normal at shutdown)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+class MockOpenAIServer:
+    """Run with `with MockOpenAIServer(...) as server:` and point `--base-url` at `server.base_url`."""
+
+    def __init__(
+        self,
+        *,
+        latency_s: float = 0.0,
+        fault_rate: float = 0.0,
+        faults: tuple[Fault, ...] = FAULTS,
+        timeout_sleep_s: float = 3.0,
+        seed: int = 0,
+        reply: Reply = role_reply,
+    ) -> None:
+        self.latency_s = latency_s
+        self.fault_rate = fault_rate
+        self.faults = faults
+        self.timeout_sleep_s = timeout_sleep_s
+        self.reply = reply
+        self.counts: Counter[str] = Counter()
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    def __enter__(self) -> MockOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _pick_fault(self) -> Fault | None:
+        with self._lock:
+            self.counts["requests"] += 1
+            if self._rng.random() < self.fault_rate:
+                fault = self._rng.choice(self.faults)
+                self.counts[fault] += 1
+                return fault
+            return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else headers and body wait on delayed ACKs (~40 ms)
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                # the client may have given up (an injected timeout): nothing left to answer
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                request = json.loads(self.rfile.read(length) or b"{}")
+                if server.latency_s:
+                    time.sleep(server.latency_s)
+                fault = server._pick_fault()
+                if fault == "429":
+                    return self._send(429, b'{"error": {"message": "rate limited"}}', {"Retry-After": "0"})
+                if fault == "500":
+                    return self._send(500, b'{"error": {"message": "internal error"}}')
+                if fault == "timeout":
+                    time.sleep(server.timeout_sleep_s)
+                if fault == "malformed":
+                    return self._send(200, b'{"id": "x", "choices": [ {"message": ')
+                messages = _messages(request.get("messages", []))
+                text = server.reply(messages, {"response_format": request.get("response_format")})
+                if fault == "truncated":
+                    text = text[: max(1, len(text) // 2)]
+                prompt = sum(len(m.text.split()) for m in messages)
+                completion = len(text.split())
+                body = {
+                    "id": "chatcmpl-mock",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": request.get("model", "mock"),
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt,
+                        "completion_tokens": completion,
+                        "total_tokens": prompt + completion,
+                    },
+                }
+                self._send(200, json.dumps(body).encode())
+
+        return Handler

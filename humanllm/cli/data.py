@@ -1,0 +1,143 @@
+"""`humanllm data ...`: inspect, merge, split, import and export episode stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from humanllm.cli._options import JsonOption, PatternsDirOption, library
+from humanllm.cli._output import console, fail, print_json
+from humanllm.simulation._released import episode_to_released, import_released
+from humanllm.simulation._splits import SPLITS, split_store
+from humanllm.simulation._store import EpisodeStore
+
+app = typer.Typer(help="Inspect, merge, split, import and export episode stores.", no_args_is_help=True)
+
+
+def _store(path: Path) -> EpisodeStore:
+    if not path.is_dir():
+        fail(f"{path} is not a store folder (make one with `humanllm generate --out {path}`)")
+    return EpisodeStore(path)
+
+
+@app.command("status")
+def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_json: JsonOption = False) -> None:
+    """Done, failed (by reason), remaining and tokens of a store."""
+    store = _store(store_dir)
+    manifest = store.read_manifest()
+    requested = set(manifest.get("requested_ids", []))
+    done = store.done
+    failures = store.open_failures()
+    usage = store.total_usage()
+    data = {
+        "done": len(done),
+        "failed": sum(failures.values()),
+        "failed_by_reason": dict(failures.most_common()),
+        "remaining": len(requested - done) if requested else None,
+        "tokens": usage.model_dump(),
+    }
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title=str(store_dir))
+    table.add_column("measure")
+    table.add_column("value", overflow="fold")
+    table.add_row("done", str(data["done"]))
+    table.add_row("remaining", "-" if data["remaining"] is None else str(data["remaining"]))
+    table.add_row("failed (not yet retried successfully)", str(data["failed"]))
+    for reason, count in failures.most_common():
+        table.add_row(f"  {reason}", str(count))
+    table.add_row(
+        "tokens", f"{usage.total_tokens} ({usage.prompt_tokens} prompt + {usage.completion_tokens} completion)"
+    )
+    console.print(table)
+
+
+@app.command("merge")
+def merge(
+    stores: Annotated[list[Path], typer.Argument(help="Store folders (e.g. one per shard).")],
+    out: Annotated[Path, typer.Option("--out", help="Merged store folder.")],
+) -> None:
+    """Merge stores into one, keeping each episode id once."""
+    target = EpisodeStore(out, shard="merged")
+    added = seen = 0
+    for path in stores:
+        for episode in _store(path).iter_episodes():
+            seen += 1
+            added += target.add_episode(episode)
+    console.print(
+        f"merged {seen} episodes from {len(stores)} store(s): {added} new, {seen - added} duplicates -> {out}"
+    )
+
+
+@app.command("split")
+def split(
+    store_dir: Annotated[Path, typer.Argument(help="Store folder.")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the splits (default STORE/splits).")] = None,
+    ood: Annotated[str | None, typer.Option(help="Comma-separated OOD patterns (default: 4+4 least frequent).")] = None,
+    eval_size: Annotated[int, typer.Option(min=1, help="Episodes sampled for id_eval and ood_eval.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed for OOD ties and eval sampling.")] = 42,
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Split into train / id_eval / ood_eval / mixed_eval by out-of-domain patterns."""
+    target = out or store_dir / "splits"
+    plan = split_store(
+        _store(store_dir),
+        library(patterns_dir),
+        target,
+        ood_patterns=[p for p in ood.split(",") if p.strip()] if ood else None,
+        eval_size=eval_size,
+        seed=seed,
+    )
+    if as_json:
+        print_json(plan)
+        return
+    console.print(f"OOD patterns: {', '.join(plan.ood_patterns)}")
+    table = Table(title=f"splits in {target}")
+    columns = ["episodes", "patterns", "families", "situations", "mean_turns", "mean_characters"]
+    table.add_column("split")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for name in SPLITS:
+        table.add_row(name, *(f"{plan.stats[name][c]:g}" for c in columns))
+    console.print(table)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="The authors' released split files (JSON or JSONL).")],
+    out: Annotated[Path, typer.Option("--out", help="Store folder to write.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Read the authors' released scenario files into a store."""
+    episodes, report = import_released(files)
+    store = EpisodeStore(out, shard="imported")
+    added = sum(store.add_episode(e) for e in episodes)
+    if as_json:
+        print_json({**report.model_dump(), "written": added})
+        return
+    console.print(f"read {report.read} records, imported {report.imported} ({added} new) into {out}")
+    for label, why in report.skipped.items():
+        console.print(f"  [yellow]skipped[/] {label}: {why}", soft_wrap=True)
+
+
+@app.command("export")
+def export(
+    store_dir: Annotated[Path, typer.Argument(help="Store folder.")],
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="released: the authors' split-file schema.")] = "released",
+) -> None:
+    """Write a store in another schema."""
+    if fmt != "released":
+        fail(f"unknown format {fmt!r}; use released")
+    count = 0
+    with out.open("w", encoding="utf-8") as handle:
+        for episode in _store(store_dir).iter_episodes():
+            handle.write(json.dumps(episode_to_released(episode), ensure_ascii=False) + "\n")
+            count += 1
+    console.print(f"wrote {count} records to {out}")

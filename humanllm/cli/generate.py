@@ -1,0 +1,154 @@
+"""`humanllm generate`: many episodes, concurrently, into a crash-safe resumable store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from humanllm import __version__
+from humanllm.agents.director import TurnRules
+from humanllm.cli._options import PatternsDirOption, graph
+from humanllm.cli._output import console, print_json
+from humanllm.cli.simulate import parse_turns
+from humanllm.core import TokenUsage
+from humanllm.errors import ConfigError
+from humanllm.llm import DEFAULT_SPEC, ModelSettings
+from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
+from humanllm.simulation._jobs import (
+    in_shard,
+    jobs_from_bundles,
+    parse_shard,
+    parse_situations,
+    plan_jobs,
+    read_bundles,
+    sample_jobs,
+)
+from humanllm.simulation._runner import RunOptions, run_batch
+from humanllm.simulation._store import EpisodeStore
+
+
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Store folder (created; re-running resumes it).")],
+    n: Annotated[int | None, typer.Option("--n", min=1, help="Bundles to sample from the graph.")] = None,
+    bundles: Annotated[
+        Path | None, typer.Option(help="File of bundles (JSON list, or JSONL with 'patterns') instead of --n.")
+    ] = None,
+    situations: Annotated[str, typer.Option(help="'all' (the 8 DIAMONDS types) or a comma-separated list.")] = "all",
+    concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
+    rpm: Annotated[float | None, typer.Option(help="Requests per minute, across roles.")] = None,
+    tpm: Annotated[int | None, typer.Option(help="Tokens per minute, across episodes.")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(help="Stop cleanly after about this many tokens.")] = None,
+    episode_retries: Annotated[int, typer.Option(min=0, help="Extra tries for a failing episode.")] = 3,
+    shard: Annotated[str | None, typer.Option(help="i/N: run only this machine's share of the jobs.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for bundles and per-episode seeds.")] = 0,
+    characters: Annotated[int, typer.Option(min=2, max=6, help="Characters per episode.")] = 2,
+    turns: Annotated[str, typer.Option(help="Turn bounds MIN-MAX.")] = "12-20",
+    mode: Annotated[str, typer.Option(help="agents or author.")] = "agents",
+    model: Annotated[str, typer.Option("--model", help="Model spec for every role.")] = DEFAULT_SPEC,
+    writer_model: Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")] = None,
+    character_model: Annotated[str | None, typer.Option(help="Model spec for the characters.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (e.g. a vLLM server).")] = None,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.8,
+    max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
+    timeout: Annotated[float, typer.Option(help="Per-request timeout in seconds.")] = 120.0,
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
+    variation: Annotated[bool, typer.Option("--variation", help="Also write scenario variations.")] = False,
+    patterns_dir: PatternsDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+) -> None:
+    """Generate episodes at scale: bundles x situations, run concurrently, stored as JSONL.
+
+    Re-running the same command skips finished episodes and retries failed ones; a token budget
+    stops the run cleanly; --shard i/N splits the jobs between machines writing disjoint shards.
+    """
+    if (n is None) == (bundles is None):
+        raise ConfigError("give exactly one of --n (sample bundles) or --bundles FILE")
+    if mode not in ("agents", "author"):
+        raise ConfigError(f"--mode must be agents or author, not {mode!r}")
+    low, high = parse_turns(turns)
+    index, total = parse_shard(shard)
+    g = graph(patterns_dir)
+    situation_list = parse_situations(situations)
+    jobs = (
+        sample_jobs(g, n, situation_list, seed)
+        if n is not None
+        else jobs_from_bundles(read_bundles(bundles), situation_list, seed)  # type: ignore[arg-type]
+    )
+    base = SimulationConfig(
+        characters=characters,
+        rules=TurnRules(min_turns=low, max_turns=high),
+        mode="author" if mode == "author" else "agents",
+        variation=variation,
+        models=RoleSpecs(writer=writer_model or model, character=character_model or model),
+        settings=ModelSettings(
+            temperature=temperature,
+            max_tokens=max_tokens,
+            threads=threads,
+            base_url=base_url,
+            timeout_s=timeout,
+            requests_per_minute=rpm,
+        ),
+    )
+    planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
+    store = EpisodeStore(out, shard=f"{index:03d}of{total:03d}")
+    options = RunOptions(
+        concurrency=concurrency, episode_retries=episode_retries, budget_tokens=budget_tokens, tokens_per_minute=tpm
+    )
+    manifest = {
+        "humanllm": __version__,
+        "shard": f"{index}/{total}",
+        "seed": seed,
+        "situations": situation_list,
+        "requested": len(planned),
+        "requested_ids": [p.id for _, p in planned],
+        "config": base.public_dict(),
+        "options": options.model_dump(),
+        "started_at": time.time(),
+    }
+    store.write_manifest({**store.read_manifest(), **manifest})
+    models = RoleModels.build(base)
+    already = sum(1 for _, p in planned if p.id in store.done)
+    with _progress(as_json) as progress:
+        task = progress.add_task("episodes", total=len(planned), completed=already, tokens=0, failed=0)
+        spent = {"tokens": 0, "failed": 0}
+
+        def on_event(kind: str, _episode_id: str, usage: TokenUsage | None) -> None:
+            if kind == "done" and usage is not None:
+                spent["tokens"] += usage.total_tokens
+                progress.update(task, advance=1, tokens=spent["tokens"])
+            elif kind == "failed":
+                spent["failed"] += 1
+                progress.update(task, advance=1, failed=spent["failed"])
+
+        report = asyncio.run(run_batch(store, planned, g, models, options, on_event, seed=seed))
+    store.write_manifest({**store.read_manifest(), "last_run": report.model_dump(), "finished_at": time.time()})
+    if as_json:
+        print_json(report)
+        return
+    note = " (stopped: token budget reached)" if report.stopped_by_budget else ""
+    console.print(
+        f"{report.done} new, {report.already_done} already done, {report.failed} failed of {report.requested} "
+        f"in {report.elapsed_s:.1f}s; {report.usage.total_tokens} tokens{note}\nstore: {out}"
+    )
+    if report.failed:
+        console.print("failed episodes are retried by running the same command again; see `humanllm data status`")
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[tokens]} tokens, {task.fields[failed]} failed"),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )

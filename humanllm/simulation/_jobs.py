@@ -1,0 +1,116 @@
+"""Jobs for batch generation: bundles x situations, each with its own derived seed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from humanllm.core import SituationType
+from humanllm.errors import ConfigError, DataError
+from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph
+from humanllm.simulation._config import SimulationConfig
+from humanllm.simulation._run import Plan, plan_episode
+
+
+class Job(BaseModel):
+    """One episode to generate."""
+
+    patterns: list[str]
+    situation: str
+    seed: int
+
+
+def parse_situations(text: str) -> list[str]:
+    """'all' -> the eight DIAMONDS types; otherwise a comma-separated list."""
+    if text.strip().lower() == "all":
+        return [s.value for s in SituationType]
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if not items:
+        raise ConfigError("--situations needs 'all' or a comma-separated list")
+    return items
+
+
+def derive_seed(seed: int, index: int, situation: str) -> int:
+    digest = hashlib.sha256(f"{seed}:{index}:{situation}".encode()).hexdigest()
+    return int(digest[:8], 16)
+
+
+def sample_jobs(
+    graph: InteractionGraph,
+    n: int,
+    situations: list[str],
+    seed: int,
+    constraints: BundleConstraints | None = None,
+) -> list[Job]:
+    """`n` bundles from the graph's sampler, each crossed with every situation."""
+    bundles = BundleSampler(graph, seed=seed, constraints=constraints).sample_many(n)
+    return [
+        Job(patterns=b.patterns, situation=s, seed=derive_seed(seed, i, s))
+        for i, b in enumerate(bundles)
+        for s in situations
+    ]
+
+
+def read_bundles(path: Path) -> list[list[str]]:
+    """Bundles from a file: a JSON list (of lists or "a, b" strings), or JSONL with `patterns`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+        rows = data if isinstance(data, list) else [data]
+    except json.JSONDecodeError:
+        try:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: neither a JSON list nor JSONL (line {exc.lineno}: {exc.msg})") from exc
+    bundles = []
+    for index, row in enumerate(rows):
+        value = row.get("patterns") if isinstance(row, dict) else row
+        if isinstance(value, str):
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        if not isinstance(value, list) or not value:
+            raise DataError(f"{path}: bundle {index} is not a list of pattern names")
+        bundles.append([str(p) for p in value])
+    return bundles
+
+
+def jobs_from_bundles(bundles: list[list[str]], situations: list[str], seed: int) -> list[Job]:
+    return [
+        Job(patterns=b, situation=s, seed=derive_seed(seed, i, s)) for i, b in enumerate(bundles) for s in situations
+    ]
+
+
+def plan_jobs(base: SimulationConfig, jobs: list[Job], graph: InteractionGraph) -> list[tuple[SimulationConfig, Plan]]:
+    """Each job's full config and plan (bundle, assignment, id); duplicates collapse to one."""
+    seen: set[str] = set()
+    planned = []
+    for job in jobs:
+        config = base.model_copy(update={"patterns": job.patterns, "situation": job.situation, "seed": job.seed})
+        plan = plan_episode(config, graph)
+        if plan.id not in seen:
+            seen.add(plan.id)
+            planned.append((config, plan))
+    return planned
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """'2/8' -> (2, 8); shards count from 0."""
+    if not text:
+        return 0, 1
+    try:
+        index, total = (int(p) for p in text.split("/"))
+    except ValueError as exc:
+        raise ConfigError(f"--shard takes i/N like 0/4, not {text!r}") from exc
+    if total < 1 or not 0 <= index < total:
+        raise ConfigError(f"--shard {text}: need 0 <= i < N")
+    return index, total
+
+
+def in_shard(episode_id: str, index: int, total: int) -> bool:
+    """Deterministic partition by episode id: every id belongs to exactly one shard."""
+    return int(episode_id, 16) % total == index

@@ -1,0 +1,163 @@
+"""The authors' released split-file schema (REFERENCE §4), read into and written from episodes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from humanllm.agents.trinity import parse_trinity
+from humanllm.core import (
+    CharacterProfile,
+    Conversation,
+    Episode,
+    Scenario,
+    ScenarioChecklist,
+    ScenarioVariation,
+)
+from humanllm.errors import DataError
+
+
+class ImportReport(BaseModel):
+    read: int = 0
+    imported: int = 0
+    skipped: dict[str, str] = Field(default_factory=dict, description="record -> why it was skipped")
+
+
+def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(label, record) from a JSON list or a JSONL file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        for index, row in enumerate(rows):
+            yield f"{path.name}[{index}]", row
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                yield f"{path.name}:{number}", json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{number}: invalid JSON: {exc.msg}") from exc
+
+
+def _profile(raw: dict[str, Any]) -> CharacterProfile:
+    return CharacterProfile(
+        name=str(raw["name"]).strip(),
+        about_self=str(raw.get("aboutSelf", "")),
+        about_others=str(raw.get("aboutOthers", "")),
+    )
+
+
+def _checklists(raw: Any) -> list[ScenarioChecklist]:
+    if not isinstance(raw, dict):
+        return []
+    return [ScenarioChecklist(character=name, items=[str(i) for i in items]) for name, items in raw.items() if items]
+
+
+def episode_from_released(record: dict[str, Any]) -> Episode:
+    """One released record as an episode; raises ValueError with the reason when it cannot be."""
+    scenario_raw = record.get("scenario") or {}
+    profiles = scenario_raw.get("charactersProfiles") or {}
+    if "protagonist" not in profiles:
+        raise ValueError("scenario.charactersProfiles.protagonist is missing")
+    protagonist = _profile(profiles["protagonist"])
+    supporting = [_profile(p) for p in profiles.get("supportingCharacter") or []]
+    cast = {p.name for p in [protagonist, *supporting]}
+    turns = []
+    for index, line in enumerate(record.get("conversation") or []):
+        speaker = str(line.get("char", "")).strip()
+        if speaker not in cast:
+            raise ValueError(f"conversation[{index}] speaker {speaker!r} is not in the cast {sorted(cast)}")
+        turns.append(parse_trinity(str(line.get("content", "")), speaker))
+    variation = None
+    if record.get("scenario_variation"):
+        varied = record["scenario_variation"]
+        variation = ScenarioVariation(
+            factor_analysis=str(record.get("factor_analysis", "")),
+            new_factor_settings=json.dumps(record.get("new_factor_settings", ""), ensure_ascii=False)
+            if not isinstance(record.get("new_factor_settings"), str)
+            else record["new_factor_settings"],
+            background=str(varied.get("storyBackground", "")) if isinstance(varied, dict) else str(varied),
+            analysis=str(record.get("analysis_variation", "")),
+            checklists=_checklists(record.get("conversation_checklist_variation")),
+        )
+    scenario = Scenario(
+        patterns=[str(p) for p in record.get("pattern") or []],
+        situation=str(record.get("situation", "")),
+        analysis=str(record.get("analysis", "")),
+        background=str(scenario_raw.get("storyBackground", "")),
+        protagonist=protagonist,
+        supporting=supporting or [CharacterProfile(name="(none)", about_self="", about_others="")],
+        char2pattern={str(k): list(v) for k, v in (record.get("char2pattern") or {}).items()},
+        checklists=_checklists(record.get("conversation_checklist")),
+        variation=variation,
+    )
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    return Episode(
+        id=digest,
+        scenario=scenario,
+        conversation=Conversation(turns=turns, ended_by="released"),
+        mode="author",
+        models={"source": "released"},
+    )
+
+
+def import_released(paths: list[Path]) -> tuple[list[Episode], ImportReport]:
+    report = ImportReport()
+    episodes = []
+    for path in paths:
+        for label, record in read_records(path):
+            report.read += 1
+            try:
+                episodes.append(episode_from_released(record))
+                report.imported += 1
+            except (ValueError, KeyError, TypeError, ValidationError) as exc:
+                report.skipped[label] = str(exc).splitlines()[0]
+    return episodes, report
+
+
+def episode_to_released(episode: Episode) -> dict[str, Any]:
+    """An episode in the released schema (thoughts kept in the trinity text)."""
+    scenario = episode.scenario
+
+    def profile(p: CharacterProfile) -> dict[str, str]:
+        return {"name": p.name, "aboutSelf": p.about_self, "aboutOthers": p.about_others}
+
+    record: dict[str, Any] = {
+        "pattern": scenario.patterns,
+        "situation": scenario.situation,
+        "analysis": scenario.analysis,
+        "scenario": {
+            "storyBackground": scenario.background,
+            "charactersProfiles": {
+                "protagonist": profile(scenario.protagonist),
+                "supportingCharacter": [profile(p) for p in scenario.supporting],
+            },
+        },
+        "protagonist": scenario.protagonist.name,
+        "supporting_characters": [p.name for p in scenario.supporting],
+        "char2pattern": scenario.char2pattern,
+        "conversation": [{"char": t.speaker, "content": t.as_trinity()} for t in episode.conversation.turns],
+        "conversation_checklist": {c.character: c.items for c in scenario.checklists},
+    }
+    if scenario.variation is not None:
+        varied = scenario.variation
+        record.update(
+            factor_analysis=varied.factor_analysis,
+            new_factor_settings=varied.new_factor_settings,
+            scenario_variation={"storyBackground": varied.background},
+            analysis_variation=varied.analysis,
+            conversation_checklist_variation={c.character: c.items for c in varied.checklists},
+        )
+    return record

@@ -1,0 +1,122 @@
+"""Dataset splits: train / id_eval / ood_eval / mixed_eval by out-of-domain patterns (REFERENCE §6)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from humanllm.core import Episode, PatternKind
+from humanllm.patterns import PatternLibrary
+from humanllm.simulation._store import EpisodeStore
+
+SPLITS = ("train", "id_eval", "ood_eval", "mixed_eval")
+
+
+class SplitPlan(BaseModel):
+    ood_patterns: list[str]
+    counts: dict[str, int] = Field(default_factory=dict)
+    stats: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+def choose_ood(frequencies: Counter[str], library: PatternLibrary, *, per_kind: int = 4, seed: int = 42) -> list[str]:
+    """The `per_kind` least frequent social-cognitive and trait patterns among those used (seeded ties)."""
+    rng = random.Random(seed)
+    chosen: list[str] = []
+    for kind in (PatternKind.SOCIAL_COGNITIVE, PatternKind.TRAIT):
+        names = [n for n in frequencies if library.get(n).kind is kind]
+        rng.shuffle(names)
+        names.sort(key=lambda n: frequencies[n])  # stable: shuffled order breaks ties
+        chosen.extend(names[:per_kind])
+    return chosen
+
+
+def classify(episode: Episode, ood: set[str]) -> str:
+    held = set(episode.scenario.patterns)
+    if held <= ood:
+        return "ood_eval"
+    if held & ood:
+        return "mixed_eval"
+    return "id_or_train"
+
+
+class _SplitStats:
+    """Running statistics of one split (no episodes kept in memory)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.turns = 0
+        self.characters = 0
+        self.patterns: set[str] = set()
+        self.families: set[str] = set()
+        self.situations: set[str] = set()
+
+    def add(self, episode: Episode, library: PatternLibrary) -> None:
+        self.count += 1
+        self.turns += len(episode.conversation.turns)
+        self.characters += len(episode.scenario.characters)
+        self.patterns.update(episode.scenario.patterns)
+        self.families.update(library.get(p).family.value for p in episode.scenario.patterns if p in library)
+        self.situations.add(episode.scenario.situation)
+
+    def summary(self) -> dict[str, float]:
+        per = max(1, self.count)
+        return {
+            "episodes": self.count,
+            "patterns": len(self.patterns),
+            "families": len(self.families),
+            "situations": len(self.situations),
+            "mean_turns": round(self.turns / per, 2),
+            "mean_characters": round(self.characters / per, 2),
+        }
+
+
+def split_store(
+    store: EpisodeStore,
+    library: PatternLibrary,
+    out: Path,
+    *,
+    ood_patterns: list[str] | None = None,
+    eval_size: int = 50,
+    seed: int = 42,
+) -> SplitPlan:
+    """Write `out/<split>.jsonl` for each split; streams the store twice, holds only ids."""
+    frequencies: Counter[str] = Counter()
+    for episode in store.iter_episodes():
+        frequencies.update(episode.scenario.patterns)
+    ood = [library.get(p).name for p in ood_patterns] if ood_patterns else choose_ood(frequencies, library, seed=seed)
+    ood_set = set(ood)
+    buckets: dict[str, list[str]] = {"id_or_train": [], "ood_eval": [], "mixed_eval": []}
+    for episode in store.iter_episodes():
+        buckets[classify(episode, ood_set)].append(episode.id)
+    rng = random.Random(seed)
+    id_pool = sorted(buckets["id_or_train"])
+    id_eval = set(rng.sample(id_pool, min(eval_size, len(id_pool))))
+    ood_pool = sorted(buckets["ood_eval"])
+    ood_eval = set(rng.sample(ood_pool, min(eval_size, len(ood_pool))))
+    assignment = {i: "train" for i in id_pool}
+    assignment.update({i: "id_eval" for i in id_eval})
+    assignment.update({i: "ood_eval" for i in ood_eval})
+    assignment.update({i: "mixed_eval" for i in buckets["mixed_eval"]})
+
+    out.mkdir(parents=True, exist_ok=True)
+    handles = {name: (out / f"{name}.jsonl").open("w", encoding="utf-8") for name in SPLITS}
+    stats = {name: _SplitStats() for name in SPLITS}
+    try:
+        for episode in store.iter_episodes():
+            name = assignment.get(episode.id)
+            if name is not None:
+                handles[name].write(episode.model_dump_json() + "\n")
+                stats[name].add(episode, library)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    plan = SplitPlan(
+        ood_patterns=ood,
+        counts={name: stats[name].count for name in SPLITS},
+        stats={name: stats[name].summary() for name in SPLITS},
+    )
+    (out / "splits.json").write_text(plan.model_dump_json(indent=2), encoding="utf-8")
+    return plan
