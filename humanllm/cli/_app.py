@@ -48,7 +48,7 @@ def root(
 
 def register() -> typer.Typer:
     """Attach every command group; imported lazily so `--help` stays fast."""
-    from humanllm.cli import data, generate, graph, models, patterns, simulate
+    from humanllm.cli import data, generate, graph, models, patterns, simulate, train
 
     app.command("models")(models.models)
     app.add_typer(patterns.app, name="patterns")
@@ -56,4 +56,5 @@ def register() -> typer.Typer:
     app.command("simulate")(simulate.simulate)
     app.command("generate")(generate.generate)
     app.add_typer(data.app, name="data")
+    app.add_typer(train.app, name="train")
     return app

@@ -141,3 +141,72 @@ def export(
             handle.write(json.dumps(episode_to_released(episode), ensure_ascii=False) + "\n")
             count += 1
     console.print(f"wrote {count} records to {out}")
+
+
+@app.command("export-sft")
+def export_sft_command(
+    store_dir: Annotated[Path, typer.Argument(help="Store folder (or a split folder's parent).")],
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write (dataset_info.json goes beside it).")],
+    fmt: Annotated[str, typer.Option("--format", help="sharegpt (the released shape) or messages (OpenAI/TRL).")] = (
+        "sharegpt"
+    ),
+    keep_guidance: Annotated[
+        bool, typer.Option("--keep-guidance", help="Keep the private pattern guidance in the system prompt.")
+    ] = False,
+    max_chars: Annotated[
+        int | None, typer.Option(help="Context limit in characters; longer conversations are split into windows.")
+    ] = None,
+    dedup: Annotated[bool, typer.Option(help="Drop identical records.")] = True,
+    seed: Annotated[int, typer.Option(help="Seed for the record order.")] = 0,
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One SFT record per character per episode: others' thoughts removed, ending on the target's turn."""
+    from humanllm.training import export_sft
+
+    if fmt not in ("sharegpt", "messages"):
+        fail(f"--format must be sharegpt or messages, not {fmt!r}")
+    report = export_sft(
+        _store(store_dir).iter_episodes(),
+        out,
+        fmt="sharegpt" if fmt == "sharegpt" else "messages",
+        library=library(patterns_dir) if keep_guidance else None,
+        keep_guidance=keep_guidance,
+        max_chars=max_chars,
+        dedup=dedup,
+        seed=seed,
+    )
+    if as_json:
+        print_json(report)
+        return
+    console.print(
+        f"{report.records} records from {report.episodes} episodes ({report.duplicates} duplicates dropped) -> {out}\n"
+        f"LLaMA-Factory entry: {report.dataset_info}"
+    )
+
+
+@app.command("mix")
+def mix_command(
+    source: Annotated[
+        list[str], typer.Option("--source", help="NAME=PATH:WEIGHT, repeatable (e.g. humanllm=sft.jsonl:4).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Mixed JSONL (chat messages).")],
+    total: Annotated[
+        int | None, typer.Option(help="Records in the mix (default: the most all sources can fill).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and order.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Mix SFT sources in exact ratios; ShareGPT and messages inputs are normalised to messages."""
+    from humanllm.training import mix, parse_source
+
+    report = mix([parse_source(s) for s in source], out, total=total, seed=seed)
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title=f"{report.total} records -> {out}")
+    for column in ("source", "taken", "available"):
+        table.add_column(column, justify="right" if column != "source" else "left")
+    for name, count in report.counts.items():
+        table.add_row(name, str(count), str(report.available[name]))
+    console.print(table)

@@ -1,0 +1,134 @@
+"""`humanllm train ...`: fine-tune with TRL on a shipped or custom recipe; check loss masks; merge LoRA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from humanllm.cli._output import console, fail, print_json
+from humanllm.errors import ConfigError
+
+app = typer.Typer(
+    help="Fine-tune a model on exported SFT data (TRL SFTTrainer; LoRA via peft), check loss masks, merge LoRA.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+@app.callback()
+def run(
+    ctx: typer.Context,
+    recipe: Annotated[str | None, typer.Option(help="A shipped recipe (see `humanllm train recipes`).")] = None,
+    config: Annotated[Path | None, typer.Option(help="A recipe YAML file of your own.")] = None,
+    data: Annotated[Path | None, typer.Option(help="SFT data (ShareGPT or messages; json, jsonl, parquet).")] = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Where the checkpoint and its resolved config go.")] = None,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Stop after this many optimizer steps.")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override: an SFTConfig field, lora.<field>, model or chat_template (key=value)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Train: `humanllm train --recipe smollm2-cpu --data sft.jsonl --output-dir ckpt [--set learning_rate=1e-4]`.
+
+    Multi-GPU: `accelerate launch --config_file CONFIG -m humanllm train --recipe qwen3-8b-full ...`
+    (configs ship in humanllm/training/configs).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if (recipe is None) == (config is None):
+        if recipe is None and data is None:
+            console.print(ctx.get_help())
+            raise typer.Exit(0)
+        raise ConfigError("give exactly one of --recipe NAME or --config RECIPE.yaml")
+    if data is None or output_dir is None:
+        raise ConfigError("training needs --data FILE and --output-dir DIR")
+    from humanllm.training import apply_overrides, load_recipe, train
+
+    chosen = apply_overrides(load_recipe(str(recipe or config)), set_ or [])
+    output_dir.mkdir(parents=True, exist_ok=True)
+    report = train(chosen, data, output_dir, max_steps=max_steps)
+    if as_json:
+        print_json(report)
+        return
+    console.print(
+        f"trained {report.steps} steps in {report.seconds:.0f}s ({report.seconds_per_step:.2f} s/step); "
+        f"loss {report.first_loss} -> {report.last_loss}; saved to {report.output_dir}"
+    )
+
+
+@app.command("recipes")
+def recipes() -> None:
+    """List the shipped recipes."""
+    from humanllm.training import load_recipe, recipe_names
+
+    table = Table(title="recipes")
+    table.add_column("name")
+    table.add_column("model")
+    table.add_column("description", overflow="fold")
+    for name in recipe_names():
+        item = load_recipe(name)
+        table.add_row(name, item.model, item.description)
+    console.print(table)
+
+
+@app.command("check-masks")
+def check_masks_command(
+    data: Annotated[Path, typer.Argument(help="SFT file (ShareGPT or messages).")],
+    model: Annotated[str, typer.Option("--model", help="Tokenizer: a model folder, hub id, or bundled:smollm2.")],
+    template: Annotated[
+        str | None, typer.Option(help="'chatml' or a .jinja file with {% generation %} markers.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Check only the first N records.")] = None,
+    show: Annotated[int, typer.Option(help="Record to print, coloured by mask.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Verify that only the target character's turns carry loss; exit 1 if anything else does."""
+    from transformers import AutoTokenizer
+
+    from humanllm.training import check_masks, masking_template, resolve_model_path, tokenize_with_mask
+    from humanllm.training._mix import read_rows, to_messages
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model))
+    chosen = masking_template(tokenizer, template)
+    rows = [to_messages(r, f"{data}[{i}]") for i, r in enumerate(read_rows(data))]
+    report = check_masks(tokenizer, rows, chosen, limit)
+    if as_json:
+        print_json({**report.model_dump(), "ok": report.ok})
+    else:
+        if rows:
+            ids, mask = tokenize_with_mask(tokenizer, rows[min(show, len(rows) - 1)]["messages"], chosen)
+            sample = Text()
+            for token, bit in zip(ids, mask, strict=True):
+                sample.append(str(tokenizer.decode([token])), style="bold green" if bit else "dim")
+            console.print(f"record {show} (green = carries loss, dim = context):")
+            console.print(sample)
+        share = report.trained_tokens / max(1, report.total_tokens)
+        console.print(
+            f"{report.records} records, {report.assistant_turns} target turns, "
+            f"{report.trained_tokens}/{report.total_tokens} tokens carry loss ({share:.0%})"
+        )
+    if not report.ok:
+        for problem in report.problems[:20]:
+            console.print(f"[red]✗[/] record {problem.record}: {problem.problem}")
+        fail(f"{len(report.problems)} masking problem(s): do not train on this setup")
+    if not as_json:
+        console.print("[green]✓[/] only target turns carry loss")
+
+
+@app.command("merge")
+def merge(
+    adapter: Annotated[Path, typer.Argument(help="A LoRA output folder from `humanllm train`.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the merged model (use as --model hf:<out>).")],
+) -> None:
+    """Fold a LoRA adapter into its base model."""
+    from humanllm.training import merge_lora
+
+    if not (adapter / "adapter_config.json").exists():
+        fail(f"{adapter} has no adapter_config.json: it is not a LoRA output folder")
+    merge_lora(adapter, out)
+    console.print(f"merged into {out}; run it with --model hf:{out}")

@@ -1,0 +1,36 @@
+"""SFT data and training: export, loss-mask check, mixing, the TRL trainer and its recipes."""
+
+from humanllm.training._bundled import BUNDLED_SPEC, bundled_hf_model, resolve_model_path
+from humanllm.training._export import ExportReport, export_sft
+from humanllm.training._masks import MaskReport, check_masks, tokenize_with_mask
+from humanllm.training._mix import MixReport, Source, exact_counts, mix, parse_source
+from humanllm.training._recipe import Recipe, apply_overrides, load_recipe, recipe_names
+from humanllm.training._sft_format import episode_records
+from humanllm.training._templates import masking_template
+from humanllm.training._train import TrainReport, load_sft_dataset, merge_lora, train
+
+__all__ = [
+    "BUNDLED_SPEC",
+    "ExportReport",
+    "MaskReport",
+    "MixReport",
+    "Recipe",
+    "Source",
+    "TrainReport",
+    "apply_overrides",
+    "bundled_hf_model",
+    "check_masks",
+    "episode_records",
+    "exact_counts",
+    "export_sft",
+    "load_recipe",
+    "load_sft_dataset",
+    "masking_template",
+    "merge_lora",
+    "mix",
+    "parse_source",
+    "recipe_names",
+    "resolve_model_path",
+    "tokenize_with_mask",
+    "train",
+]

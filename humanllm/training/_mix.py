@@ -1,0 +1,122 @@
+"""Mixing SFT sources in exact ratios (e.g. HumanLLM 4 : OpenThoughts 4 : CoSER 2).
+
+Sources are local files (json, jsonl, parquet) in ShareGPT (`conversations` with from/value,
+optional `system`) or chat-messages (`messages` with role/content) form; both are normalised to
+messages.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from humanllm.errors import ConfigError, DataError
+
+_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "model": "assistant",
+}
+_SOURCE = re.compile(r"^(?P<name>[\w.-]+)=(?P<path>.+?):(?P<weight>\d+(?:\.\d+)?)$")
+
+
+class Source(BaseModel):
+    name: str
+    path: Path
+    weight: float
+
+
+class MixReport(BaseModel):
+    counts: dict[str, int]
+    available: dict[str, int]
+    total: int
+
+
+def parse_source(text: str) -> Source:
+    """'name=PATH:weight' -> Source."""
+    match = _SOURCE.match(text.strip())
+    if not match:
+        raise ConfigError(f"--source takes NAME=PATH:WEIGHT (e.g. humanllm=data/sft.jsonl:4), not {text!r}")
+    return Source(name=match["name"], path=Path(match["path"]), weight=float(match["weight"]))
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+        return data if isinstance(data, list) else [data]
+    rows = []  # JSONL (also accepted under a .json name, as many released files are)
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{number}: invalid JSON: {exc.msg}") from exc
+    return rows
+
+
+def to_messages(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """Normalise a ShareGPT or messages row to `{"messages": [{role, content}]}`."""
+    if "messages" in row:
+        turns = [{"role": _ROLES.get(m["role"], m["role"]), "content": m.get("content") or ""} for m in row["messages"]]
+    elif "conversations" in row:
+        turns = [
+            {"role": _ROLES.get(m["from"], m["from"]), "content": m.get("value") or ""} for m in row["conversations"]
+        ]
+        if row.get("system"):
+            turns.insert(0, {"role": "system", "content": row["system"]})
+    else:
+        raise DataError(f"{where}: a row needs 'messages' (chat format) or 'conversations' (ShareGPT)")
+    if not any(t["role"] == "assistant" for t in turns):
+        raise DataError(f"{where}: a row has no assistant turn")
+    return {"messages": turns}
+
+
+def exact_counts(weights: dict[str, float], total: int) -> dict[str, int]:
+    """Split `total` by weight with the largest-remainder method (sums to `total` exactly)."""
+    whole = sum(weights.values())
+    raw = {k: total * w / whole for k, w in weights.items()}
+    counts = {k: int(v) for k, v in raw.items()}
+    order = list(raw)  # ties go to the source listed first
+    by_remainder = sorted(order, key=lambda k: (-(raw[k] - counts[k]), order.index(k)))
+    for key in by_remainder[: total - sum(counts.values())]:
+        counts[key] += 1
+    return counts
+
+
+def mix(sources: list[Source], out: Path, *, total: int | None = None, seed: int = 0) -> MixReport:
+    """Sample each source without replacement in the exact ratio and write shuffled JSONL messages."""
+    if not sources:
+        raise ConfigError("give at least one --source NAME=PATH:WEIGHT")
+    rows = {s.name: [to_messages(r, f"{s.path}[{i}]") for i, r in enumerate(read_rows(s.path))] for s in sources}
+    weights = {s.name: s.weight for s in sources}
+    if total is None:  # the largest total every source can fill
+        total = int(min(len(rows[name]) * sum(weights.values()) / w for name, w in weights.items()))
+    counts = exact_counts(weights, total)
+    short = {name: (counts[name], len(rows[name])) for name in counts if counts[name] > len(rows[name])}
+    if short:
+        detail = ", ".join(f"{n} needs {need} but has {have}" for n, (need, have) in short.items())
+        raise DataError(f"not enough rows for total {total}: {detail}; lower --total or the weights")
+    rng = random.Random(seed)
+    picked = [row for name in sorted(rows) for row in rng.sample(rows[name], counts[name])]
+    rng.shuffle(picked)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in picked), encoding="utf-8")
+    return MixReport(counts=counts, available={n: len(r) for n, r in rows.items()}, total=total)

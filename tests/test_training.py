@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from humanllm.core import CharacterProfile, Conversation, Episode, Scenario, Turn
+from humanllm.errors import ConfigError, DataError
+from humanllm.llm import ModelSettings, build_role_model
+from humanllm.training import (
+    apply_overrides,
+    bundled_hf_model,
+    check_masks,
+    episode_records,
+    exact_counts,
+    export_sft,
+    load_recipe,
+    masking_template,
+    merge_lora,
+    mix,
+    parse_source,
+    train,
+)
+
+
+def _episode(first: str = "Ben", n: int = 5, eid: str = "e1") -> Episode:
+    speakers = ["Ben", "Ann"] if first == "Ben" else ["Ann", "Ben"]
+    turns = [
+        Turn(
+            speaker=speakers[i % 2], thought=f"thought {i} of {speakers[i % 2]}", action=f"act {i}", speech=f"line {i}"
+        )
+        for i in range(n)
+    ]
+    return Episode(
+        id=eid,
+        scenario=Scenario(
+            patterns=["sunk cost fallacy"],
+            situation="duty",
+            analysis="a",
+            background="An office late at night.",
+            protagonist=CharacterProfile(name="Ann", about_self="Manager; proud.", about_others="Ben: cautious."),
+            supporting=[CharacterProfile(name="Ben", about_self="Analyst.", about_others="Ann: stubborn.")],
+            char2pattern={"Ann": ["sunk cost fallacy"], "Ben": []},
+        ),
+        conversation=Conversation(turns=turns),
+    )
+
+
+def test_sharegpt_records_follow_the_released_shape() -> None:
+    records = {r["system"].split(".")[0]: r for r in episode_records(_episode(n=5))}
+    ann, ben = records["You are Ann"], records["You are Ben"]
+    for record in (ann, ben):
+        roles = [t["from"] for t in record["conversations"]]
+        assert roles[0] == "human" and roles[-1] == "gpt"
+        assert all(a != b for a, b in itertools.pairwise(roles))
+        assert set(record) == {"system", "conversations"}
+    # Ben opens: his record starts with an empty human turn; his own thoughts are kept
+    assert ben["conversations"][0]["value"] == ""
+    assert ben["conversations"][1]["value"] == "[thought 0 of Ben] (act 0) line 0"
+    # Ann never sees Ben's thoughts; Ben's trailing turn after Ann's last reply is dropped
+    human_text = " ".join(t["value"] for t in ann["conversations"] if t["from"] == "human")
+    assert "thought" not in human_text and "Ben: (act 0) line 0" in human_text
+    assert ann["conversations"][-1]["value"].startswith("[thought 3 of Ann]")
+    assert "sunk cost" not in ann["system"]  # the system prompt names no pattern
+
+
+def test_messages_format_and_windowing() -> None:
+    (record,) = [
+        r for r in episode_records(_episode(n=8), fmt="messages") if "You are Ann" in r["messages"][0]["content"]
+    ]
+    assert [m["role"] for m in record["messages"]][:3] == ["system", "user", "assistant"]
+    windows = [r for r in episode_records(_episode(n=8), max_chars=450) if r["system"].startswith("You are Ann")]
+    assert len(windows) > 1
+    assert sum(1 for w in windows for t in w["conversations"] if t["from"] == "gpt") == 4  # each target turn once
+
+
+def test_export_dedups_and_writes_dataset_info(tmp_path: Path) -> None:
+    out = tmp_path / "sft.jsonl"
+    report = export_sft([_episode(), _episode(eid="copy")], out)
+    assert report.records == 2 and report.duplicates == 2
+    info = json.loads((tmp_path / "dataset_info.json").read_text())
+    assert info["humanllm"]["formatting"] == "sharegpt" and info["humanllm"]["file_name"] == "sft.jsonl"
+
+
+def test_mixing_ratios_are_exact(tmp_path: Path) -> None:
+    def write(name: str, n: int, fmt: str) -> Path:
+        path = tmp_path / name
+        rows = [
+            {"messages": [{"role": "user", "content": f"{name}{i}"}, {"role": "assistant", "content": "ok"}]}
+            if fmt == "messages"
+            else {
+                "system": "s",
+                "conversations": [{"from": "human", "value": f"{name}{i}"}, {"from": "gpt", "value": "ok"}],
+            }
+            for i in range(n)
+        ]
+        if path.suffix == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pylist(rows), path)
+        elif path.suffix == ".json":
+            path.write_text(json.dumps(rows))
+        else:
+            path.write_text("\n".join(json.dumps(r) for r in rows))
+        return path
+
+    sources = [
+        parse_source(f"humanllm={write('h.jsonl', 60, 'sharegpt')}:4"),
+        parse_source(f"openthoughts={write('o.parquet', 60, 'messages')}:4"),
+        parse_source(f"coser={write('c.json', 60, 'messages')}:2"),
+    ]
+    report = mix(sources, tmp_path / "mix.jsonl", total=50, seed=1)
+    assert report.counts == {"humanllm": 20, "openthoughts": 20, "coser": 10}
+    rows = [json.loads(line) for line in (tmp_path / "mix.jsonl").read_text().splitlines()]
+    assert len(rows) == 50 and all("messages" in r for r in rows)
+    assert rows[0]["messages"][0]["role"] in ("system", "user")
+    assert mix(sources, tmp_path / "auto.jsonl", seed=1).total == 150  # the largest total all can fill
+    assert exact_counts({"a": 1, "b": 1, "c": 1}, 10) == {"a": 4, "b": 3, "c": 3}
+    with pytest.raises(DataError, match="needs 100 but has 60"):
+        mix(sources, tmp_path / "big.jsonl", total=250)
+    with pytest.raises(ConfigError, match="NAME=PATH:WEIGHT"):
+        parse_source("no-weight.jsonl")
+
+
+def test_recipes_validate_fields_and_overrides() -> None:
+    recipe = load_recipe("qwen3-8b-full")
+    assert recipe.sft["learning_rate"] == 5.0e-6 and recipe.sft["gradient_accumulation_steps"] == 8
+    changed = apply_overrides(recipe, ["learning_rate=1e-5", "lora.r=8", "model=Qwen/Qwen3-32B"])
+    assert changed.sft["learning_rate"] == 1e-5 and changed.lora == {"r": 8} and changed.model.endswith("32B")
+    with pytest.raises(ConfigError, match="did you mean"):
+        apply_overrides(recipe, ["learning_rat=1"])
+    with pytest.raises(ConfigError, match="no recipe"):
+        load_recipe("nope")
+
+
+@pytest.fixture(scope="session")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return bundled_hf_model(tmp_path_factory.mktemp("models"))
+
+
+def test_mask_check_accepts_target_turns_and_catches_bad_templates(bundled: Path, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(bundled)
+    rows = [r for r in episode_records(_episode(n=6), fmt="messages")]
+    good = check_masks(tokenizer, rows, masking_template(tokenizer, "chatml"))
+    assert good.ok and good.assistant_turns == 6 and 0 < good.trained_tokens < good.total_tokens
+    everything = "{% for m in messages %}{% generation %}{{ m['content'] }}\n{% endgeneration %}{% endfor %}"
+    bad = tmp_path / "bad.jinja"
+    bad.write_text(everything)
+    report = check_masks(tokenizer, rows, masking_template(tokenizer, str(bad)))
+    assert not report.ok and any(
+        "other turns are trained" in p.problem or "non-target" in p.problem for p in report.problems
+    )
+    with pytest.raises(ConfigError, match="cannot mark assistant tokens"):
+        masking_template(tokenizer, None)
+
+
+def test_cpu_lora_smoke_train_save_merge_generate(bundled: Path, tmp_path: Path) -> None:
+    data = tmp_path / "sft.jsonl"
+    export_sft([_episode(n=6, eid=f"e{i}") for i in range(2)], data, dedup=False)
+    recipe = apply_overrides(
+        load_recipe("smollm2-cpu"),
+        [f"model={bundled}", "per_device_train_batch_size=2", "max_length=192", "learning_rate=2e-3"],
+    )
+    out = tmp_path / "lora"
+    report = train(recipe, data, out, max_steps=10)
+    assert report.steps == 10 and report.first_loss is not None and report.last_loss is not None
+    assert report.last_loss < report.first_loss * 0.8  # the loss clearly falls
+    saved = yaml.safe_load((out / "humanllm-train.yaml").read_text())
+    assert saved["sft"]["max_steps"] == 10 and saved["lora"]["r"] == 16
+    merged = merge_lora(out, tmp_path / "merged")
+    model = build_role_model("character", f"hf:{merged}", ModelSettings(max_tokens=12, temperature=0.0))
+    reply = model.text([SystemMessage(content="You are Ann."), HumanMessage(content="Ben: (sits) Hi.")])
+    assert isinstance(reply, str) and reply.strip()
+
+
+@pytest.mark.parametrize("name", ["qwen3-8b-full", "qwen3-8b-lora", "smollm2-cpu"])
+def test_shipped_recipes_build_a_valid_sft_config(name: str, tmp_path: Path) -> None:
+    from trl import SFTConfig
+
+    from humanllm.training._recipe import resolve_builtin_paths
+
+    sft = resolve_builtin_paths(load_recipe(name).sft)
+    if "deepspeed" in sft:  # deepspeed itself is a GPU extra; the file must exist and parse
+        assert json.loads(Path(sft.pop("deepspeed")).read_text())["zero_optimization"]["stage"] == 3
+    sft.update(bf16=False, use_cpu=True)
+    config = SFTConfig(output_dir=str(tmp_path), **sft)
+    assert config.assistant_only_loss
