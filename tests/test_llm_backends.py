@@ -149,3 +149,29 @@ def test_response_cache_serves_repeats(tmp_path: Path) -> None:
     assert chat.invoke("same prompt").text == "first"
     assert chat.invoke("same prompt").text == "first"
     assert len(chat.calls) == 1 and len(cache) == 1
+
+
+class SchemaRejected(Exception):
+    status_code = 400
+
+
+def test_server_without_json_schema_falls_back_to_function_calling() -> None:
+    from langchain_core.messages import AIMessage
+
+    class ToolModel(ScriptedChatModel):
+        def bind_tools(self, tools, **kwargs):  # type: ignore[no-untyped-def, override]
+            return self
+
+    tool_reply = AIMessage(
+        content="", tool_calls=[{"name": "Mood", "args": {"mood": "calm", "intensity": 2}, "id": "call-1"}]
+    )
+
+    def reply(_messages, kwargs):  # type: ignore[no-untyped-def]
+        if "response_format" in kwargs:
+            return SchemaRejected("response_format json_schema is not supported")
+        return tool_reply
+
+    chat = ToolModel(function=reply)
+    model = _role(chat, max_retries=0)
+    assert model.structured([HumanMessage(content="?")], Mood) == Mood(mood="calm", intensity=2)
+    assert model.structured_method == "function_calling"

@@ -17,8 +17,9 @@ from pydantic import Field, PrivateAttr
 
 from humanllm.llm._messages import json_schema_of
 
-Script = Callable[[list[BaseMessage], dict[str, Any]], str]
-"""A reply function: (messages, call kwargs) -> reply text."""
+Reply = str | AIMessage | BaseException
+Script = Callable[[list[BaseMessage], dict[str, Any]], Reply]
+"""A reply function: (messages, call kwargs) -> reply text, a full AIMessage (tool calls), or an error."""
 
 
 def _usage(messages: Sequence[BaseMessage], reply: str) -> UsageMetadata:
@@ -31,10 +32,11 @@ class ScriptedChatModel(BaseChatModel):
     """Replies from a list (in order) or a function; records every call it gets.
 
     `calls` holds the messages of each call, so tests can assert on exactly what a role saw.
-    Replies that are exceptions are raised, to script failures.
+    Replies that are exceptions are raised, to script failures; AIMessages are returned as they are.
     """
 
-    replies: list[str | BaseException] = Field(default_factory=list)
+    replies: list[Any] = Field(default_factory=list)
+    """Each a `Reply`: typed loosely because pydantic would try to coerce exceptions into messages."""
     function: Script | None = None
 
     _calls: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
@@ -65,14 +67,17 @@ class ScriptedChatModel(BaseChatModel):
             self._calls.append(list(messages))
             self._kwargs.append(dict(kwargs))
         if self.function is not None:
-            reply: str | BaseException = self.function(list(messages), kwargs)
+            reply: Reply = self.function(list(messages), kwargs)
         elif index < len(self.replies):
             reply = self.replies[index]
         else:
             raise RuntimeError(f"ScriptedChatModel ran out of replies after {len(self.replies)} calls")
         if isinstance(reply, BaseException):
             raise reply
-        message = AIMessage(content=reply, usage_metadata=_usage(messages, reply))
+        if isinstance(reply, AIMessage):
+            message = reply
+        else:
+            message = AIMessage(content=reply, usage_metadata=_usage(messages, reply))
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 

@@ -57,13 +57,24 @@ class RoleModel:
 
     # --- structured ---------------------------------------------------------------------------
     def structured(self, messages: Sequence[BaseMessage], schema: type[T]) -> T:
-        """A validated instance of `schema`; repairs invalid replies, then fails clearly."""
+        """A validated instance of `schema`; repairs invalid replies, then fails clearly.
+
+        JSON-schema output first; a server that rejects `response_format` switches this role to
+        function calling for good.
+        """
         if self.structured_method == "function_calling":
             return self._function_calling(list(messages), schema)
         history = list(messages)
         problem = ""
         for _attempt in range(self.repairs + 1):
-            reply = self._call(history, {"response_format": response_format_for(schema)}).text
+            try:
+                reply = self._call(history, {"response_format": response_format_for(schema)}).text
+            except EndpointError as exc:
+                if not _rejects_response_format(exc):
+                    raise
+                logger.warning("%s: the server rejects response_format; using function calling", self.role)
+                self.structured_method = "function_calling"
+                return self._function_calling(list(messages), schema)
             try:
                 return parse_reply(reply, schema)
             except ValueError as exc:
@@ -78,7 +89,14 @@ class RoleModel:
         history = list(messages)
         problem = ""
         for _attempt in range(self.repairs + 1):
-            reply = (await self._acall(history, {"response_format": response_format_for(schema)})).text
+            try:
+                reply = (await self._acall(history, {"response_format": response_format_for(schema)})).text
+            except EndpointError as exc:
+                if not _rejects_response_format(exc):
+                    raise
+                logger.warning("%s: the server rejects response_format; using function calling", self.role)
+                self.structured_method = "function_calling"
+                return await asyncio.to_thread(self._function_calling, list(messages), schema)
             try:
                 return parse_reply(reply, schema)
             except ValueError as exc:
@@ -164,3 +182,10 @@ class RoleModel:
         if "NotFoundError" in kinds:
             return f"the {self.role} model {self.spec}{where} does not exist on that server: check the name"
         return f"{self.role} model {self.spec}{where} failed: {name}: {exc}"
+
+
+def _rejects_response_format(exc: EndpointError) -> bool:
+    """A 400 from a server that does not support JSON-schema output."""
+    cause = exc.__cause__
+    text = str(cause or exc).lower()
+    return getattr(cause, "status_code", None) == 400 and ("response_format" in text or "json_schema" in text)
