@@ -229,3 +229,20 @@ def test_variation_is_written_with_its_own_checklists(graph: InteractionGraph) -
     assert varied is not None and varied.new_factor_settings and varied.checklists
     assert {c.character for c in varied.checklists} == {c.character for c in episode.scenario.checklists}
     assert episode.id != plan_episode(config.model_copy(update={"variation": False}), graph).id
+
+
+def test_interactive_person_plays_the_protagonist(graph: InteractionGraph) -> None:
+    typed = iter(["", "[Not again.] (sighs) Fine, I'll look.", "(stands up) Goodbye."])
+    prompts: list[str] = []
+
+    def reader(prompt: str) -> str:
+        prompts.append(prompt)
+        return next(typed)
+
+    config = SimulationConfig(patterns=["kind", "anxious"], rules=TurnRules(min_turns=4, max_turns=4))
+    episode = asyncio.run(run_episode(config, graph, _models(), human=reader))
+    protagonist = episode.scenario.protagonist.name
+    mine = [t for t in episode.conversation.turns if t.speaker == protagonist]
+    assert [t.speech for t in mine] == ["Fine, I'll look.", "Goodbye."] and mine[0].thought == "Not again."
+    assert mine[1].action == "stands up"
+    assert "close the conversation" in prompts[-1]  # the person is told when to close

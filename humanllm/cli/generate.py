@@ -74,11 +74,10 @@ def generate(
     index, total = parse_shard(shard)
     g = graph(patterns_dir)
     situation_list = parse_situations(situations)
-    jobs = (
-        sample_jobs(g, n, situation_list, seed)
-        if n is not None
-        else jobs_from_bundles(read_bundles(bundles), situation_list, seed)  # type: ignore[arg-type]
-    )
+    if bundles is not None:
+        jobs = jobs_from_bundles(read_bundles(bundles), situation_list, seed)
+    else:
+        jobs = sample_jobs(g, n or 1, situation_list, seed)
     base = SimulationConfig(
         characters=characters,
         rules=TurnRules(min_turns=low, max_turns=high),

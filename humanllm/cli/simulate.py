@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -96,7 +97,8 @@ def simulate(
     g = graph(patterns_dir)
     live = _LiveView(quiet=as_json)
     reader = (lambda prompt: typer.prompt(prompt)) if interactive else None
-    with console.status("writing the scenario...", spinner="dots") if not as_json and not interactive else _null():
+    spinner = console.status("writing the scenario...", spinner="dots")
+    with spinner if not as_json and not interactive else contextlib.nullcontext():
         episode = run_simulation(config, g, progress=live, human=reader)
     path = out or Path("runs") / "simulate" / f"{episode.id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,14 +113,6 @@ def _mode(text: str) -> Literal["agents", "author"]:
     return "author" if text == "author" else "agents"
 
 
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 class _LiveView:
     """Prints the scenario, then each turn, as the simulation produces them."""
 
@@ -129,7 +123,8 @@ class _LiveView:
 
     def __call__(self, kind: str, value: object) -> None:
         if self.quiet:
-            err_console.print(f"[dim]{kind} done[/]") if kind == "scenario" else None
+            if kind == "scenario":
+                err_console.print("[dim]scenario written; the characters are talking...[/]")
             return
         if kind == "scenario" and isinstance(value, Scenario):
             self.colours = speaker_colours(value)
