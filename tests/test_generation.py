@@ -68,34 +68,6 @@ def test_200_episodes_with_20_percent_faults_all_complete(graph: InteractionGrap
     assert sorted(ids) == sorted(p.id for _, p in planned)
 
 
-def _generate(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "humanllm",
-            "generate",
-            "--out",
-            str(out),
-            "--n",
-            "30",
-            "--situations",
-            "duty",
-            "--turns",
-            "2-2",
-            "--seed",
-            "5",
-            "--concurrency",
-            "4",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_kill_9_mid_run_then_resume_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
     out = tmp_path / "store"
     with MockOpenAIServer(latency_s=0.05) as server:
