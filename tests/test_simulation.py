@@ -246,3 +246,13 @@ def test_interactive_person_plays_the_protagonist(graph: InteractionGraph) -> No
     assert [t.speech for t in mine] == ["Fine, I'll look.", "Goodbye."] and mine[0].thought == "Not again."
     assert mine[1].action == "stands up"
     assert "close the conversation" in prompts[-1]  # the person is told when to close
+
+
+def test_episode_ids_depend_only_on_the_prompts_that_shape_an_episode() -> None:
+    from humanllm.agents._templates import PROMPTS
+    from humanllm.simulation import template_versions
+
+    versions = template_versions()
+    assert set(versions) >= {"scenario_draft", "character_system", "character_turn", "author"}
+    assert all((PROMPTS / f"{name}.jinja").exists() for name in versions)
+    assert not {"sft_system", "judge_items"} & set(versions)

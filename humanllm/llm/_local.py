@@ -147,7 +147,7 @@ class LlamaCppChatModel(BaseChatModel):
         schema = json_schema_of(kwargs.get("response_format"))
         if schema is not None:
             request["response_format"] = (
-                {"type": "json_object", "schema": schema} if schema else {"type": "json_object"}
+                {"type": "json_object", "schema": grammar_friendly(schema)} if schema else {"type": "json_object"}
             )
         engine = self.engine()
         with engine.lock:

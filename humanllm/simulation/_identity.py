@@ -6,14 +6,25 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from humanllm.agents._templates import PROMPTS, template_version
+from humanllm.agents._templates import template_version
 
 ID_LENGTH = 16
 
+EPISODE_TEMPLATES = (
+    "scenario_draft",
+    "scenario_checklist",
+    "scenario_variation",
+    "character_system",
+    "character_turn",
+    "author",
+)
+"""The prompts that shape an episode: changing one changes every episode id (others, such as the
+judge's or the SFT export's, do not)."""
+
 
 def template_versions() -> dict[str, str]:
-    """Hash of every prompt template: changing a prompt changes every episode id."""
-    return {path.stem: template_version(path.stem) for path in sorted(PROMPTS.glob("*.jinja"))}
+    """Hash of each prompt template that determines an episode."""
+    return {name: template_version(name) for name in EPISODE_TEMPLATES}
 
 
 def episode_id(
