@@ -175,3 +175,29 @@ def test_server_without_json_schema_falls_back_to_function_calling() -> None:
     model = _role(chat, max_retries=0)
     assert model.structured([HumanMessage(content="?")], Mood) == Mood(mood="calm", intensity=2)
     assert model.structured_method == "function_calling"
+
+
+def test_local_backend_sends_llama_cpp_a_grammar_it_can_compile() -> None:
+    import threading
+
+    from humanllm.agents.scenario_writer import CastMember, draft_schema
+    from humanllm.llm import LlamaCppChatModel
+    from humanllm.llm._local import _Engine
+    from humanllm.llm._structured import response_format_for
+
+    sent: list[dict] = []
+
+    class Engine:
+        def create_chat_completion(self, **request):  # type: ignore[no-untyped-def]
+            sent.append(request)
+            return {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}], "usage": {}}
+
+    model = LlamaCppChatModel(model_path="unused.gguf")
+    model._engine = _Engine(llama=Engine(), lock=threading.Lock())
+    schema = draft_schema([CastMember(name=n) for n in ("Ann", "Ben", "Cid")])
+    model.invoke("hi", response_format=response_format_for(schema))
+    grammar = sent[0]["response_format"]["schema"]
+    assert sent[0]["response_format"]["type"] == "json_object"
+    assert "minItems" not in grammar["properties"]["profiles"]  # bounded arrays of objects explode the grammar
+    assert grammar["properties"]["analysis"]["maxLength"] <= 1000
+    assert schema.model_json_schema()["properties"]["profiles"]["minItems"] == 3  # validation keeps the bound
