@@ -11,7 +11,7 @@ from rich.table import Table
 
 from humanllm.cli._options import JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, fail, print_json
-from humanllm.core import Family, Pattern, PatternKind
+from humanllm.core import Family, Pattern, PatternKind, Pole
 from humanllm.patterns import BUILTIN_CARDS, validate_directory
 
 app = typer.Typer(help="Browse, show, validate and import pattern cards.", no_args_is_help=True)
@@ -137,3 +137,81 @@ def import_released(
             console.print(f"  {label}: {len(names)}")
     for name, why in report.skipped.items():
         console.print(f"  [yellow]skipped[/] {name}: {why}", soft_wrap=True)
+
+
+@app.command("build")
+def build(
+    name: Annotated[
+        str | None, typer.Argument(help="Name of the new pattern, e.g. 'escalation of commitment'.", show_default=False)
+    ] = None,
+    corpus: Annotated[
+        Path | None, typer.Option("--corpus", help="Folder of .txt, .md and .pdf documents about the pattern.")
+    ] = None,
+    from_knowledge: Annotated[
+        bool, typer.Option("--from-knowledge", help="No corpus: write from the model's own knowledge (so marked).")
+    ] = False,
+    card: Annotated[
+        Path | None, typer.Option("--card", help="A card YAML without a checklist: synthesise only its checklist.")
+    ] = None,
+    family: Annotated[
+        Family | None,
+        typer.Option(help="Family or Big-Five dimension (default: the model picks a social-cognitive one)."),
+    ] = None,
+    pole: Annotated[Pole | None, typer.Option(help="Pole, for a Big-Five trait.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the card (load it with --patterns-dir), provenance, review.")
+    ] = Path("built-patterns"),
+    model: Annotated[str, typer.Option("--model", help="Model spec (see `humanllm models`).")] = "local",
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model> specs.")] = None,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.3,
+    max_tokens: Annotated[int, typer.Option(min=64, help="Completion token limit per call.")] = 1024,
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed where the backend takes one.")] = None,
+    max_chars: Annotated[
+        int, typer.Option("--max-chars", min=1, help="Refuse a corpus with more characters of text than this.")
+    ] = 1_000_000,
+    chunk_chars: Annotated[
+        int | None, typer.Option(min=500, help="Characters per chunk (default: what fits the model's context).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Model calls in flight at once.")] = 4,
+    cache: Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse finished steps (resume).")] = True,
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build a pattern card from documents (or the model's knowledge), with a reviewed checklist.
+
+    Summarises the corpus map-reduce style into the card's sections, synthesises 12-15 checklist
+    items and drops those a neighbouring pattern would equally predict, and proposes relations to
+    OUT/review/relations/ for you to review. Writes OUT/<id>.yaml and OUT/<id>.provenance.json.
+    Run the same command again to resume: finished steps are cached in OUT/.build-cache.
+    """
+    from humanllm.agents.pattern_builder import BuildConfig, build_pattern
+    from humanllm.cli._build_view import BuildView, render_build
+    from humanllm.cli._options import graph
+    from humanllm.llm import ModelSettings
+
+    config = BuildConfig(
+        name=name,
+        corpus=corpus,
+        from_knowledge=from_knowledge,
+        card=card,
+        family=family,
+        pole=pole,
+        out=out,
+        model=model,
+        settings=ModelSettings(
+            temperature=temperature, max_tokens=max_tokens, threads=threads, base_url=base_url, seed=seed
+        ),
+        max_chars=max_chars,
+        chunk_chars=chunk_chars,
+        concurrency=concurrency,
+        use_cache=cache,
+    )
+    config.source()  # a bad combination of options fails before anything is loaded
+    interaction_graph = graph(patterns_dir)
+    with BuildView(quiet=as_json) as view:
+        result = build_pattern(config, interaction_graph, progress=view)
+    if as_json:
+        print_json(result)
+        return
+    console.print(render_build(result))
