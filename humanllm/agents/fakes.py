@@ -85,3 +85,42 @@ def fake_writer() -> ScriptedChatModel:
 
 def fake_character(reply: Callable[[list[BaseMessage], dict[str, Any]], str] = character_reply) -> ScriptedChatModel:
     return ScriptedChatModel(function=reply)
+
+
+def fake_judge_score(item_id: str) -> int:
+    """The fake judge's score for an item: fixed per item id (+1, 0 or -1), so tests can predict it."""
+    import hashlib
+
+    return int(hashlib.sha256(item_id.encode()).hexdigest(), 16) % 3 - 1
+
+
+def judge_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+    """A verdict for every item of the batch (score from `fake_judge_score`), or a holistic rating."""
+    schema = json_schema_of(kwargs.get("response_format")) or {}
+    title = schema.get("title", "")
+    if title == "JudgeVerdicts":
+        return json.dumps(
+            {
+                item: {
+                    "turns": [1],
+                    "quote": "I see it differently",
+                    "reason": "The first turn shows it plainly.",
+                    "score": fake_judge_score(item),
+                }
+                for item in schema.get("properties", {})
+            }
+        )
+    if title == "HolisticReply":
+        return json.dumps(
+            {
+                "anthropomorphism_reason": "Thoughts and speech differ, as with a person.",
+                "anthropomorphism": 60,
+                "fidelity_reason": "Mostly keeps to the profile.",
+                "fidelity": 70,
+            }
+        )
+    raise ValueError(f"the fake judge does not know the schema {title!r}")
+
+
+def fake_judge(reply: Callable[[list[BaseMessage], dict[str, Any]], str] = judge_reply) -> ScriptedChatModel:
+    return ScriptedChatModel(function=reply)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from humanllm.agents.fakes import character_reply, writer_reply
+from humanllm.agents.fakes import character_reply, judge_reply, writer_reply
 from humanllm.llm import example_for_schema
 from humanllm.llm._messages import json_schema_of
 
@@ -28,16 +28,35 @@ FAULTS: tuple[Fault, ...] = ("429", "500", "timeout", "malformed", "truncated")
 Reply = Callable[[list[BaseMessage], dict[str, Any]], str]
 
 _WRITER_SCHEMAS = {"ScenarioDraftReply", "ScenarioChecklistReply", "VariationReply"}
+_JUDGE_SCHEMAS = {"JudgeVerdicts", "HolisticReply"}
+_BUILDER_SCHEMAS = {
+    "ChunkNotes",
+    "CondensedNotes",
+    "DefinitionReply",
+    "MechanismsReply",
+    "ManifestationReply",
+    "TriggersReply",
+    "MarkersReply",
+    "RelationsReply",
+    "ChecklistReply",
+    "ChecklistReviewReply",
+}
 
 
 def role_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
-    """Writer and character replies from the fakes; any other schema gets a schema-valid example."""
+    """Writer, character, judge and pattern-builder replies from the fakes; other schemas get an example."""
     schema = json_schema_of(kwargs.get("response_format"))
     title = (schema or {}).get("title", "")
     if title in _WRITER_SCHEMAS:
         return writer_reply(messages, kwargs)
     if title == "TurnReply":
         return character_reply(messages, kwargs)
+    if title in _JUDGE_SCHEMAS:
+        return judge_reply(messages, kwargs)
+    if title in _BUILDER_SCHEMAS:
+        from humanllm.agents.pattern_builder._fake import builder_reply
+
+        return builder_reply(messages, kwargs)
     if schema is not None:
         return json.dumps(example_for_schema(schema, random.Random(len(messages))))
     return "All right."

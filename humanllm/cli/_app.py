@@ -49,6 +49,7 @@ def root(
 def register() -> typer.Typer:
     """Attach every command group; imported lazily so `--help` stays fast."""
     from humanllm.cli import data, generate, graph, models, patterns, simulate, train
+    from humanllm.cli import eval as eval_
 
     app.command("models")(models.models)
     app.add_typer(patterns.app, name="patterns")
@@ -57,4 +58,5 @@ def register() -> typer.Typer:
     app.command("generate")(generate.generate)
     app.add_typer(data.app, name="data")
     app.add_typer(train.app, name="train")
+    app.add_typer(eval_.app, name="eval")
     return app

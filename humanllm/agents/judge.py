@@ -1,0 +1,352 @@
+"""The judge: scores one character's turns against checklist items (IPE, MPD) and holistically.
+
+IPE items are the pattern-level checklists of the character's patterns; MPD items are the
+scenario checklist written for that character. Each call's schema is built for its batch: the
+batch's item ids are its only (and required) keys, the score is one of -1/0/+1 and the free text is
+bounded, so even the small local model stops and cannot invent or skip an item. Replies are parsed item by item: a reply
+that is garbage, cut off or names an unknown item leaves the affected items *unscored, with a
+reason*; they are retried by the judge graph and never counted as 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from humanllm.agents._templates import render, template_version
+from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Turn, Verdict
+from humanllm.errors import DataError
+from humanllm.llm import RoleModel, extract_json, parse_reply
+from humanllm.llm._structured import response_format_for
+from humanllm.patterns import PatternLibrary
+
+logger = logging.getLogger(__name__)
+
+JUDGE_TEMPLATES = ("judge_system", "judge_items", "judge_holistic")
+QUOTE_MAX = 120
+"""Characters of the quoted evidence (bounded so small models stop)."""
+REASON_MAX = 160
+"""Characters of the one-sentence reason."""
+EVIDENCE_TURNS_MAX = 4
+"""Turn numbers cited per verdict."""
+VERDICTS_TITLE = "JudgeVerdicts"
+"""Title of every per-call verdict schema (fakes and the mock server route on it)."""
+
+
+@functools.cache
+def prompt_version() -> str:
+    """A short hash of the judge's templates: part of every judgement's key (read once per process)."""
+    joined = ",".join(template_version(name) for name in JUDGE_TEMPLATES)
+    return hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+
+# --- items ------------------------------------------------------------------------------------
+def checklist_items(scenario: Scenario, character: str, library: PatternLibrary) -> list[ChecklistItem]:
+    """IPE items (pattern checklists of the character's patterns), then MPD items (its scenario checklist)."""
+    items: list[ChecklistItem] = []
+    for name in scenario.char2pattern.get(character, []):
+        try:
+            card = library.get(name)
+        except KeyError as exc:
+            raise DataError(
+                f"{character!r} carries {name!r}, which the pattern library does not know: pass the folder "
+                "of its card with --patterns-dir"
+            ) from exc
+        items += [
+            ChecklistItem(id=f"ipe.{card.id}.{n}", metric=Metric.IPE, question=question, pattern=card.name)
+            for n, question in enumerate(card.checklist, 1)
+        ]
+    for checklist in scenario.checklists:
+        if checklist.character == character:
+            items += [
+                ChecklistItem(id=f"mpd.{n}", metric=Metric.MPD, question=behaviour)
+                for n, behaviour in enumerate(checklist.items, 1)
+            ]
+    return items
+
+
+def judged_characters(episode: Episode) -> list[str]:
+    """Who is judged: a benchmark episode's target, else every character who carries a pattern."""
+    target = episode.config.get("target")
+    if isinstance(target, str) and target:
+        return [target]
+    return [p.name for p in episode.scenario.characters if episode.scenario.char2pattern.get(p.name)]
+
+
+@dataclass(frozen=True)
+class ItemGroup:
+    """Items shown under one heading in the judge prompt."""
+
+    title: str
+    items: list[ChecklistItem]
+
+
+def item_groups(items: Sequence[ChecklistItem], library: PatternLibrary, character: str) -> list[ItemGroup]:
+    """IPE items grouped by pattern (with its definition), MPD items under one heading."""
+    groups: list[ItemGroup] = []
+    for item in items:
+        if item.metric is Metric.IPE and item.pattern:
+            card = library.get(item.pattern)
+            title = f"Pattern: {card.name}. {card.definition}"
+        else:
+            title = f"Behaviours expected of {character} in this scene (does {character} show each one?)"
+        if groups and groups[-1].title == title:
+            groups[-1].items.append(item)
+        else:
+            groups.append(ItemGroup(title=title, items=[item]))
+    return groups
+
+
+# --- prompts ----------------------------------------------------------------------------------
+def numbered_transcript(turns: Sequence[Turn], viewer: str) -> str:
+    """Numbered turns: the viewer's in full (thought, action, speech), the others' as the viewer saw them."""
+    lines = []
+    for number, turn in enumerate(turns, 1):
+        shown = turn if turn.speaker == viewer else turn.visible()
+        lines.append(f"{number}. {turn.speaker}: {shown.as_trinity()}")
+    return "\n".join(lines)
+
+
+def system_message(episode: Episode, character: str) -> SystemMessage:
+    """The judge's fixed prefix for one character: scene, profile, transcript (shared by every call)."""
+    try:
+        profile = episode.scenario.profile(character)
+    except KeyError as exc:
+        raise DataError(f"episode {episode.id} has no character {character!r}") from exc
+    text = render(
+        "judge_system",
+        background=episode.scenario.background,
+        name=character,
+        about_self=profile.about_self,
+        about_others=profile.about_others,
+        transcript=numbered_transcript(episode.conversation.turns, character),
+    )
+    return SystemMessage(content=text)
+
+
+# --- schemas ----------------------------------------------------------------------------------
+class VerdictReply(BaseModel):
+    """The judge's verdict on one item, as it writes it (free text bounded so small models stop)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turns: list[int] = Field(max_length=EVIDENCE_TURNS_MAX, description="Numbers of the turns that are the evidence.")
+    quote: str = Field(max_length=QUOTE_MAX, description="A short exact quote from the character's turns.")
+    reason: str = Field(max_length=REASON_MAX, description="One sentence: why this score.")
+    score: Literal[-1, 0, 1] = Field(description="+1 shown, 0 not shown, -1 the opposite shown.")
+
+
+def verdict_schema(item_ids: Sequence[str]) -> type[BaseModel]:
+    """The per-call output schema: one required key per item id of the batch, and no other key.
+
+    The batch's ids are the only keys allowed (a closed set, like an enum) and each is required,
+    so grammar-constrained decoding writes every item exactly once, in order. (An array of
+    `{item: <enum>, ...}` entries would let a small model repeat one id, and backends that drop
+    length bounds on arrays of objects from their grammar let it answer with an empty list.)
+    """
+    return _verdict_schema(tuple(item_ids))
+
+
+@functools.lru_cache(maxsize=4096)
+def _verdict_schema(item_ids: tuple[str, ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {
+        f"item_{n}": (VerdictReply, Field(alias=item_id, description=f"The verdict on item {item_id}."))
+        for n, item_id in enumerate(item_ids)
+    }
+    return create_model(VERDICTS_TITLE, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+class HolisticReply(BaseModel):
+    """The judge's holistic rating of one character (CoSER-style dimensions, 0-100)."""
+
+    anthropomorphism_reason: str = Field(max_length=REASON_MAX, description="Why this anthropomorphism score.")
+    anthropomorphism: int = Field(ge=0, le=100, description="How much the character comes across as a real person.")
+    fidelity_reason: str = Field(max_length=REASON_MAX, description="Why this fidelity score.")
+    fidelity: int = Field(ge=0, le=100, description="How faithfully the character keeps to its profile.")
+
+
+class HolisticScores(BaseModel):
+    """Holistic scores of one character; None = unscored (the reason says why)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    anthropomorphism: int | None = Field(default=None, description="0-100, or None when unscored.")
+    fidelity: int | None = Field(default=None, description="0-100, or None when unscored.")
+    reason: str = Field(default="", description="The judge's reasons, or why there is no score.")
+
+
+# --- parsing ----------------------------------------------------------------------------------
+_ENTRY_START = re.compile(r'\{\s*"item"\s*:')
+_SCORES = {"+1": 1, "1": 1, "0": 0, "-1": -1, "+0": 0, "-0": 0}
+
+
+def _coerce_score(value: object) -> Score | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and value in (-1, 0, 1):
+        return Score(int(value))
+    if isinstance(value, str) and value.strip() in _SCORES:
+        return Score(_SCORES[value.strip()])
+    return None
+
+
+def _pairs(data: object) -> list[tuple[object, object]]:
+    """(item id, verdict) pairs from `{id: verdict}` (the schema), or `[{item: id, ...}]` (a list form)."""
+    if isinstance(data, dict) and isinstance(data.get("verdicts"), dict | list):
+        data = data["verdicts"]
+    if isinstance(data, dict):
+        return list(data.items())
+    if isinstance(data, list):
+        return [(entry.get("item"), entry) for entry in data if isinstance(entry, dict)]
+    return []
+
+
+def _salvage(text: str, item_ids: Sequence[str]) -> list[tuple[object, object]]:
+    """The complete verdicts in a reply that was cut off (or is otherwise not whole JSON)."""
+    decoder = json.JSONDecoder(strict=False)
+    found: list[tuple[object, object]] = []
+    for item_id in item_ids:
+        match = re.search(rf'"{re.escape(item_id)}"\s*:\s*\{{', text)
+        if match:
+            with contextlib.suppress(json.JSONDecodeError):
+                found.append((item_id, decoder.raw_decode(text, match.end() - 1)[0]))
+    for match in _ENTRY_START.finditer(text):
+        try:
+            entry, _ = decoder.raw_decode(text, match.start())
+        except json.JSONDecodeError:
+            continue
+        found.append((entry.get("item"), entry))
+    return found
+
+
+def _entries(text: str, item_ids: Sequence[str]) -> tuple[list[tuple[object, object]], str]:
+    """The (item id, verdict) pairs in a reply, and a problem note when the reply was not whole JSON."""
+    try:
+        data = json.loads(extract_json(text), strict=False)
+    except json.JSONDecodeError as exc:
+        problem = f"the judge's reply is not valid JSON ({exc.msg}) and has no verdict for this item"
+        return _salvage(text, item_ids), problem
+    pairs = _pairs(data)
+    return pairs, "" if pairs else "the judge's reply has no verdicts"
+
+
+def _evidence(turns: list[int], quote: str) -> str:
+    cited = f"turns {', '.join(str(t) for t in turns)}" if turns else ""
+    quoted = f'"{quote}"' if quote else ""
+    return ": ".join(part for part in (cited, quoted) if part)
+
+
+def parse_verdicts(text: str, item_ids: Sequence[str], n_turns: int) -> dict[str, Verdict]:
+    """A verdict for every asked item; items without a usable verdict are unscored, with the reason.
+
+    Takes the schema's `{item id: verdict}` and also a `[{"item": id, ...}]` list (what a model that
+    ignores the schema tends to write), and salvages the complete verdicts of a reply cut off
+    mid-way. Lenient where it costs nothing (scores as strings, over-long text cut, out-of-range
+    turn numbers dropped), strict where it matters: a score outside -1/0/+1 or an unknown item id
+    never counts.
+    """
+    wanted = set(item_ids)
+    pairs, problem = _entries(text, item_ids)
+    got: dict[str, Verdict] = {}
+    unknown: list[str] = []
+    for item, entry in pairs:
+        if not isinstance(item, str) or item not in wanted or not isinstance(entry, dict):
+            unknown.append(repr(item))
+            continue
+        if item in got and got[item].scored:
+            continue  # a duplicate: the first usable verdict stands
+        score = _coerce_score(entry.get("score"))
+        if score is None:
+            got[item] = Verdict(
+                item_id=item, score=None, reason=f"the judge's score {entry.get('score')!r} is not -1, 0 or +1"
+            )
+            continue
+        raw_turns = entry.get("turns")
+        cited = raw_turns if isinstance(raw_turns, list) else []
+        turns = [t for t in cited if isinstance(t, int) and not isinstance(t, bool) and 1 <= t <= n_turns]
+        quote = str(entry.get("quote") or "")[:QUOTE_MAX]
+        got[item] = Verdict(
+            item_id=item,
+            score=score,
+            evidence=_evidence(turns[:EVIDENCE_TURNS_MAX], quote),
+            reason=str(entry.get("reason") or "")[:REASON_MAX],
+        )
+    if not problem:
+        problem = "the judge gave no verdict for this item"
+        if unknown:
+            problem += f" (it named unknown items: {', '.join(unknown[:5])})"
+    return {i: got.get(i) or Verdict(item_id=i, score=None, reason=problem) for i in item_ids}
+
+
+# --- the role ---------------------------------------------------------------------------------
+@dataclass
+class Judge:
+    """Asks the judge model about one character; every call shares the character's system prefix."""
+
+    model: RoleModel
+    library: PatternLibrary
+    seed: int | None = None
+    """Sampling seed of this judge run (sent with each call where the backend takes one)."""
+    holistic_tries: int = 3
+
+    def _kwargs(self, attempt: int) -> dict[str, Any]:
+        return {} if self.seed is None else {"seed": self.seed * 1000 + attempt}
+
+    def items_messages(
+        self, system: SystemMessage, character: str, items: Sequence[ChecklistItem]
+    ) -> list[BaseMessage]:
+        prompt = render("judge_items", name=character, groups=item_groups(items, self.library, character))
+        return [system, HumanMessage(content=prompt)]
+
+    async def score_items(
+        self,
+        system: SystemMessage,
+        character: str,
+        items: Sequence[ChecklistItem],
+        n_turns: int,
+        *,
+        attempt: int = 0,
+    ) -> dict[str, Verdict]:
+        """One call for a batch of items; every item comes back, scored or unscored with a reason."""
+        ids = [item.id for item in items]
+        schema = verdict_schema(ids)
+        text = await self.model.atext(
+            self.items_messages(system, character, items),
+            response_format=response_format_for(schema),
+            **self._kwargs(attempt),
+        )
+        verdicts = parse_verdicts(text, ids, n_turns)
+        missing = sum(not v.scored for v in verdicts.values())
+        if missing:
+            logger.info("judge: %d of %d items unscored for %s (attempt %d)", missing, len(ids), character, attempt)
+        return verdicts
+
+    async def score_holistic(self, system: SystemMessage, character: str) -> HolisticScores:
+        """Anthropomorphism and fidelity, 0-100; unscored with a reason if no try gives a valid reply."""
+        messages = [system, HumanMessage(content=render("judge_holistic", name=character))]
+        problem = ""
+        for attempt in range(self.holistic_tries):
+            text = await self.model.atext(
+                messages, response_format=response_format_for(HolisticReply), **self._kwargs(attempt)
+            )
+            try:
+                reply = parse_reply(text, HolisticReply)
+            except ValueError as exc:
+                problem = str(exc)
+                continue
+            return HolisticScores(
+                anthropomorphism=reply.anthropomorphism,
+                fidelity=reply.fidelity,
+                reason=f"anthropomorphism: {reply.anthropomorphism_reason} fidelity: {reply.fidelity_reason}",
+            )
+        return HolisticScores(reason=f"no valid holistic rating after {self.holistic_tries} tries ({problem})")

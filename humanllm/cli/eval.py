@@ -1,0 +1,304 @@
+"""`humanllm eval ...`: judge stored episodes, benchmark models, check the judge against people, report."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table as RichTable
+
+from humanllm.agents.judge import prompt_version
+from humanllm.cli._options import JsonOption, PatternsDirOption, graph, library
+from humanllm.cli._output import console, err_console, print_json
+from humanllm.errors import ConfigError
+from humanllm.evaluation import (
+    BenchmarkConfig,
+    EvalResults,
+    EvalSource,
+    JudgeOptions,
+    RichTracker,
+    Table,
+    align,
+    annotation_items,
+    collect_transcripts,
+    find_source,
+    judge_ratings,
+    judge_source,
+    load_judgements,
+    read_ratings,
+    render_report,
+    results_markdown,
+    results_name,
+    results_png,
+    results_tables,
+    run_benchmark,
+    score_source,
+    write_annotations,
+)
+from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, build_role_model
+
+app = typer.Typer(
+    help="Judge and benchmark: IPE/MPD checklists, the holistic baseline, human alignment and reports.",
+    no_args_is_help=True,
+)
+
+JudgeSpec = Annotated[
+    str, typer.Option("--judge", help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`).")
+]
+Runs = Annotated[int, typer.Option(min=1, help="Independent judge runs, reported as mean ± SD.")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Checklist items per judge call; 1 = one call per item.")]
+Retries = Annotated[int, typer.Option(min=0, help="Extra rounds for unscored items (each halves the batch).")]
+Holistic = Annotated[bool, typer.Option(help="Also rate anthropomorphism and character fidelity (0-100).")]
+Concurrency = Annotated[int, typer.Option(min=1, help="Characters judged (or played) at once.")]
+JudgeBaseUrl = Annotated[
+    str | None, typer.Option("--judge-base-url", help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server).")
+]
+JudgeTemperature = Annotated[
+    float, typer.Option("--judge-temperature", min=0.0, max=2.0, help="Judge sampling temperature.")
+]
+JudgeMaxTokens = Annotated[
+    int, typer.Option("--judge-max-tokens", min=64, help="Judge completion limit per call (fit a whole batch).")
+]
+Timeout = Annotated[float, typer.Option(help="Per-request timeout in seconds.")]
+Threads = Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")]
+Seed = Annotated[int, typer.Option(help="Judge run r samples with seed SEED + r; also seeds the models under test.")]
+
+
+def _judge_model(
+    spec: str, base_url: str | None, temperature: float, max_tokens: int, timeout: float, threads: int | None
+) -> RoleModel:
+    settings = ModelSettings(
+        temperature=temperature, max_tokens=max_tokens, base_url=base_url, timeout_s=timeout, threads=threads
+    )
+    return build_role_model("judge", spec, settings)
+
+
+def _print_table(table: Table) -> None:
+    shown = RichTable(title=table.title, caption=table.note or None)
+    for index, header in enumerate(table.headers):
+        shown.add_column(header, justify="left" if index == 0 else "right", overflow="fold")
+    for row in table.rows:
+        shown.add_row(*row)
+    console.print(shown)
+
+
+def _label(data: Path) -> str:
+    return data.stem if data.is_file() else data.name
+
+
+@app.command("score")
+def score(
+    data: Annotated[Path, typer.Argument(help="Store folder, split folder, or one JSONL file of episodes.")],
+    judge: JudgeSpec,
+    runs: Runs = 3,
+    batch_size: BatchSize = 8,
+    retries: Retries = 2,
+    holistic: Holistic = True,
+    concurrency: Concurrency = 4,
+    judge_base_url: JudgeBaseUrl = None,
+    judge_temperature: JudgeTemperature = 0.7,
+    judge_max_tokens: JudgeMaxTokens = 1536,
+    timeout: Timeout = 120.0,
+    threads: Threads = None,
+    seed: Seed = 0,
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Judge stored episodes (without regenerating them) and print IPE, MPD and holistic scores.
+
+    Judgements are appended next to the episodes (judgements-*.jsonl), keyed by episode, character,
+    judge, run, prompt version and batch size: re-running adds only what is missing. The scores go
+    to scores-*.json beside them (input of `eval report` and `eval alignment`).
+    """
+    g = graph(patterns_dir)
+    source = find_source(data)
+    options = JudgeOptions(
+        runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+    )
+    model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
+    with RichTracker(err_console, disable=as_json) as tracker:
+        run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
+    report, usage = score_source(source, judge=str(model.spec), options=options, graph=g)
+    label = _label(data)
+    results = EvalResults(
+        kind="score",
+        judge=str(model.spec),
+        prompt_version=prompt_version(),
+        options=options,
+        config={"data": str(data)},
+        reports={label: report},
+        sources={label: EvalSource(data=str(data), judgements=str(source.judgements))},
+        usage={"judge": usage},
+    )
+    path = results.save(source.judgements / results_name(str(model.spec), data.stem if data.is_file() else None))
+    if as_json:
+        print_json({"judging": run_report.model_dump(mode="json"), "results": results.model_dump(mode="json")})
+        return
+    for table in results_tables(results, breakdowns=False):
+        _print_table(table)
+    console.print(
+        f"judged {run_report.judged} now ({run_report.already_done} already stored, {run_report.failed} failed) in "
+        f"{run_report.elapsed_s:.1f}s, {run_report.usage.calls} calls, {run_report.usage.total_tokens} tokens\n"
+        f"scores: {path}  (full breakdowns: `humanllm eval report {path} --out report.html`)",
+        soft_wrap=True,
+    )
+    if run_report.failed:
+        console.print("failed judgements are not stored: run the same command again to retry them")
+
+
+@app.command("run")
+def run(
+    model: Annotated[list[str], typer.Option("--model", help="Model under test (repeatable).")],
+    judge: JudgeSpec,
+    data: Annotated[Path, typer.Option("--data", help="Split folder (from `humanllm data split`) or a JSONL file.")],
+    mode: Annotated[str, typer.Option(help="replay (teacher-forced) or live (with a partner model).")] = "replay",
+    partner_model: Annotated[
+        str, typer.Option(help="live mode: the fixed model that plays the other characters.")
+    ] = DEFAULT_SPEC,
+    out: Annotated[Path, typer.Option(help="Folder for played episodes, judgements and results.")] = Path("runs/eval"),
+    runs: Runs = 3,
+    batch_size: BatchSize = 8,
+    retries: Retries = 2,
+    holistic: Holistic = True,
+    guidance: Annotated[
+        bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many episodes per split.")] = None,
+    concurrency: Concurrency = 4,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint of the models under test.")] = None,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature of the models.")] = 0.8,
+    max_tokens: Annotated[int, typer.Option(min=16, help="Completion limit per turn of the models.")] = 512,
+    judge_base_url: JudgeBaseUrl = None,
+    judge_temperature: JudgeTemperature = 0.7,
+    judge_max_tokens: JudgeMaxTokens = 1536,
+    timeout: Timeout = 120.0,
+    threads: Threads = None,
+    seed: Seed = 0,
+    patterns_dir: PatternsDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Benchmark models: each plays every judged character of the eval splits, then is judged.
+
+    Writes OUT/results-<mode>.json, .md and .png (models x IPE / MPD / holistic, mean ± SD per
+    split). Played episodes and judgements are kept under OUT/<model>/<mode>/, so re-running resumes.
+    """
+    if mode not in ("replay", "live"):
+        raise ConfigError(f"--mode must be replay or live, not {mode!r}")
+    g = graph(patterns_dir)
+    config = BenchmarkConfig(
+        models=model,
+        data=data,
+        out=out,
+        mode="live" if mode == "live" else "replay",
+        partner=partner_model,
+        guidance=guidance,
+        limit=limit,
+        concurrency=concurrency,
+        seed=seed,
+    )
+    options = JudgeOptions(
+        runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+    )
+    settings = ModelSettings(
+        temperature=temperature, max_tokens=max_tokens, base_url=base_url, timeout_s=timeout, threads=threads, seed=seed
+    )
+    judge_model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
+    with RichTracker(err_console, disable=as_json) as tracker:
+        results = asyncio.run(
+            run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
+        )
+    stem = out / f"results-{config.mode}"
+    stem.with_suffix(".md").write_text(results_markdown(results), encoding="utf-8")
+    stem.with_suffix(".png").write_bytes(results_png(results))
+    if as_json:
+        print_json(results)
+        return
+    for table in results_tables(results, breakdowns=False):
+        _print_table(table)
+    for note in results.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+    console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
+
+
+@app.command("annotate-export")
+def annotate_export(
+    data: Annotated[Path, typer.Argument(help="Store folder, split folder, or one JSONL file of episodes.")],
+    out: Annotated[Path, typer.Option("--out", help="File for the raters: .csv or .jsonl.")],
+    samples: Annotated[
+        int | None, typer.Option(min=1, help="Export a seeded sample of this many characters (default: all).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    patterns_dir: PatternsDirOption = None,
+) -> None:
+    """Write the judge's items for human raters, one row per item with the transcript; fill human_score.
+
+    Checklist items take -1 (the opposite shows), 0 (not shown) or +1 (shown); the holistic rows take 0-100.
+    """
+    rows = annotation_items(find_source(data).episodes(), library(patterns_dir), samples=samples, seed=seed)
+    write_annotations(rows, out)
+    characters = len({(r.episode_id, r.character) for r in rows})
+    console.print(
+        f"wrote {len(rows)} items of {characters} characters to {out}; fill the human_score column", soft_wrap=True
+    )
+
+
+@app.command("alignment")
+def alignment(
+    human: Annotated[Path, typer.Option("--human", help="The filled-in file from `eval annotate-export`.")],
+    judge: Annotated[
+        Path, typer.Option("--judge", help="Judge results: a scores/results JSON, a judgement folder or JSONL file.")
+    ],
+    judge_spec: Annotated[
+        str | None, typer.Option(help="Use only this judge's judgements (when the folder holds several).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Agreement of the judge with people, per metric: Pearson and Spearman r, Cohen's kappa on ternary items."""
+    people = read_ratings(human)
+    if not people:
+        raise ConfigError(f"{human} has no filled-in human_score: rate some items first")
+    judged = judge_ratings(load_judgements(judge, judge=judge_spec))
+    if not judged:
+        raise ConfigError(f"{judge} has no judge scores: run `humanllm eval score` on the same episodes first")
+    report = align(people, judged)
+    if as_json:
+        print_json(report)
+        return
+
+    def num(value: float | None, digits: int = 2) -> str:
+        return "–" if value is None else f"{value:.{digits}f}"
+
+    table = RichTable(title="Judge vs people", caption=f"{report.unmatched} human-rated items have no judge score")
+    for header in ("metric", "items", "Pearson r", "Spearman r", "kappa", "samples", "sample r", "human", "judge"):
+        table.add_column(header, justify="left" if header == "metric" else "right")
+    for metric, m in report.metrics.items():
+        table.add_row(
+            metric,
+            str(m.items),
+            num(m.pearson),
+            num(m.spearman),
+            num(m.kappa),
+            str(m.samples),
+            num(m.sample_pearson),
+            num(m.human, 1),
+            num(m.judge, 1),
+        )
+    console.print(table)
+
+
+@app.command("report")
+def report(
+    results_path: Annotated[
+        Path, typer.Argument(help="results-<mode>.json of `eval run`, or scores-*.json of `eval score`.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    transcripts: Annotated[int, typer.Option(min=0, help="Judged transcripts shown per model or data set.")] = 5,
+) -> None:
+    """One self-contained HTML page: tables, plots (embedded) and judged transcripts with their verdicts."""
+    results = EvalResults.load(results_path)
+    page = render_report(results, collect_transcripts(results, per_label=transcripts))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    console.print(f"wrote {out} ({len(page) // 1024} KB)", soft_wrap=True)

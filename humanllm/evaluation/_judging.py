@@ -1,0 +1,146 @@
+"""Judging stored episodes: every judged character x every judge run, concurrently, into a judgement store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import replace
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from humanllm.agents.judge import Judge, judged_characters, prompt_version
+from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict
+from humanllm.errors import HumanLLMError
+from humanllm.evaluation._progress import SilentTracker, Tracker
+from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
+from humanllm.graphs.judge import JudgeContext, JudgeState, judge_graph, recursion_limit
+from humanllm.llm import RoleModel, UsageMeter
+from humanllm.patterns import PatternLibrary
+
+logger = logging.getLogger(__name__)
+
+JUDGE_PHASE = "judging"
+
+
+class JudgeOptions(BaseModel):
+    """How episodes are judged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    runs: int = Field(default=3, ge=1, description="Independent judge runs (reported as mean +- SD).")
+    batch_size: int = Field(default=8, ge=1, description="Checklist items per judge call; 1 = one call per item.")
+    retries: int = Field(default=2, ge=0, description="Extra rounds for unscored items (batch halves each round).")
+    holistic: bool = Field(default=True, description="Also rate anthropomorphism and character fidelity.")
+    concurrency: int = Field(default=4, ge=1, description="Characters judged at once.")
+    seed: int = Field(default=0, description="Run r samples with seed `seed + r` (where the backend takes one).")
+
+
+class JudgeRunReport(BaseModel):
+    """What a judging pass did."""
+
+    requested: int = Field(description="(episode, character, run) judgements asked for.")
+    already_done: int = Field(default=0, description="Found in the store, not judged again.")
+    judged: int = Field(default=0, description="Judged and stored now.")
+    failed: int = Field(default=0, description="Failed (not stored; judged again on the next run).")
+    failures: dict[str, int] = Field(default_factory=dict, description="Failure reason -> count.")
+    usage: TokenUsage = Field(default_factory=TokenUsage, description="Judge calls and tokens spent now.")
+    elapsed_s: float = 0.0
+
+
+async def judge_character(
+    episode: Episode,
+    character: str,
+    *,
+    model: RoleModel,
+    library: PatternLibrary,
+    options: JudgeOptions,
+    run: int = 0,
+    items: list[ChecklistItem] | None = None,
+) -> Judgement:
+    """One judge run over one character: the judge graph, packaged as a `Judgement`."""
+    metered = replace(model, usage=UsageMeter())
+    context = JudgeContext(
+        judge=Judge(model=metered, library=library, seed=options.seed + run),
+        batch_size=options.batch_size,
+        retries=options.retries,
+        holistic=options.holistic,
+    )
+    state: JudgeState = {"episode": episode, "character": character}
+    if items:
+        state["items"] = items
+    result = await judge_graph().ainvoke(
+        state,
+        context=context,
+        config={"recursion_limit": recursion_limit(options.retries)},
+    )
+    asked: list[ChecklistItem] = result["items"]
+    verdicts: dict[str, Verdict] = result.get("verdicts", {})
+    return Judgement(
+        episode_id=episode.id,
+        character=character,
+        judge=str(model.spec),
+        run=run,
+        prompt_version=prompt_version(),
+        batch_size=options.batch_size,
+        items=asked,
+        verdicts=[
+            verdicts.get(i.id) or Verdict(item_id=i.id, score=None, reason="the judge was never asked") for i in asked
+        ],
+        holistic=result.get("holistic"),
+        rounds=result.get("rounds", 1),
+        usage=metered.usage.usage,
+    )
+
+
+def judgement_key(episode_id: str, character: str, run: int, model: RoleModel, options: JudgeOptions) -> JudgementKey:
+    return JudgementKey(episode_id, character, str(model.spec), run, prompt_version(), options.batch_size)
+
+
+async def judge_episodes(
+    episodes: Iterable[Episode],
+    store: JudgementStore,
+    *,
+    model: RoleModel,
+    library: PatternLibrary,
+    options: JudgeOptions,
+    tracker: Tracker | None = None,
+) -> JudgeRunReport:
+    """Judge every judged character of every episode `options.runs` times; skips what the store has."""
+    tracker = tracker or SilentTracker()
+    jobs = [
+        (episode, character, run)
+        for episode in episodes
+        for character in judged_characters(episode)
+        for run in range(options.runs)
+    ]
+    todo = [job for job in jobs if judgement_key(job[0].id, job[1], job[2], model, options) not in store]
+    report = JudgeRunReport(requested=len(jobs), already_done=len(jobs) - len(todo))
+    tracker.start(JUDGE_PHASE, total=len(jobs), done=report.already_done)
+    gate = asyncio.Semaphore(options.concurrency)
+    reasons: Counter[str] = Counter()
+    start = time.monotonic()
+
+    async def one(episode: Episode, character: str, run: int) -> None:
+        async with gate:
+            try:
+                judgement = await judge_character(
+                    episode, character, model=model, library=library, options=options, run=run
+                )
+            except Exception as exc:  # recorded; one bad character never stops the pass
+                if not isinstance(exc, HumanLLMError):
+                    logger.exception("judging %s / %s failed unexpectedly", episode.id, character)
+                logger.warning("judging %s / %s (run %d) failed: %s", episode.id, character, run, exc)
+                report.failed += 1
+                reasons[f"{type(exc).__name__}: {str(exc)[:120]}"] += 1
+            else:
+                report.judged += store.add(judgement)
+                report.usage = report.usage.add(judgement.usage)
+            tracker.advance(JUDGE_PHASE)
+
+    await asyncio.gather(*(one(*job) for job in todo))
+    report.failures = dict(reasons.most_common())
+    report.elapsed_s = time.monotonic() - start
+    return report

@@ -1,0 +1,46 @@
+"""Result plots as PNG bytes (matplotlib's Agg canvas: no display, no global backend switch)."""
+
+from __future__ import annotations
+
+import io
+
+from humanllm.evaluation._results import EvalResults
+from humanllm.evaluation._scoring import METRICS, MetricSummary
+from humanllm.evaluation._tables import METRIC_NAMES, headline, ordered_splits
+
+
+def results_png(results: EvalResults) -> bytes:
+    """One panel per metric: a group of bars per split (and the average), one bar per label, SD as error bars."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels = list(results.reports)
+    splits: list[str] = []
+    for report in results.reports.values():
+        splits += [s for s in ordered_splits(report) if s not in splits]
+    groups = [*splits, "avg"] if len(splits) > 1 else splits or ["all"]
+    figure = Figure(figsize=(4.2 * len(METRICS), 3.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(METRICS))
+    width = 0.8 / max(1, len(labels))
+    for axis, metric in zip(axes, METRICS, strict=True):
+        for index, label in enumerate(labels):
+            report = results.reports[label]
+            values: list[MetricSummary | None] = []
+            for group in groups:
+                if group == "avg" or len(groups) == 1:
+                    values.append(headline(report).get(metric))
+                else:
+                    values.append(report.breakdowns.get("split", {}).get(group, {}).get(metric))
+            heights = [v.mean if v is not None and v.mean is not None else 0.0 for v in values]
+            errors = [v.sd if v is not None else 0.0 for v in values]
+            positions = [g + (index - (len(labels) - 1) / 2) * width for g in range(len(groups))]
+            axis.bar(positions, heights, width=width, yerr=errors, capsize=3, label=label)
+        axis.set_title(METRIC_NAMES[metric])
+        axis.set_xticks(range(len(groups)), groups)
+        axis.axhline(0, color="black", linewidth=0.6)
+        axis.set_ylim(*((-100, 100) if metric in ("ipe", "mpd") else (0, 100)))
+    axes[0].legend(fontsize="small", loc="lower left")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()

@@ -1,0 +1,140 @@
+"""Judgements: one record per (episode, character, judge, run, prompt version, batch size), append-only.
+
+A judgement folder holds `judgements-<shard>.jsonl` files next to the episodes they judge. Lines are
+written whole, flushed and fsynced; a torn last line is cut when the folder is opened; a key that is
+stored already is never written twice, so re-running a scoring command only adds what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from humanllm.agents.judge import HolisticScores
+from humanllm.core import ChecklistItem, Metric, TokenUsage, Verdict
+from humanllm.errors import DataError
+from humanllm.simulation._store import repair_torn_tail
+
+logger = logging.getLogger(__name__)
+
+
+class JudgementKey(NamedTuple):
+    """What makes a judgement unique: judging the same thing again adds nothing."""
+
+    episode_id: str
+    character: str
+    judge: str
+    run: int
+    prompt_version: str
+    batch_size: int
+
+
+class Judgement(BaseModel):
+    """The judge's verdicts on one character of one episode, in one judge run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    episode_id: str = Field(description="The judged episode.")
+    character: str = Field(description="The judged character.")
+    judge: str = Field(description="Judge model spec (no secrets).")
+    run: int = Field(ge=0, description="Index of the independent judge run (0-based).")
+    prompt_version: str = Field(description="Hash of the judge's prompt templates.")
+    batch_size: int = Field(ge=1, description="Items per judge call (1 = one call per item).")
+    items: list[ChecklistItem] = Field(description="The items asked, IPE then MPD.")
+    verdicts: list[Verdict] = Field(description="One verdict per item, in item order; score None = unscored.")
+    holistic: HolisticScores | None = Field(default=None, description="Anthropomorphism and fidelity, if asked.")
+    rounds: int = Field(default=1, description="Judging rounds (first round plus retries of unscored items).")
+    usage: TokenUsage = Field(default_factory=TokenUsage, description="Judge calls and tokens spent.")
+    at: float = Field(default_factory=time.time, description="When it was judged (Unix time).")
+
+    @property
+    def key(self) -> JudgementKey:
+        return JudgementKey(self.episode_id, self.character, self.judge, self.run, self.prompt_version, self.batch_size)
+
+    def scored(self, metric: Metric) -> list[tuple[ChecklistItem, int]]:
+        """(item, score) of every scored item of one metric."""
+        by_id = {v.item_id: v for v in self.verdicts}
+        out = []
+        for item in self.items:
+            verdict = by_id.get(item.id)
+            if item.metric is metric and verdict is not None and verdict.score is not None:
+                out.append((item, int(verdict.score)))
+        return out
+
+
+class JudgementStore:
+    """Appends judgements to one shard of a folder; reads every shard of it."""
+
+    def __init__(self, root: Path, shard: str = "main") -> None:
+        self.root = Path(root)
+        self.shard = shard
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        for path in self.files():
+            repair_torn_tail(path)
+        self._keys = {j.key for j in self}
+
+    def files(self) -> list[Path]:
+        return sorted(self.root.glob("judgements-*.jsonl"))
+
+    def __iter__(self) -> Iterator[Judgement]:
+        for path in self.files():
+            with path.open(encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        yield Judgement.model_validate_json(line)
+                    except ValidationError as exc:
+                        raise DataError(
+                            f"{path}:{number}: not a judgement record ({exc.errors()[0]['msg']}); move the file aside"
+                        ) from exc
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._keys
+
+    def add(self, judgement: Judgement) -> bool:
+        """Append unless its key is stored already; returns whether it was written."""
+        with self._lock:
+            if judgement.key in self._keys:
+                return False
+            path = self.root / f"judgements-{self.shard}.jsonl"
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(judgement.model_dump_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            self._keys.add(judgement.key)
+            return True
+
+    def select(
+        self,
+        *,
+        judge: str | None = None,
+        prompt_version: str | None = None,
+        batch_size: int | None = None,
+        runs: int | None = None,
+        episode_ids: set[str] | None = None,
+    ) -> list[Judgement]:
+        """The stored judgements that match every given filter (runs: indices below `runs`)."""
+        out = []
+        for j in self:
+            if judge is not None and j.judge != judge:
+                continue
+            if prompt_version is not None and j.prompt_version != prompt_version:
+                continue
+            if batch_size is not None and j.batch_size != batch_size:
+                continue
+            if runs is not None and j.run >= runs:
+                continue
+            if episode_ids is not None and j.episode_id not in episode_ids:
+                continue
+            out.append(j)
+        return out

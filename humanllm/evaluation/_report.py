@@ -1,0 +1,150 @@
+"""The HTML report: one self-contained page (inline CSS, PNG plots as base64), every transcript escaped."""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from humanllm.agents.judge import judged_characters
+from humanllm.core import Episode
+from humanllm.evaluation._plot import results_png
+from humanllm.evaluation._records import Judgement, JudgementStore
+from humanllm.evaluation._results import EvalResults
+from humanllm.evaluation._scoring import METRICS, sample_value
+from humanllm.evaluation._sources import find_source
+from humanllm.evaluation._tables import METRIC_NAMES, results_tables, to_html
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+th{background:#f3f1ff}.note{color:#666;font-size:.9em;margin-top:-1em}img{max-width:100%}
+details{margin:.4em 0;border:1px solid #ddd;padding:.4em .8em;border-radius:4px}summary{cursor:pointer}
+.turn{margin:.2em 0}.speaker{font-weight:bold}.thought{color:#8a2be2}.action{color:#a0522d}
+.judged{background:#f8f8ff}.s1{color:#0a7d28}.s0{color:#666}.s-1{color:#b00020}.unscored{color:#b36b00}
+"""
+
+
+@dataclass
+class TranscriptView:
+    """One judged sample as the report shows it."""
+
+    label: str
+    episode: Episode
+    character: str
+    split: str
+    judgement: Judgement
+    scores: dict[str, float | None] = field(default_factory=dict)
+
+
+def collect_transcripts(results: EvalResults, *, per_label: int = 5) -> list[TranscriptView]:
+    """Up to `per_label` judged samples per label (run 0), read from the stores the results name."""
+    views: list[TranscriptView] = []
+    for label, where in results.sources.items():
+        data = Path(where.data)
+        if not data.exists():
+            continue
+        judgements = {
+            (j.episode_id, j.character): j
+            for j in JudgementStore(Path(where.judgements)).select(
+                judge=results.judge, prompt_version=results.prompt_version, batch_size=results.options.batch_size
+            )
+            if j.run == 0
+        }
+        count = 0
+        for episode, split in find_source(data).episodes():
+            for character in judged_characters(episode):
+                judgement = judgements.get((episode.id, character))
+                if judgement is None or count >= per_label:
+                    continue
+                scores = {m: sample_value(judgement, m) for m in METRICS}
+                views.append(TranscriptView(label, episode, character, split, judgement, scores))
+                count += 1
+    return views
+
+
+def _turns_html(view: TranscriptView) -> str:
+    rows = []
+    for number, turn in enumerate(view.episode.conversation.turns, 1):
+        mine = turn.speaker == view.character
+        parts = [f'<span class="speaker">{number}. {html.escape(turn.speaker)}:</span>']
+        if mine and turn.thought:
+            parts.append(f'<span class="thought">[{html.escape(turn.thought)}]</span>')
+        if turn.action:
+            parts.append(f'<span class="action">({html.escape(turn.action)})</span>')
+        if turn.speech:
+            parts.append(html.escape(turn.speech))
+        rows.append(f'<div class="turn{" judged" if mine else ""}">{" ".join(parts)}</div>')
+    return "".join(rows)
+
+
+def _verdicts_html(judgement: Judgement) -> str:
+    by_id = {v.item_id: v for v in judgement.verdicts}
+    rows = []
+    for item in judgement.items:
+        verdict = by_id.get(item.id)
+        if verdict is None or verdict.score is None:
+            score = '<span class="unscored">unscored</span>'
+        else:
+            score = f'<span class="s{int(verdict.score)}">{int(verdict.score):+d}</span>'
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(item.metric.value.upper())}</td><td>{html.escape(item.pattern or '')}</td>"
+            f"<td>{html.escape(item.question)}</td><td>{score}</td>"
+            f"<td>{html.escape(verdict.evidence if verdict else '')}</td>"
+            f"<td>{html.escape(verdict.reason if verdict else '')}</td></tr>"
+        )
+    head = "<tr><th>metric</th><th>pattern</th><th>item</th><th>score</th><th>evidence</th><th>reason</th></tr>"
+    holistic = ""
+    if judgement.holistic is not None:
+        h = judgement.holistic
+        holistic = (
+            f"<p>Anthropomorphism {h.anthropomorphism if h.anthropomorphism is not None else 'unscored'}, "
+            f"fidelity {h.fidelity if h.fidelity is not None else 'unscored'}: {html.escape(h.reason)}</p>"
+        )
+    return f"{holistic}<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _view_html(view: TranscriptView) -> str:
+    def shown(metric: str) -> str:
+        value = view.scores.get(metric)
+        if value is None:
+            return "–"
+        return f"{value:.0f}" if metric in ("anthropomorphism", "fidelity") else f"{100 * value:.0f}"
+
+    scores = ", ".join(f"{METRIC_NAMES[m]} {shown(m)}" for m in METRICS)
+    summary = (
+        f"{html.escape(view.label)}: {html.escape(view.character)} in episode {html.escape(view.episode.id)} "
+        f"({html.escape(view.split)}; {html.escape(scores)})"
+    )
+    patterns = ", ".join(view.episode.scenario.char2pattern.get(view.character, []))
+    return (
+        f"<details><summary>{summary}</summary>"
+        f"<p><b>Patterns:</b> {html.escape(patterns)}</p>"
+        f"<p><b>Scene:</b> {html.escape(view.episode.scenario.background)}</p>"
+        f"{_turns_html(view)}<h4>Verdicts (run 0)</h4>{_verdicts_html(view.judgement)}</details>"
+    )
+
+
+def render_report(results: EvalResults, transcripts: list[TranscriptView]) -> str:
+    """The whole page as one string."""
+    title = "humanllm benchmark" if results.kind == "benchmark" else "humanllm scores"
+    png = base64.b64encode(results_png(results)).decode("ascii")
+    settings = ", ".join(f"{k}: {v}" for k, v in results.config.items() if v not in (None, "", []))
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>Judge {html.escape(results.judge)} (prompt {html.escape(results.prompt_version)}), "
+        f"{results.options.runs} run(s), batch size {results.options.batch_size}. {html.escape(settings)}</p>",
+        f'<img alt="results plot" src="data:image/png;base64,{png}">',
+        *(to_html(table) for table in results_tables(results)),
+    ]
+    if results.notes:
+        parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in results.notes) + "</ul>")
+    if transcripts:
+        parts.append("<h2>Transcripts</h2>")
+        parts += [_view_html(view) for view in transcripts]
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,93 @@
+"""Where stored episodes come from: a store folder, a split folder or one JSONL file, with split labels."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from humanllm.core import Episode
+from humanllm.errors import DataError
+from humanllm.simulation._splits import classify
+
+EVAL_SPLITS = ("id_eval", "ood_eval", "mixed_eval")
+SPLIT_LABELS = {"id_eval": "id", "ood_eval": "ood", "mixed_eval": "mixed", "train": "train"}
+"""Split file stem -> the short label used in breakdowns."""
+_CLASSES = {"id_or_train": "id", "ood_eval": "ood", "mixed_eval": "mixed"}
+
+
+@dataclass(frozen=True)
+class EpisodeSource:
+    """Stored episodes to judge, and where their judgements go."""
+
+    files: tuple[Path, ...]
+    """JSONL files of episodes."""
+    judgements: Path
+    """The folder the judgements are written to (next to the episodes)."""
+    labels: tuple[str | None, ...]
+    """Split label per file; None = classify each episode by the store's OOD patterns."""
+    ood_patterns: frozenset[str] = frozenset()
+
+    def episodes(self) -> Iterator[tuple[Episode, str]]:
+        """Every episode with its split label ('id', 'ood', 'mixed', 'train' or 'all')."""
+        for path, label in zip(self.files, self.labels, strict=True):
+            for episode in read_episodes(path):
+                yield episode, label or self._classify(episode)
+
+    def _classify(self, episode: Episode) -> str:
+        carried = episode.config.get("split")
+        if isinstance(carried, str) and carried:
+            return carried  # benchmark episodes carry the split of the episode they replay
+        if not self.ood_patterns:
+            return "all"
+        return _CLASSES[classify(episode, set(self.ood_patterns))]
+
+
+def read_episodes(path: Path) -> Iterator[Episode]:
+    """Episodes of a JSONL file, one per line (blank lines skipped)."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield Episode.model_validate_json(line)
+            except ValidationError as exc:
+                raise DataError(
+                    f"{path}:{number}: not an episode record ({exc.errors()[0]['msg']}); give a store folder, a "
+                    "split folder or a JSONL file written by humanllm"
+                ) from exc
+
+
+def _ood_of(store: Path) -> frozenset[str]:
+    plan = store / "splits" / "splits.json"
+    if not plan.exists():
+        return frozenset()
+    try:
+        return frozenset(json.loads(plan.read_text(encoding="utf-8")).get("ood_patterns", []))
+    except (json.JSONDecodeError, AttributeError) as exc:
+        raise DataError(f"{plan} is not a split plan: {exc}; re-run `humanllm data split`") from exc
+
+
+def find_source(path: Path) -> EpisodeSource:
+    """Read a store folder (episodes-*.jsonl), a split folder (id_eval.jsonl, ...) or a JSONL file."""
+    path = Path(path)
+    if path.is_file():
+        return EpisodeSource(files=(path,), judgements=path.parent, labels=(SPLIT_LABELS.get(path.stem, path.stem),))
+    if path.is_dir():
+        stored = sorted(path.glob("episodes-*.jsonl"))
+        if stored:
+            return EpisodeSource(
+                files=tuple(stored), judgements=path, labels=(None,) * len(stored), ood_patterns=_ood_of(path)
+            )
+        splits = [path / f"{name}.jsonl" for name in EVAL_SPLITS if (path / f"{name}.jsonl").exists()]
+        if splits:
+            return EpisodeSource(
+                files=tuple(splits), judgements=path, labels=tuple(SPLIT_LABELS[p.stem] for p in splits)
+            )
+    raise DataError(
+        f"{path} holds no episodes: give a store folder (episodes-*.jsonl, from `humanllm generate`), a split "
+        "folder (id_eval.jsonl ..., from `humanllm data split`) or one JSONL file of episodes"
+    )
