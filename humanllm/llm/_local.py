@@ -43,8 +43,6 @@ def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-MAX_GRAMMAR_ITEMS = 8
-"""Array bounds above this are dropped from the grammar (pydantic still validates them)."""
 MAX_GRAMMAR_STRING = 1000
 """llama.cpp refuses grammars with longer bounded strings; longer bounds are capped here."""
 
@@ -52,10 +50,10 @@ MAX_GRAMMAR_STRING = 1000
 def grammar_friendly(schema: Any) -> Any:
     """A copy of a JSON schema that llama.cpp's grammar compiler accepts.
 
-    Bounded arrays of objects with bounded strings multiply into more repetitions than the
-    compiler allows, so array item counts are dropped from the grammar when their items are
-    objects or the bound is large. String `maxLength` stays: it is what stops a small model from
-    rambling (capped at what the compiler takes). Validation of the reply uses the full schema.
+    The compiler refuses strings bounded above about 1,000 characters, so longer `maxLength`
+    bounds are capped (the bound itself stays: it is what stops a small model from rambling).
+    Array bounds stay too, so the model writes exactly the items asked for. Validation of the
+    reply uses the full schema.
     """
     if isinstance(schema, list):
         return [grammar_friendly(s) for s in schema]
@@ -64,12 +62,6 @@ def grammar_friendly(schema: Any) -> Any:
     out = {k: grammar_friendly(v) for k, v in schema.items()}
     if isinstance(out.get("maxLength"), int):
         out["maxLength"] = min(out["maxLength"], MAX_GRAMMAR_STRING)
-    if out.get("type") == "array":
-        items = out.get("items", {})
-        complex_items = isinstance(items, dict) and ("$ref" in items or items.get("type") in ("object", "array"))
-        if complex_items or out.get("maxItems", 0) > MAX_GRAMMAR_ITEMS:
-            out.pop("minItems", None)
-            out.pop("maxItems", None)
     return out
 
 
@@ -79,9 +71,17 @@ class _Engine:
     lock: threading.Lock
 
 
-@functools.lru_cache(maxsize=4)
+_LOADING = threading.Lock()
+
+
 def shared_engine(model_path: str, threads: int, context_tokens: int) -> _Engine:
-    """One loaded llama.cpp engine per (file, threads, context), shared across roles."""
+    """One loaded llama.cpp engine per (file, threads, context), shared across roles and threads."""
+    with _LOADING:  # two threads loading at once would load twice (and llama.cpp swaps stdio while loading)
+        return _load_engine(model_path, threads, context_tokens)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_engine(model_path: str, threads: int, context_tokens: int) -> _Engine:
     try:
         from llama_cpp import Llama
     except ImportError as exc:
