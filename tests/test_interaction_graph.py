@@ -166,3 +166,18 @@ def test_graph_cli(tmp_path: Path) -> None:
         runner.invoke(register(), ["graph", "plot", "sunk cost fallacy, anxious", "--out", str(picture)]).exit_code == 0
     )
     assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_annotate_writes_proposals_for_review_and_merges_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "review" / "relations"  # the default, inside a user's patterns dir
+    result = CliRunner().invoke(
+        register(), ["graph", "annotate", "sunk cost fallacy", "--model", "fake", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    proposals = yaml.safe_load((out / "sunk-cost-fallacy.yaml").read_text())
+    assert proposals and all(
+        p["source"] == "sunk cost fallacy" or p["target"] == "sunk cost fallacy" for p in proposals
+    )
+    before = load_graph(load_library()).nx.number_of_edges()
+    # neither the card loader nor the graph loader reads the review folder
+    assert load_graph(load_library([tmp_path]), [tmp_path]).nx.number_of_edges() == before

@@ -14,6 +14,7 @@ from rich.table import Table
 from humanllm.cli._options import JsonOption, PatternsDirOption, graph
 from humanllm.cli._output import console, fail, print_json
 from humanllm.core import SituationType
+from humanllm.llm import DEFAULT_SPEC
 from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign
 
 app = typer.Typer(help="The pattern-interaction graph: which patterns combine, and how.", no_args_is_help=True)
@@ -187,3 +188,34 @@ def plot(
     names = [p.name for p in g.library.resolve(target)]
     draw(g, names, out)
     console.print(f"wrote {out}")
+
+
+@app.command("annotate")
+def annotate(
+    name: Annotated[str, typer.Argument(help="The pattern to propose relations for.")],
+    model: Annotated[str, typer.Option("--model", help="Model spec (see `humanllm models`).")] = DEFAULT_SPEC,
+    out: Annotated[Path, typer.Option(help="Review folder; a file <id>.yaml is written in it.")] = Path(
+        "review/relations"
+    ),
+    candidates: Annotated[int, typer.Option(min=1, max=20, help="Library patterns offered to the model.")] = 8,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model>.")] = None,
+    patterns_dir: PatternsDirOption = None,
+) -> None:
+    """Optional: let a model propose new relations for a pattern, with rationales, into a review file.
+
+    Nothing is merged: read the file and move the entries you accept into
+    <patterns-dir>/relations/<file>.yaml.
+    """
+    import asyncio
+
+    from humanllm.agents.pattern_builder._proposals import write_review
+    from humanllm.agents.relation_annotator import annotate_pattern
+    from humanllm.llm import ModelSettings, build_role_model
+
+    g = graph(patterns_dir)
+    card = g.library.get(name)
+    role = build_role_model("writer", model, ModelSettings(base_url=base_url, temperature=0.3))
+    relations = asyncio.run(annotate_pattern(role, g, card.name, candidates))
+    path = out / f"{card.id}.yaml"
+    write_review(path, card.name, relations)
+    console.print(f"{len(relations)} proposed relation(s) for {card.name!r} -> {path} (review them; nothing merged)")
