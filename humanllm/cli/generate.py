@@ -14,7 +14,7 @@ from humanllm import __version__
 from humanllm.agents.director import TurnRules
 from humanllm.cli._options import PatternsDirOption, graph
 from humanllm.cli._output import console, print_json
-from humanllm.cli.simulate import parse_turns
+from humanllm.cli.simulate import parse_mode, parse_turns
 from humanllm.core import TokenUsage
 from humanllm.errors import ConfigError
 from humanllm.llm import DEFAULT_SPEC, ModelSettings
@@ -68,8 +68,6 @@ def generate(
     """
     if (n is None) == (bundles is None):
         raise ConfigError("give exactly one of --n (sample bundles) or --bundles FILE")
-    if mode not in ("agents", "author"):
-        raise ConfigError(f"--mode must be agents or author, not {mode!r}")
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
     g = graph(patterns_dir)
@@ -81,7 +79,7 @@ def generate(
     base = SimulationConfig(
         characters=characters,
         rules=TurnRules(min_turns=low, max_turns=high),
-        mode="author" if mode == "author" else "agents",
+        mode=parse_mode(mode),
         variation=variation,
         models=RoleSpecs(writer=writer_model or model, character=character_model or model),
         settings=ModelSettings(

@@ -32,6 +32,15 @@ def parse_turns(text: str) -> tuple[int, int]:
     return low, high
 
 
+def parse_mode(text: str) -> Literal["agents", "author"]:
+    """--mode: 'agents' (one agent per character) or 'author' (one call writes it all)."""
+    if text == "agents":
+        return "agents"
+    if text == "author":
+        return "author"
+    raise ConfigError(f"--mode must be agents or author, not {text!r}")
+
+
 def simulate(
     patterns: Annotated[
         str | None, typer.Option(help='Comma-separated patterns, e.g. "sunk cost fallacy, anxious". Default: sampled.')
@@ -76,16 +85,15 @@ def simulate(
     magenta square brackets, actions in yellow parentheses, speech plain), and the episode is saved as JSON.
     """
     low, high = parse_turns(turns)
-    if mode not in ("agents", "author"):
-        raise ConfigError(f"--mode must be agents or author, not {mode!r}")
-    if interactive and mode == "author":
+    chosen_mode = parse_mode(mode)
+    if interactive and chosen_mode == "author":
         raise ConfigError("--interactive needs --mode agents")
     config = SimulationConfig(
         patterns=[p for p in patterns.split(",") if p.strip()] if patterns else None,
         situation=situation,
         characters=characters,
         rules=TurnRules(min_turns=low, max_turns=high),
-        mode=_mode(mode),
+        mode=chosen_mode,
         seed=seed,
         guidance=guidance,
         variation=variation,
@@ -107,10 +115,6 @@ def simulate(
         print_json(episode)
         return
     console.print(render_summary(episode, str(path)))
-
-
-def _mode(text: str) -> Literal["agents", "author"]:
-    return "author" if text == "author" else "agents"
 
 
 class _LiveView:

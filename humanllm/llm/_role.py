@@ -64,45 +64,51 @@ class RoleModel:
         """
         if self.structured_method == "function_calling":
             return self._function_calling(list(messages), schema)
-        history = list(messages)
-        problem = ""
+        history, problem = list(messages), ""
         for _attempt in range(self.repairs + 1):
             try:
                 reply = self._call(history, {"response_format": response_format_for(schema)}).text
             except EndpointError as exc:
-                if not _rejects_response_format(exc):
-                    raise
-                logger.warning("%s: the server rejects response_format; using function calling", self.role)
-                self.structured_method = "function_calling"
+                self._switch_to_function_calling(exc)
                 return self._function_calling(list(messages), schema)
-            try:
-                return parse_reply(reply, schema)
-            except ValueError as exc:
-                problem = str(exc)
-                logger.info("%s: invalid %s (%s); asking for a repair", self.role, schema.__name__, problem)
-                history = repair_messages(list(messages), reply, problem)
+            result, history, problem = self._check(reply, schema, messages)
+            if result is not None:
+                return result
         raise self._invalid(schema, problem)
 
     async def astructured(self, messages: Sequence[BaseMessage], schema: type[T]) -> T:
+        """`structured`, for async callers (the same repair and fallback rules)."""
         if self.structured_method == "function_calling":
             return await asyncio.to_thread(self._function_calling, list(messages), schema)
-        history = list(messages)
-        problem = ""
+        history, problem = list(messages), ""
         for _attempt in range(self.repairs + 1):
             try:
                 reply = (await self._acall(history, {"response_format": response_format_for(schema)})).text
             except EndpointError as exc:
-                if not _rejects_response_format(exc):
-                    raise
-                logger.warning("%s: the server rejects response_format; using function calling", self.role)
-                self.structured_method = "function_calling"
+                self._switch_to_function_calling(exc)
                 return await asyncio.to_thread(self._function_calling, list(messages), schema)
-            try:
-                return parse_reply(reply, schema)
-            except ValueError as exc:
-                problem = str(exc)
-                history = repair_messages(list(messages), reply, problem)
+            result, history, problem = self._check(reply, schema, messages)
+            if result is not None:
+                return result
         raise self._invalid(schema, problem)
+
+    def _check(
+        self, reply: str, schema: type[T], messages: Sequence[BaseMessage]
+    ) -> tuple[T | None, list[BaseMessage], str]:
+        """The parsed reply, or None with the repair conversation and the problem."""
+        try:
+            return parse_reply(reply, schema), list(messages), ""
+        except ValueError as exc:
+            problem = str(exc)
+            logger.info("%s: invalid %s (%s); asking for a repair", self.role, schema.__name__, problem)
+            return None, repair_messages(list(messages), reply, problem), problem
+
+    def _switch_to_function_calling(self, exc: EndpointError) -> None:
+        """Re-raise unless the server rejected `response_format`; then use function calling for good."""
+        if not _rejects_response_format(exc):
+            raise exc
+        logger.warning("%s: the server rejects response_format; using function calling", self.role)
+        self.structured_method = "function_calling"
 
     def _invalid(self, schema: type[BaseModel], problem: str) -> StructuredOutputError:
         return StructuredOutputError(
