@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+E = TypeVar("E", bound=BaseException)
+
+
+def cause_of_kind(exc: BaseException, kind: type[E]) -> E | None:
+    """The first error of `kind` in `exc`'s chain of causes (steps wrap the errors they meet)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__
+    return None
+
 
 class HumanLLMError(Exception):
     """Base class: an error the CLI shows as one line, without a traceback."""
@@ -26,6 +40,16 @@ class MissingCredentials(BackendError):
 class EndpointError(BackendError):
     """The model endpoint failed after all retries."""
 
+    def __init__(self, message: str, *, status: int | None = None, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.cause = cause or (str(status) if status is not None else "endpoint error")
+        """A short label for grouping failures: "401", "404", "timeout", "connection", "rate limited", ..."""
+
+
+class PermanentEndpointError(EndpointError):
+    """The endpoint refused the request in a way retrying cannot fix (401, 403, 404, 400): stop the run."""
+
 
 class StructuredOutputError(HumanLLMError):
     """The model kept returning output that does not fit the schema."""
@@ -48,3 +72,7 @@ class InvalidBundleError(HumanLLMError):
 
 class DataError(HumanLLMError):
     """A data file (episodes, imports, exports) is malformed."""
+
+
+class StoreLockedError(HumanLLMError):
+    """Another process is writing the store (one writer per store): wait for it, or pass --wait."""

@@ -198,5 +198,6 @@ def test_local_backend_sends_llama_cpp_a_grammar_it_can_compile() -> None:
     model.invoke("hi", response_format=response_format_for(schema))
     grammar = sent[0]["response_format"]["schema"]
     assert sent[0]["response_format"]["type"] == "json_object"
-    assert grammar["properties"]["profiles"]["minItems"] == 3  # the model must write every profile
+    profiles = grammar["$defs"][grammar["properties"]["profiles"]["$ref"].split("/")[-1]]
+    assert profiles["required"] == ["Ann", "Ben", "Cid"]  # the model must write every profile, each once
     assert grammar["properties"]["analysis"]["maxLength"] <= 1000  # the compiler refuses longer bounds

@@ -11,6 +11,7 @@ import itertools
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from humanllm.agents._budget import max_tokens_of
 from humanllm.agents._templates import render
 from humanllm.agents.character import private_guidance
 from humanllm.agents.director import TurnRules
@@ -20,6 +21,15 @@ from humanllm.errors import StructuredOutputError
 from humanllm.llm import RoleModel
 
 AUTHOR_SYSTEM = "You are a novelist who writes psychologically realistic dialogue."
+TOKENS_PER_WORD = 1.7
+"""Tokens per word of dialogue (SmolLM2's tokenizer, with the brackets and names of a line)."""
+LINE_OVERHEAD_TOKENS = 6
+"""Tokens of a line that are not its words: the speaker's name, the brackets, the newline."""
+
+
+def words_per_line(max_tokens: int, max_turns: int) -> int:
+    """The most words per line for `max_turns` lines to fit in `max_tokens` (never below 8)."""
+    return max(8, int((max_tokens / max_turns - LINE_OVERHEAD_TOKENS) / TOKENS_PER_WORD))
 
 
 def transcript_problem(turns: list[Turn], scenario: Scenario, rules: TurnRules, opener: str) -> str:
@@ -58,6 +68,7 @@ async def write_conversation(
         for p in scenario.characters
     ]
     cast = [p.name for p in scenario.characters]
+    words = words_per_line(max_tokens_of(model), rules.max_turns)
     problem = ""
     for _attempt in range(attempts):
         prompt = render(
@@ -69,6 +80,7 @@ async def write_conversation(
             opener=opener,
             protagonist=scenario.protagonist.name,
             problem=problem,
+            words=words,
         )
         text = await model.atext([SystemMessage(content=AUTHOR_SYSTEM), HumanMessage(content=prompt)])
         try:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from humanllm.agents._budget import fit, max_tokens_of, scaled, worst_case_tokens
 from humanllm.agents._templates import render
 from humanllm.agents.leaks import leaked_labels
 from humanllm.core import CharacterProfile, Pattern, Turn
@@ -27,6 +30,30 @@ class TurnReply(BaseModel):
     thought: str = Field(max_length=400, description="Private inner thought.")
     action: str = Field(max_length=200, description="Visible action or expression.")
     speech: str = Field(min_length=1, max_length=600, description="What is said aloud.")
+
+
+_TURN_FLOORS = {"thought": 80, "action": 40, "speech": 120}
+"""The lowest bounds of a turn's parts when the character's token budget is small."""
+
+
+def _turn_at(scale: float) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for name, info in TurnReply.model_fields.items():
+        bound = next(m.max_length for m in info.metadata if hasattr(m, "max_length"))
+        low = 1 if name == "speech" else 0
+        fields[name] = (
+            str,
+            Field(min_length=low, max_length=scaled(bound, scale, _TURN_FLOORS[name]), description=info.description),
+        )
+    return create_model("TurnReply", __config__=ConfigDict(str_strip_whitespace=True), **fields)
+
+
+@functools.lru_cache(maxsize=64)
+def turn_schema(max_tokens: int) -> type[BaseModel]:
+    """`TurnReply`, or one with tighter bounds when its longest reply would not fit `max_tokens`."""
+    if worst_case_tokens(TurnReply) <= max_tokens:
+        return TurnReply
+    return fit(_turn_at, max_tokens, what="character turn")
 
 
 def visible_transcript(turns: Sequence[Turn], viewer: str) -> str:
@@ -99,7 +126,7 @@ class CharacterAgent:
         messages = self.messages(turns, closing=closing)
         turn = Turn(speaker=self.name, speech="...")
         for attempt in range(self.leak_retries + 1):
-            reply = await self.model.astructured(messages, TurnReply)
+            reply = await self.model.astructured(messages, turn_schema(max_tokens_of(self.model)))
             turn = Turn(speaker=self.name, **reply.model_dump())
             leaked = leaked_labels(turn, self.patterns)
             if not leaked:

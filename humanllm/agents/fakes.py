@@ -16,50 +16,68 @@ from humanllm.llm import ScriptedChatModel
 from humanllm.llm._messages import json_schema_of
 
 
-def _enum(schema: dict[str, Any], definition: str, field: str) -> list[str]:
-    """The allowed values of a Literal field (pydantic writes one value as `const`)."""
-    prop = schema["$defs"][definition]["properties"][field]
-    return list(prop["enum"]) if "enum" in prop else [prop["const"]]
+def _fit(text: str, prop: dict[str, Any]) -> str:
+    """`text` cut to a string field's maxLength (the writer's bounds shrink with the token budget)."""
+    return text[: prop.get("maxLength", len(text))]
+
+
+def _texts(schema: dict[str, Any], values: dict[str, str]) -> dict[str, str]:
+    """The scripted text of each string field of an object schema, within its bounds."""
+    return {key: _fit(values[key], prop) for key, prop in schema["properties"].items() if key in values}
 
 
 def writer_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
-    """A scenario draft or checklist naming every required character exactly once."""
+    """A scenario draft or checklist with an entry under every required character's name."""
     schema = json_schema_of(kwargs.get("response_format")) or {}
     title = schema.get("title", "")
+    defs = schema.get("$defs", {})
     if title == "ScenarioDraftReply":
-        names = _enum(schema, "Profile", "name")
+        profile = defs["Profile"]
         return json.dumps(
             {
-                "analysis": "The patterns meet when the deadline forces a decision in front of the others.",
-                "background": "A small office late on a Friday; the heating ticks and a report is due at nine.",
-                "profiles": [
+                **_texts(
+                    schema,
                     {
-                        "name": name,
-                        "about_self": f"{name} is on the team: careful, proud, tired, curious; wants to leave on time.",
-                        "about_others": "Knows the others from work and has mixed feelings about them.",
-                    }
-                    for name in names
-                ],
+                        "analysis": "The patterns meet when the deadline forces a decision in front of the others.",
+                        "background": "A small office late on a Friday; the heating ticks and a report is due at nine.",
+                    },
+                ),
+                "profiles": {
+                    name: _texts(
+                        profile,
+                        {
+                            "about_self": f"{name} is on the team: careful, proud, tired, curious; wants to go home.",
+                            "about_others": "Knows the others from work and has mixed feelings about them.",
+                        },
+                    )
+                    for name in defs["Profiles"]["properties"]
+                },
             }
         )
     if title == "ScenarioChecklistReply":
-        names = _enum(schema, "CharacterChecklist", "character")
+        entries = defs["Checklists"]["properties"]
         return json.dumps(
             {
-                "checklists": [
-                    {"character": n, "behaviours": [f"{n} defends an early choice.", f"{n} hesitates before agreeing."]}
-                    for n in names
-                ]
+                "checklists": {
+                    name: [
+                        _fit(f"{name} defends an early choice.", entry["items"]),
+                        _fit(f"{name} hesitates before agreeing.", entry["items"]),
+                    ]
+                    for name, entry in entries.items()
+                }
             }
         )
     if title == "VariationReply":
         return json.dumps(
-            {
-                "factor_analysis": "The deadline and the manager watching drive the pressure to decide fast.",
-                "new_factor_settings": "No deadline tonight; the manager is away.",
-                "background": "The same office on a calm Monday morning with coffee and no deadline in sight.",
-                "analysis": "Without time pressure the hesitant one speaks up and the early choice is revisited.",
-            }
+            _texts(
+                schema,
+                {
+                    "factor_analysis": "The deadline and the manager watching drive the pressure to decide fast.",
+                    "new_factor_settings": "No deadline tonight; the manager is away.",
+                    "background": "The same office on a calm Monday morning with coffee and no deadline in sight.",
+                    "analysis": "Without time pressure the hesitant one speaks up and the early choice is revisited.",
+                },
+            )
         )
     raise ValueError(f"the fake writer does not know the schema {title!r}")
 

@@ -18,11 +18,12 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from humanllm.agents._budget import JUDGE_MAX_TOKENS, BudgetTooSmallError, fit, max_tokens_of, scaled
 from humanllm.agents._templates import render, template_version
 from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Turn, Verdict
 from humanllm.errors import DataError
@@ -37,6 +38,8 @@ QUOTE_MAX = 120
 """Characters of the quoted evidence (bounded so small models stop)."""
 REASON_MAX = 160
 """Characters of the one-sentence reason."""
+QUOTE_MIN, REASON_MIN = 30, 40
+"""The lowest bounds on quote and reason when a large batch must fit the judge's token budget."""
 EVIDENCE_TURNS_MAX = 4
 """Turn numbers cited per verdict."""
 VERDICTS_TITLE = "JudgeVerdicts"
@@ -135,44 +138,77 @@ def system_message(episode: Episode, character: str) -> SystemMessage:
 
 
 # --- schemas ----------------------------------------------------------------------------------
-class VerdictReply(BaseModel):
-    """The judge's verdict on one item, as it writes it (free text bounded so small models stop)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    turns: list[int] = Field(max_length=EVIDENCE_TURNS_MAX, description="Numbers of the turns that are the evidence.")
-    quote: str = Field(max_length=QUOTE_MAX, description="A short exact quote from the character's turns.")
-    reason: str = Field(max_length=REASON_MAX, description="One sentence: why this score.")
-    score: Literal[-1, 0, 1] = Field(description="+1 shown, 0 not shown, -1 the opposite shown.")
+def _turn_number(n_turns: int | None) -> Any:
+    """A turn number: with `n_turns`, one of 1..n_turns as an enum (so a grammar writes only those)."""
+    if not n_turns:
+        return Annotated[int, Field(ge=1)]
+    return Annotated[int, Field(ge=1, le=n_turns, json_schema_extra={"enum": list(range(1, n_turns + 1))})]
 
 
-def verdict_schema(item_ids: Sequence[str]) -> type[BaseModel]:
+def _verdict_reply(quote: int, reason: int, n_turns: int | None) -> type[BaseModel]:
+    """The judge's verdict on one item, as it writes it (free text bounded to fit the budget)."""
+    turns: Any = list[_turn_number(n_turns)]  # type: ignore[misc]
+    return create_model(
+        "VerdictReply",
+        __config__=ConfigDict(extra="forbid"),
+        turns=(
+            turns,
+            Field(max_length=EVIDENCE_TURNS_MAX, description="Numbers of the turns that are the evidence."),
+        ),
+        quote=(str, Field(max_length=quote, description="A short exact quote from the character's turns.")),
+        reason=(str, Field(max_length=reason, description="One sentence: why this score.")),
+        score=(Literal[-1, 0, 1], Field(description="+1 shown, 0 not shown, -1 the opposite shown.")),
+    )
+
+
+VerdictReply = _verdict_reply(QUOTE_MAX, REASON_MAX, None)
+"""The verdict on one item at its largest (the per-call schemas may bound the text tighter)."""
+
+
+def verdict_schema(
+    item_ids: Sequence[str], *, n_turns: int | None = None, max_tokens: int = JUDGE_MAX_TOKENS
+) -> type[BaseModel]:
     """The per-call output schema: one required key per item id of the batch, and no other key.
 
     The batch's ids are the only keys allowed (a closed set, like an enum) and each is required,
     so grammar-constrained decoding writes every item exactly once, in order. (An array of
     `{item: <enum>, ...}` entries would let a small model repeat one id, and backends that drop
     length bounds on arrays of objects from their grammar let it answer with an empty list.)
+    Turn numbers are an enum of the transcript's turns, and the quote and reason are bounded so
+    that a reply that fills every bound still fits `max_tokens` (larger batches: shorter text).
     """
-    return _verdict_schema(tuple(item_ids))
+    return _verdict_schema(tuple(item_ids), n_turns, max_tokens)
 
 
-@functools.lru_cache(maxsize=4096)
-def _verdict_schema(item_ids: tuple[str, ...]) -> type[BaseModel]:
+def _verdicts_at(item_ids: tuple[str, ...], n_turns: int | None, scale: float) -> type[BaseModel]:
+    entry = _verdict_reply(scaled(QUOTE_MAX, scale, QUOTE_MIN), scaled(REASON_MAX, scale, REASON_MIN), n_turns)
     fields: dict[str, Any] = {
-        f"item_{n}": (VerdictReply, Field(alias=item_id, description=f"The verdict on item {item_id}."))
+        f"item_{n}": (entry, Field(alias=item_id, description=f"The verdict on item {item_id}."))
         for n, item_id in enumerate(item_ids)
     }
     return create_model(VERDICTS_TITLE, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verdict_schema(item_ids: tuple[str, ...], n_turns: int | None, max_tokens: int) -> type[BaseModel]:
+    return fit(
+        lambda s: _verdicts_at(item_ids, n_turns, s),
+        max_tokens,
+        what=f"judge reply for a batch of {len(item_ids)} items (or use a smaller --batch-size)",
+    )
+
+
+Rating = Annotated[int, Field(ge=0, le=100, json_schema_extra={"enum": list(range(101))})]
+"""A 0-100 rating, written as an enum so a grammar cannot produce a number out of range."""
 
 
 class HolisticReply(BaseModel):
     """The judge's holistic rating of one character (CoSER-style dimensions, 0-100)."""
 
     anthropomorphism_reason: str = Field(max_length=REASON_MAX, description="Why this anthropomorphism score.")
-    anthropomorphism: int = Field(ge=0, le=100, description="How much the character comes across as a real person.")
+    anthropomorphism: Rating = Field(description="How much the character comes across as a real person.")
     fidelity_reason: str = Field(max_length=REASON_MAX, description="Why this fidelity score.")
-    fidelity: int = Field(ge=0, le=100, description="How faithfully the character keeps to its profile.")
+    fidelity: Rating = Field(description="How faithfully the character keeps to its profile.")
 
 
 class HolisticScores(BaseModel):
@@ -317,9 +353,21 @@ class Judge:
         *,
         attempt: int = 0,
     ) -> dict[str, Verdict]:
-        """One call for a batch of items; every item comes back, scored or unscored with a reason."""
+        """One call for a batch of items; every item comes back, scored or unscored with a reason.
+
+        A batch whose longest reply would not fit the judge's token budget is split in halves
+        (one call each) rather than cut off mid-reply.
+        """
         ids = [item.id for item in items]
-        schema = verdict_schema(ids)
+        try:
+            schema = verdict_schema(ids, n_turns=n_turns, max_tokens=max_tokens_of(self.model, JUDGE_MAX_TOKENS))
+        except BudgetTooSmallError:
+            if len(items) == 1:
+                raise
+            half = (len(items) + 1) // 2
+            logger.info("judge: %d items do not fit one reply's token budget; asking in two calls", len(items))
+            first = await self.score_items(system, character, items[:half], n_turns, attempt=attempt)
+            return first | await self.score_items(system, character, items[half:], n_turns, attempt=attempt)
         text = await self.model.atext(
             self.items_messages(system, character, items),
             response_format=response_format_for(schema),

@@ -2,7 +2,12 @@
 
 It answers `POST /v1/chat/completions` like a real endpoint, with role-valid replies from the
 scripted fakes, an optional fixed latency, and injected faults: 429 with Retry-After, 500,
-timeouts, malformed JSON bodies and truncated replies.
+timeouts, malformed JSON bodies and truncated replies. `structured` says which way of asking for
+structured output it takes, as real servers differ: `json_schema` (vLLM, OpenAI: takes every
+way), `json_object` (llama.cpp's server: 422 on json_schema, takes json_object with a schema),
+`function_calling` (400 on any response_format, takes tools), `prompt` (400 on response_format
+and on tools: the schema must be in the prompt). `status` answers every request with that HTTP
+status (401, 404, ...), to test permanent errors.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ from humanllm.llm._messages import json_schema_of
 
 Fault = Literal["429", "500", "timeout", "malformed", "truncated"]
 FAULTS: tuple[Fault, ...] = ("429", "500", "timeout", "malformed", "truncated")
+Structured = Literal["json_schema", "json_object", "function_calling", "prompt"]
+_LLAMA_CPP_422 = (
+    b'{"detail": [{"type": "literal_error", "loc": ["body", "response_format", "type"], '
+    b'"msg": "Input should be \'text\' or \'json_object\'", "input": "json_schema"}]}'
+)
+_SCHEMA_MARK = "valid against this JSON schema:"
 Reply = Callable[[list[BaseMessage], dict[str, Any]], str]
 
 _WRITER_SCHEMAS = {"ScenarioDraftReply", "ScenarioChecklistReply", "VariationReply"}
@@ -62,6 +73,18 @@ def role_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
     return "All right."
 
 
+def _schema_in_prompt(messages: list[BaseMessage]) -> dict[str, Any] | None:
+    """The JSON schema a `prompt`-method request carries in its last message, if any."""
+    text = messages[-1].text if messages else ""
+    if _SCHEMA_MARK not in text:
+        return None
+    try:
+        schema = json.loads(text.split(_SCHEMA_MARK, 1)[1].strip())
+    except json.JSONDecodeError:
+        return None
+    return schema if isinstance(schema, dict) else None
+
+
 def _messages(raw: list[dict[str, Any]]) -> list[BaseMessage]:
     kinds = {"system": SystemMessage, "assistant": AIMessage}
     return [kinds.get(m.get("role", "user"), HumanMessage)(content=m.get("content") or "") for m in raw]
@@ -90,12 +113,16 @@ class MockOpenAIServer:
         timeout_sleep_s: float = 3.0,
         seed: int = 0,
         reply: Reply = role_reply,
+        structured: Structured = "json_schema",
+        status: int | None = None,
     ) -> None:
         self.latency_s = latency_s
         self.fault_rate = fault_rate
         self.faults = faults
         self.timeout_sleep_s = timeout_sleep_s
         self.reply = reply
+        self.structured = structured
+        self.status = status
         self.counts: Counter[str] = Counter()
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -115,6 +142,18 @@ class MockOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def rejection(self, request: dict[str, Any]) -> tuple[int, bytes] | None:
+        """The status and body a server of this kind answers to the request's structured-output ask."""
+        fmt = request.get("response_format")
+        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        if self.structured == "json_object" and kind == "json_schema":
+            return 422, _LLAMA_CPP_422
+        if self.structured in ("function_calling", "prompt") and kind in ("json_schema", "json_object"):
+            return 400, b'{"error": {"message": "response_format is not supported by this server"}}'
+        if self.structured == "prompt" and request.get("tools"):
+            return 400, b'{"error": {"message": "tools are not supported by this server"}}'
+        return None
 
     def _pick_fault(self) -> Fault | None:
         with self._lock:
@@ -151,6 +190,16 @@ class MockOpenAIServer:
                 request = json.loads(self.rfile.read(length) or b"{}")
                 if server.latency_s:
                     time.sleep(server.latency_s)
+                if server.status is not None:
+                    with server._lock:
+                        server.counts["requests"] += 1
+                    return self._send(server.status, b'{"error": {"message": "mock status"}}')
+                rejected = server.rejection(request)
+                if rejected is not None:
+                    with server._lock:
+                        server.counts["requests"] += 1
+                        server.counts[f"rejected {server.structured}"] += 1
+                    return self._send(*rejected)
                 fault = server._pick_fault()
                 if fault == "429":
                     return self._send(429, b'{"error": {"message": "rate limited"}}', {"Retry-After": "0"})
@@ -161,19 +210,32 @@ class MockOpenAIServer:
                 if fault == "malformed":
                     return self._send(200, b'{"id": "x", "choices": [ {"message": ')
                 messages = _messages(request.get("messages", []))
-                text = server.reply(messages, {"response_format": request.get("response_format")})
+                tools = request.get("tools") or []
+                fmt = request.get("response_format")
+                if tools:
+                    schema = tools[0]["function"]["parameters"]
+                    fmt = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+                elif fmt is None and (schema := _schema_in_prompt(messages)) is not None:
+                    fmt = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+                text = server.reply(messages, {"response_format": fmt})
                 if fault == "truncated":
                     text = text[: max(1, len(text) // 2)]
                 prompt = sum(len(m.text.split()) for m in messages)
                 completion = len(text.split())
+                message: dict[str, Any] = {"role": "assistant", "content": text}
+                if tools:
+                    call = {"name": tools[0]["function"]["name"], "arguments": text}
+                    message = {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [{"id": "call-mock", "type": "function", "function": call}],
+                    }
                 body = {
                     "id": "chatcmpl-mock",
                     "object": "chat.completion",
                     "created": 0,
                     "model": request.get("model", "mock"),
-                    "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-                    ],
+                    "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tools else "stop"}],
                     "usage": {
                         "prompt_tokens": prompt,
                         "completion_tokens": completion,

@@ -1,27 +1,43 @@
 """The scenario writer: a bundle, a situation and a cast -> analysis, background, profiles, checklists.
 
 Names and char2pattern are decided in code (seeded names, graph-based assignment); the model writes
-the text. Each call's schema is built for the call, so names are enums and every character must
-appear exactly once: even a small model cannot produce an unknown or missing character.
+the text. Each call's schema is built for the call and carries every rule the reply must follow:
+profiles and checklists are objects whose required (and only) keys are the character names, so
+every character appears exactly once, and every string and list is bounded so that the longest
+reply the schema admits fits the writer's token budget (see `humanllm.agents._budget`). Even the
+small local model, decoding under the schema's grammar, then cannot write a reply that validation
+rejects. The keyed replies are converted to the core models here.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Literal
+import math
+from typing import Annotated, Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from humanllm.agents._budget import DEFAULT_MAX_TOKENS, fit, max_tokens_of, scaled, string_bounds
 from humanllm.agents._templates import render
 from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation
 from humanllm.llm import RoleModel
 
 WRITER_SYSTEM = "You are a careful writer of realistic social scenes. Reply with JSON only."
 
+_CLOSED = ConfigDict(extra="forbid")
+"""Keyed objects allow no other key: an unknown name is an error, as a missing one is."""
 
-Behaviour = Annotated[str, Field(min_length=8, max_length=240)]
-"""One expected behaviour: a short checkable sentence."""
+DRAFT_CHARS = {"analysis": 1000, "background": 900, "about_self": 700, "about_others": 500}
+"""Longest of each draft field when the budget allows (llama.cpp's grammar caps strings at 1000)."""
+DRAFT_FLOORS = {"analysis": 60, "background": 80, "about_self": 60, "about_others": 30}
+"""Bounds never go below these, however small the budget: a scene needs at least that much."""
+CHECKLIST_ITEMS = (2, 6)
+"""Expected behaviours per pattern carrier: at least, and at most when the budget allows."""
+BEHAVIOUR_CHARS = (8, 240, 60)
+"""An expected behaviour's length: its minimum, its bound when the budget allows, its lowest bound."""
+VARIATION_CHARS = {"factor_analysis": 800, "new_factor_settings": 500, "background": 900, "analysis": 1000}
+VARIATION_FLOORS = {"factor_analysis": 100, "new_factor_settings": 60, "background": 120, "analysis": 100}
 
 
 class CastMember(BaseModel):
@@ -41,76 +57,87 @@ class ScenarioDraft(BaseModel):
     profiles: list[CharacterProfile]
 
 
-def _names_literal(names: list[str]) -> Any:
-    return Literal[tuple(names)]
+def _text(min_length: int, max_length: int, description: str) -> Any:
+    return (str, Field(min_length=min_length, max_length=max_length, description=description))
 
 
-def draft_schema(cast: list[CastMember]) -> type[BaseModel]:
-    """The per-call output schema: one profile per cast member, names as an enum."""
-    return _draft_schema(tuple(c.name for c in cast))
+def keyed_model(title: str, names: tuple[str, ...], value: Any, describe: str) -> type[BaseModel]:
+    """An object whose keys are exactly `names`, in order: each one required, no other key allowed.
+
+    `value` is the type of every entry; `describe` its description, with `{name}` filled in.
+    """
+    fields: dict[str, Any] = {
+        f"key_{i}": (value, Field(alias=name, description=describe.format(name=name))) for i, name in enumerate(names)
+    }
+    return create_model(title, __config__=_CLOSED, **fields)
 
 
-@functools.lru_cache(maxsize=1024)
-def _draft_schema(names_: tuple[str, ...]) -> type[BaseModel]:
-    names = list(names_)
+# --- the draft ------------------------------------------------------------------------------------
+def draft_schema(cast: list[CastMember], max_tokens: int = DEFAULT_MAX_TOKENS) -> type[BaseModel]:
+    """The per-call schema: analysis, background and one profile under each cast member's name."""
+    return _draft_schema(tuple(c.name for c in cast), max_tokens)
+
+
+def _draft_at(names: tuple[str, ...], scale: float) -> type[BaseModel]:
+    n = {key: scaled(chars, scale, DRAFT_FLOORS[key]) for key, chars in DRAFT_CHARS.items()}
     profile = create_model(
         "Profile",
-        name=(_names_literal(names), ...),
-        about_self=(str, Field(min_length=20, max_length=700)),
-        about_others=(str, Field(min_length=10, max_length=500)),
+        about_self=_text(20, n["about_self"], "Role, four or more personality traits, background, current want."),
+        about_others=_text(10, n["about_others"], "Their subjective view of each other character."),
     )
-
-    def every_name_once(self: Any) -> Any:
-        got = [p.name for p in self.profiles]
-        if sorted(got) != sorted(names):
-            raise ValueError(f"give exactly one profile for each of {names}; got {got}")
-        return self
-
+    profiles = keyed_model("Profiles", names, profile, "The profile of {name}.")
     return create_model(
         "ScenarioDraftReply",
-        analysis=(str, Field(min_length=20, max_length=1000)),
-        background=(str, Field(min_length=20, max_length=900)),
-        profiles=(list[profile], Field(min_length=len(names), max_length=len(names))),  # type: ignore[valid-type]
-        __validators__={"every_name_once": model_validator(mode="after")(every_name_once)},  # type: ignore[dict-item]
+        analysis=_text(20, n["analysis"], "How the patterns will interact in this scene."),
+        background=_text(20, n["background"], "Time, place, atmosphere, what people are doing; no dialogue."),
+        profiles=(profiles, Field(description="One profile per character, under the character's name.")),
     )
-
-
-def checklist_schema(carriers: list[str]) -> type[BaseModel]:
-    """Per-call schema for the scenario checklist: 2-6 behaviours for each pattern carrier."""
-    return _checklist_schema(tuple(carriers))
 
 
 @functools.lru_cache(maxsize=1024)
-def _checklist_schema(carriers_: tuple[str, ...]) -> type[BaseModel]:
-    carriers = list(carriers_)
-    entry = create_model(
-        "CharacterChecklist",
-        character=(_names_literal(carriers), ...),
-        behaviours=(list[Behaviour], Field(min_length=2, max_length=6)),
-    )
-
-    def every_carrier_once(self: Any) -> Any:
-        got = [c.character for c in self.checklists]
-        if sorted(got) != sorted(carriers):
-            raise ValueError(f"give exactly one checklist for each of {carriers}; got {got}")
-        return self
-
-    return create_model(
-        "ScenarioChecklistReply",
-        checklists=(list[entry], Field(min_length=len(carriers), max_length=len(carriers))),  # type: ignore[valid-type]
-        __validators__={"every_carrier_once": model_validator(mode="after")(every_carrier_once)},  # type: ignore[dict-item]
-    )
+def _draft_schema(names: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
+    return fit(lambda s: _draft_at(names, s), max_tokens, what=f"scenario draft for {len(names)} characters")
 
 
 async def write_draft(model: RoleModel, cards: list[Pattern], situation: str, cast: list[CastMember]) -> ScenarioDraft:
     """Analysis, background and one profile per character."""
-    prompt = render("scenario_draft", cards=cards, situation=situation, cast=cast)
+    schema = draft_schema(cast, max_tokens_of(model))
+    limits = string_bounds(schema)
+    prompt = render("scenario_draft", cards=cards, situation=situation, cast=cast, limits=limits)
     messages = [SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)]
-    reply = await model.astructured(messages, draft_schema(cast))
-    data = reply.model_dump()
-    order = {c.name: i for i, c in enumerate(cast)}
-    profiles = sorted((CharacterProfile(**p) for p in data["profiles"]), key=lambda p: order[p.name])
+    data = (await model.astructured(messages, schema)).model_dump(by_alias=True)
+    profiles = [CharacterProfile(name=c.name, **data["profiles"][c.name]) for c in cast]
     return ScenarioDraft(analysis=data["analysis"], background=data["background"], profiles=profiles)
+
+
+# --- checklists -----------------------------------------------------------------------------------
+def checklist_schema(carriers: list[str], max_tokens: int = DEFAULT_MAX_TOKENS) -> type[BaseModel]:
+    """Per-call schema for the scenario checklist: 2 to at most 6 behaviours under each carrier's name."""
+    return _checklist_schema(tuple(carriers), max_tokens)
+
+
+def _checklist_at(carriers: tuple[str, ...], scale: float) -> type[BaseModel]:
+    low, high = CHECKLIST_ITEMS
+    shortest, longest, floor = BEHAVIOUR_CHARS
+    behaviour = Annotated[str, Field(min_length=shortest, max_length=scaled(longest, scale, floor))]
+    items = Annotated[list[behaviour], Field(min_length=low, max_length=max(low, math.ceil(high * scale)))]
+    checklists = keyed_model("Checklists", carriers, items, "The behaviours expected of {name} in this scene.")
+    return create_model(
+        "ScenarioChecklistReply",
+        checklists=(checklists, Field(description="The expected behaviours, under each character's name.")),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _checklist_schema(carriers: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
+    return fit(lambda s: _checklist_at(carriers, s), max_tokens, what=f"checklist for {len(carriers)} characters")
+
+
+def _checklist_bounds(schema: type[BaseModel]) -> tuple[int, int]:
+    """(most behaviours per character, longest behaviour) of a checklist schema (shown to the model)."""
+    root = schema.model_json_schema()
+    entry = next(iter(root["$defs"]["Checklists"]["properties"].values()))
+    return entry["maxItems"], entry["items"]["maxLength"]
 
 
 async def write_checklists(model: RoleModel, draft: ScenarioDraft, cast: list[CastMember]) -> list[ScenarioChecklist]:
@@ -118,26 +145,46 @@ async def write_checklists(model: RoleModel, draft: ScenarioDraft, cast: list[Ca
     carriers = [c for c in cast if c.patterns]
     if not carriers:
         return []
-    prompt = render("scenario_checklist", background=draft.background, analysis=draft.analysis, cast=carriers)
-    schema = checklist_schema([c.name for c in carriers])
+    schema = checklist_schema([c.name for c in carriers], max_tokens_of(model))
+    most, longest = _checklist_bounds(schema)
+    prompt = render(
+        "scenario_checklist",
+        background=draft.background,
+        analysis=draft.analysis,
+        cast=carriers,
+        most=most,
+        longest=longest,
+    )
     reply = await model.astructured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], schema)
-    by_name = {c["character"]: c["behaviours"] for c in reply.model_dump()["checklists"]}
+    by_name = reply.model_dump(by_alias=True)["checklists"]
     return [ScenarioChecklist(character=c.name, items=by_name[c.name]) for c in carriers]
 
 
-class VariationReply(BaseModel):
-    """The writer's counterfactual scene (bounded so small models stop)."""
+# --- the variation --------------------------------------------------------------------------------
+def _variation_at(scale: float) -> type[BaseModel]:
+    n = {key: scaled(chars, scale, VARIATION_FLOORS[key]) for key, chars in VARIATION_CHARS.items()}
+    return create_model(
+        "VariationReply",
+        __doc__="The writer's counterfactual scene (bounded so the whole reply fits the budget).",
+        factor_analysis=_text(20, n["factor_analysis"], "The situational factors that drive the behaviour."),
+        new_factor_settings=_text(10, n["new_factor_settings"], "How one or two of those factors change."),
+        background=_text(20, n["background"], "The scene rewritten with the changed factors; no dialogue."),
+        analysis=_text(20, n["analysis"], "How the tendencies now play out differently, and why."),
+    )
 
-    factor_analysis: str = Field(min_length=20, max_length=800)
-    new_factor_settings: str = Field(min_length=10, max_length=500)
-    background: str = Field(min_length=20, max_length=900)
-    analysis: str = Field(min_length=20, max_length=1000)
+
+@functools.lru_cache(maxsize=64)
+def variation_schema(max_tokens: int = DEFAULT_MAX_TOKENS) -> type[BaseModel]:
+    """The counterfactual scene's schema, sized to the writer's token budget."""
+    return fit(_variation_at, max_tokens, what="scenario variation")
 
 
 async def write_variation(model: RoleModel, draft: ScenarioDraft, cast: list[CastMember]) -> ScenarioVariation:
     """A counterfactual scene with changed situational factors and its re-derived checklists."""
-    prompt = render("scenario_variation", background=draft.background, analysis=draft.analysis)
+    schema = variation_schema(max_tokens_of(model))
+    limits = string_bounds(schema)
+    prompt = render("scenario_variation", background=draft.background, analysis=draft.analysis, limits=limits)
     messages = [SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)]
-    reply = await model.astructured(messages, VariationReply)
-    varied = ScenarioDraft(analysis=reply.analysis, background=reply.background, profiles=draft.profiles)
-    return ScenarioVariation(**reply.model_dump(), checklists=await write_checklists(model, varied, cast))
+    reply = (await model.astructured(messages, schema)).model_dump()
+    varied = ScenarioDraft(analysis=reply["analysis"], background=reply["background"], profiles=draft.profiles)
+    return ScenarioVariation(**reply, checklists=await write_checklists(model, varied, cast))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,14 +40,40 @@ def root(
 ) -> None:
     """Global options."""
     _state.debug = debug
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormat("%(levelname)s %(name)s: %(message)s", tracebacks=debug))
     logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        level=logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING, handlers=[handler]
     )
 
 
+class _LogFormat(logging.Formatter):
+    """Log lines on stderr; an exception logged by the library shows as one line unless --debug."""
+
+    def __init__(self, fmt: str, *, tracebacks: bool) -> None:
+        super().__init__(fmt)
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        from humanllm.redaction import redact
+
+        return redact(super().format(record))
+
+    def formatException(self, ei: Any) -> str:
+        if self.tracebacks:
+            return super().formatException(ei)
+        kind, value = ei[0], ei[1]
+        name = kind.__name__ if kind is not None else "error"
+        return f"  {name}: {value} (run again with --debug for the traceback)"
+
+    def formatStack(self, stack_info: str) -> str:
+        return stack_info if self.tracebacks else ""
+
+
 def register() -> typer.Typer:
-    """Attach every command group; imported lazily so `--help` stays fast."""
+    """Attach every command group (once; later calls return the same app); imported lazily so `--help` stays fast."""
+    if app.registered_commands:
+        return app
     from humanllm.cli import data, generate, graph, models, patterns, simulate, train
     from humanllm.cli import eval as eval_
 

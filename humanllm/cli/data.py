@@ -11,6 +11,8 @@ from rich.table import Table
 
 from humanllm.cli._options import JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, fail, print_json
+from humanllm.cli._validate import checked_each, one_of
+from humanllm.errors import ConfigError
 from humanllm.simulation._released import episode_to_released, import_released
 from humanllm.simulation._splits import SPLITS, split_store
 from humanllm.simulation._store import EpisodeStore
@@ -130,11 +132,11 @@ def import_(
 def export(
     store_dir: Annotated[Path, typer.Argument(help="Store folder.")],
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
-    fmt: Annotated[str, typer.Option("--format", help="released: the authors' split-file schema.")] = "released",
+    fmt: Annotated[
+        str, typer.Option("--format", callback=one_of("released"), help="released: the authors' split-file schema.")
+    ] = "released",
 ) -> None:
     """Write a store in another schema."""
-    if fmt != "released":
-        fail(f"unknown format {fmt!r}; use released")
     count = 0
     with out.open("w", encoding="utf-8") as handle:
         for episode in _store(store_dir).iter_episodes():
@@ -147,14 +149,20 @@ def export(
 def export_sft_command(
     store_dir: Annotated[Path, typer.Argument(help="Store folder (or a split folder's parent).")],
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write (dataset_info.json goes beside it).")],
-    fmt: Annotated[str, typer.Option("--format", help="sharegpt (the released shape) or messages (OpenAI/TRL).")] = (
-        "sharegpt"
-    ),
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            callback=one_of("sharegpt", "messages"),
+            help="sharegpt (the released shape) or messages (OpenAI/TRL).",
+        ),
+    ] = "sharegpt",
     keep_guidance: Annotated[
         bool, typer.Option("--keep-guidance", help="Keep the private pattern guidance in the system prompt.")
     ] = False,
     max_chars: Annotated[
-        int | None, typer.Option(help="Context limit in characters; longer conversations are split into windows.")
+        int | None,
+        typer.Option(min=1, help="Context limit in characters; longer conversations are split into windows."),
     ] = None,
     dedup: Annotated[bool, typer.Option(help="Drop identical records.")] = True,
     seed: Annotated[int, typer.Option(help="Seed for the record order.")] = 0,
@@ -164,8 +172,6 @@ def export_sft_command(
     """One SFT record per character per episode: others' thoughts removed, ending on the target's turn."""
     from humanllm.training import export_sft
 
-    if fmt not in ("sharegpt", "messages"):
-        fail(f"--format must be sharegpt or messages, not {fmt!r}")
     report = export_sft(
         _store(store_dir).iter_episodes(),
         out,
@@ -185,14 +191,26 @@ def export_sft_command(
     )
 
 
+def _source(text: str) -> object:
+    from humanllm.training import parse_source
+
+    source = parse_source(text)
+    if source.weight <= 0:
+        raise ConfigError(f"the weight of {source.name!r} must be above 0, not {source.weight:g}")
+    return source
+
+
 @app.command("mix")
 def mix_command(
     source: Annotated[
-        list[str], typer.Option("--source", help="NAME=PATH:WEIGHT, repeatable (e.g. humanllm=sft.jsonl:4).")
+        list[str],
+        typer.Option(
+            "--source", callback=checked_each(_source), help="NAME=PATH:WEIGHT, repeatable (e.g. humanllm=sft.jsonl:4)."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Mixed JSONL (chat messages).")],
     total: Annotated[
-        int | None, typer.Option(help="Records in the mix (default: the most all sources can fill).")
+        int | None, typer.Option(min=1, help="Records in the mix (default: the most all sources can fill).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and order.")] = 0,
     as_json: JsonOption = False,

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
-from humanllm.agents.judge import prompt_version
+from humanllm.agents.judge import judged_characters, prompt_version
+from humanllm.cli._exit import NOTHING_DONE, batch_code
 from humanllm.cli._options import JsonOption, PatternsDirOption, graph, library
 from humanllm.cli._output import console, err_console, print_json
+from humanllm.cli._validate import one_of, options_config, positive
 from humanllm.errors import ConfigError
 from humanllm.evaluation import (
     BenchmarkConfig,
@@ -61,7 +64,7 @@ JudgeTemperature = Annotated[
 JudgeMaxTokens = Annotated[
     int, typer.Option("--judge-max-tokens", min=64, help="Judge completion limit per call (fit a whole batch).")
 ]
-Timeout = Annotated[float, typer.Option(help="Per-request timeout in seconds.")]
+Timeout = Annotated[float, typer.Option(callback=positive, help="Per-request timeout in seconds.")]
 Threads = Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")]
 Seed = Annotated[int, typer.Option(help="Judge run r samples with seed SEED + r; also seeds the models under test.")]
 
@@ -114,10 +117,11 @@ def score(
     """
     g = graph(patterns_dir)
     source = find_source(data)
-    options = JudgeOptions(
-        runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
-    )
-    model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
+    with options_config():
+        options = JudgeOptions(
+            runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+        )
+        model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
     with RichTracker(err_console, disable=as_json) as tracker:
         run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
     report, usage = score_source(source, judge=str(model.spec), options=options, graph=g)
@@ -135,17 +139,25 @@ def score(
     path = results.save(source.judgements / results_name(str(model.spec), data.stem if data.is_file() else None))
     if as_json:
         print_json({"judging": run_report.model_dump(mode="json"), "results": results.model_dump(mode="json")})
-        return
-    for table in results_tables(results, breakdowns=False):
-        _print_table(table)
-    console.print(
-        f"judged {run_report.judged} now ({run_report.already_done} already stored, {run_report.failed} failed) in "
-        f"{run_report.elapsed_s:.1f}s, {run_report.usage.calls} calls, {run_report.usage.total_tokens} tokens\n"
-        f"scores: {path}  (full breakdowns: `humanllm eval report {path} --out report.html`)",
-        soft_wrap=True,
-    )
-    if run_report.failed:
-        console.print("failed judgements are not stored: run the same command again to retry them")
+    else:
+        for table in results_tables(results, breakdowns=False):
+            _print_table(table)
+        console.print(
+            f"judged {run_report.judged} now ({run_report.already_done} already stored, {run_report.failed} failed) "
+            f"in {run_report.elapsed_s:.1f}s, {run_report.usage.calls} calls, {run_report.usage.total_tokens} tokens\n"
+            f"scores: {path}  (full breakdowns: `humanllm eval report {path} --out report.html`)",
+            soft_wrap=True,
+        )
+    code = batch_code(failed=run_report.failed, finished=run_report.judged + run_report.already_done)
+    if code:
+        reason = next(iter(run_report.failures), "")
+        _fail_batch(
+            code,
+            f"{run_report.failed} of {run_report.requested} judgements failed",
+            reason,
+            "failed judgements are not stored: fix the cause (see the reason) and run the same command again to "
+            "judge only what is missing",
+        )
 
 
 @app.command("run")
@@ -153,7 +165,10 @@ def run(
     model: Annotated[list[str], typer.Option("--model", help="Model under test (repeatable).")],
     judge: JudgeSpec,
     data: Annotated[Path, typer.Option("--data", help="Split folder (from `humanllm data split`) or a JSONL file.")],
-    mode: Annotated[str, typer.Option(help="replay (teacher-forced) or live (with a partner model).")] = "replay",
+    mode: Annotated[
+        str,
+        typer.Option(callback=one_of("replay", "live"), help="replay (teacher-forced) or live (with a partner model)."),
+    ] = "replay",
     partner_model: Annotated[
         str, typer.Option(help="live mode: the fixed model that plays the other characters.")
     ] = DEFAULT_SPEC,
@@ -184,27 +199,31 @@ def run(
     Writes OUT/results-<mode>.json, .md and .png (models x IPE / MPD / holistic, mean ± SD per
     split). Played episodes and judgements are kept under OUT/<model>/<mode>/, so re-running resumes.
     """
-    if mode not in ("replay", "live"):
-        raise ConfigError(f"--mode must be replay or live, not {mode!r}")
     g = graph(patterns_dir)
-    config = BenchmarkConfig(
-        models=model,
-        data=data,
-        out=out,
-        mode="live" if mode == "live" else "replay",
-        partner=partner_model,
-        guidance=guidance,
-        limit=limit,
-        concurrency=concurrency,
-        seed=seed,
-    )
-    options = JudgeOptions(
-        runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
-    )
-    settings = ModelSettings(
-        temperature=temperature, max_tokens=max_tokens, base_url=base_url, timeout_s=timeout, threads=threads, seed=seed
-    )
-    judge_model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
+    with options_config():
+        config = BenchmarkConfig(
+            models=model,
+            data=data,
+            out=out,
+            mode="live" if mode == "live" else "replay",
+            partner=partner_model,
+            guidance=guidance,
+            limit=limit,
+            concurrency=concurrency,
+            seed=seed,
+        )
+        options = JudgeOptions(
+            runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+        )
+        settings = ModelSettings(
+            temperature=temperature,
+            max_tokens=max_tokens,
+            base_url=base_url,
+            timeout_s=timeout,
+            threads=threads,
+            seed=seed,
+        )
+        judge_model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
     with RichTracker(err_console, disable=as_json) as tracker:
         results = asyncio.run(
             run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
@@ -214,12 +233,52 @@ def run(
     stem.with_suffix(".png").write_bytes(results_png(results))
     if as_json:
         print_json(results)
-        return
-    for table in results_tables(results, breakdowns=False):
-        _print_table(table)
-    for note in results.notes:
-        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
+    else:
+        for table in results_tables(results, breakdowns=False):
+            _print_table(table)
+        for note in results.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+        console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
+    plays_failed = len(results.notes)  # run_benchmark notes each character a model could not play
+    judgements_missing, judged = _judgement_counts(results, options)
+    failed = plays_failed + judgements_missing
+    code = batch_code(failed=failed, finished=judged)
+    if code:
+        parts = [f"{plays_failed} play(s) failed"] if plays_failed else []
+        parts += [f"{judgements_missing} judgement(s) missing"] if judgements_missing else []
+        _fail_batch(
+            code,
+            " and ".join(parts),
+            results.notes[0] if results.notes else "",
+            "see the warnings above; fix the cause and run the same command again: played episodes and stored "
+            "judgements are kept, only what is missing runs",
+        )
+
+
+def _judgement_counts(results: EvalResults, options: JudgeOptions) -> tuple[int, int]:
+    """(missing, stored) judgements over every model's played episodes: each judged character x run."""
+    missing = stored = 0
+    for label, report in results.reports.items():
+        source = results.sources.get(label)
+        if source is None:
+            continue
+        episodes = find_source(Path(source.data)).episodes()
+        expected = sum(len(judged_characters(episode)) for episode, _split in episodes) * options.runs
+        stored += report.coverage.judgements
+        missing += max(0, expected - report.coverage.judgements)
+    return missing, stored
+
+
+def _fail_batch(code: int, what: str, reason: str, todo: str) -> None:
+    """One summary of a batch that did not fully finish (stderr), then exit with `code`."""
+    head = "nothing finished: " if code == NOTHING_DONE else ""
+    why = f"; first reason: {_clip(reason)}" if reason else ""
+    err_console.print(f"[bold red]error:[/] {escape(head + what + why)}\n{escape(todo)}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _clip(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @app.command("annotate-export")

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from humanllm import __version__
 from humanllm.agents.director import TurnRules
+from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
 from humanllm.cli._options import PatternsDirOption, graph
-from humanllm.cli._output import console, print_json
-from humanllm.cli.simulate import parse_mode, parse_turns
+from humanllm.cli._output import console, err_console, print_json
+from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, positive, turn_bounds
 from humanllm.core import TokenUsage
-from humanllm.errors import ConfigError
-from humanllm.llm import DEFAULT_SPEC, ModelSettings
+from humanllm.llm import DEFAULT_SPEC, ModelSettings, endpoint_methods
 from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
 from humanllm.simulation._jobs import (
     in_shard,
@@ -28,7 +30,7 @@ from humanllm.simulation._jobs import (
     read_bundles,
     sample_jobs,
 )
-from humanllm.simulation._runner import RunOptions, run_batch
+from humanllm.simulation._runner import RunOptions, RunReport, run_batch
 from humanllm.simulation._store import EpisodeStore
 
 
@@ -38,24 +40,35 @@ def generate(
     bundles: Annotated[
         Path | None, typer.Option(help="File of bundles (JSON list, or JSONL with 'patterns') instead of --n.")
     ] = None,
-    situations: Annotated[str, typer.Option(help="'all' (the 8 DIAMONDS types) or a comma-separated list.")] = "all",
+    situations: Annotated[
+        str,
+        typer.Option(
+            callback=checked(parse_situations), help="'all' (the 8 DIAMONDS types) or a comma-separated list."
+        ),
+    ] = "all",
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
-    rpm: Annotated[float | None, typer.Option(help="Requests per minute, across roles.")] = None,
-    tpm: Annotated[int | None, typer.Option(help="Tokens per minute, across episodes.")] = None,
-    budget_tokens: Annotated[int | None, typer.Option(help="Stop cleanly after about this many tokens.")] = None,
+    rpm: Annotated[float | None, typer.Option(callback=positive, help="Requests per minute, across roles.")] = None,
+    tpm: Annotated[int | None, typer.Option(min=1, help="Tokens per minute, across episodes.")] = None,
+    budget_tokens: Annotated[int | None, typer.Option(min=1, help="Stop cleanly after about this many tokens.")] = None,
     episode_retries: Annotated[int, typer.Option(min=0, help="Extra tries for a failing episode.")] = 3,
-    shard: Annotated[str | None, typer.Option(help="i/N: run only this machine's share of the jobs.")] = None,
+    max_consecutive_failures: Annotated[
+        int,
+        typer.Option(min=1, help="Circuit breaker: stop starting episodes after this many endpoint failures in a row."),
+    ] = 5,
+    shard: Annotated[
+        str | None, typer.Option(callback=checked(parse_shard), help="i/N: run only this machine's share of the jobs.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for bundles and per-episode seeds.")] = 0,
     characters: Annotated[int, typer.Option(min=2, max=6, help="Characters per episode.")] = 2,
-    turns: Annotated[str, typer.Option(help="Turn bounds MIN-MAX.")] = "12-20",
-    mode: Annotated[str, typer.Option(help="agents or author.")] = "agents",
+    turns: Annotated[str, typer.Option(callback=turn_bounds, metavar="MIN-MAX", help="Turn bounds MIN-MAX.")] = "12-20",
+    mode: Annotated[str, typer.Option(callback=mode_choice, help="agents or author.")] = "agents",
     model: Annotated[str, typer.Option("--model", help="Model spec for every role.")] = DEFAULT_SPEC,
     writer_model: Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")] = None,
     character_model: Annotated[str | None, typer.Option(help="Model spec for the characters.")] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (e.g. a vLLM server).")] = None,
     temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.8,
     max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
-    timeout: Annotated[float, typer.Option(help="Per-request timeout in seconds.")] = 120.0,
+    timeout: Annotated[float, typer.Option(callback=positive, help="Per-request timeout in seconds.")] = 120.0,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
     variation: Annotated[bool, typer.Option("--variation", help="Also write scenario variations.")] = False,
     patterns_dir: PatternsDirOption = None,
@@ -67,7 +80,9 @@ def generate(
     stops the run cleanly; --shard i/N splits the jobs between machines writing disjoint shards.
     """
     if (n is None) == (bundles is None):
-        raise ConfigError("give exactly one of --n (sample bundles) or --bundles FILE")
+        raise typer.BadParameter(
+            "give exactly one: --n N samples bundles, --bundles FILE reads them", param_hint="'--n' / '--bundles'"
+        )
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
     g = graph(patterns_dir)
@@ -76,26 +91,31 @@ def generate(
         jobs = jobs_from_bundles(read_bundles(bundles), situation_list, seed)
     else:
         jobs = sample_jobs(g, n or 1, situation_list, seed)
-    base = SimulationConfig(
-        characters=characters,
-        rules=TurnRules(min_turns=low, max_turns=high),
-        mode=parse_mode(mode),
-        variation=variation,
-        models=RoleSpecs(writer=writer_model or model, character=character_model or model),
-        settings=ModelSettings(
-            temperature=temperature,
-            max_tokens=max_tokens,
-            threads=threads,
-            base_url=base_url,
-            timeout_s=timeout,
-            requests_per_minute=rpm,
-        ),
-    )
+    with options_config():
+        base = SimulationConfig(
+            characters=characters,
+            rules=TurnRules(min_turns=low, max_turns=high),
+            mode=parse_mode(mode),
+            variation=variation,
+            models=RoleSpecs(writer=writer_model or model, character=character_model or model),
+            settings=ModelSettings(
+                temperature=temperature,
+                max_tokens=max_tokens,
+                threads=threads,
+                base_url=base_url,
+                timeout_s=timeout,
+                requests_per_minute=rpm,
+            ),
+        )
+        options = RunOptions(
+            concurrency=concurrency,
+            episode_retries=episode_retries,
+            budget_tokens=budget_tokens,
+            tokens_per_minute=tpm,
+            max_consecutive_failures=max_consecutive_failures,
+        )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
     store = EpisodeStore(out, shard=f"{index:03d}of{total:03d}")
-    options = RunOptions(
-        concurrency=concurrency, episode_retries=episode_retries, budget_tokens=budget_tokens, tokens_per_minute=tpm
-    )
     manifest = {
         "humanllm": __version__,
         "shard": f"{index}/{total}",
@@ -123,17 +143,53 @@ def generate(
                 progress.update(task, advance=1, failed=spent["failed"])
 
         report = asyncio.run(run_batch(store, planned, g, models, options, on_event, seed=seed))
-    store.write_manifest({**store.read_manifest(), "last_run": report.model_dump(), "finished_at": time.time()})
+    store.write_manifest(
+        {
+            **store.read_manifest(),
+            "last_run": report.model_dump(),
+            "structured_output": endpoint_methods(),
+            "finished_at": time.time(),
+        }
+    )
     if as_json:
         print_json(report)
-        return
-    note = " (stopped: token budget reached)" if report.stopped_by_budget else ""
-    console.print(
-        f"{report.done} new, {report.already_done} already done, {report.failed} failed of {report.requested} "
-        f"in {report.elapsed_s:.1f}s; {report.usage.total_tokens} tokens{note}\nstore: {out}"
+    else:
+        note = " (stopped: token budget reached)" if report.stopped_by_budget and not report.stopped_reason else ""
+        console.print(
+            f"{report.done} new, {report.already_done} already done, {report.failed} failed of {report.requested} "
+            f"in {report.elapsed_s:.1f}s; {report.usage.total_tokens} tokens{note}\nstore: {out}"
+        )
+    code = _finish(report, store, {p.id for _, p in planned}, out)
+    if code:
+        raise typer.Exit(code)
+
+
+def _finish(report: RunReport, store: EpisodeStore, planned: set[str], out: Path) -> int:
+    """Print what failed and what to do (stderr), and return the exit code of the batch."""
+    finished = report.done + report.already_done
+    # a circuit breaker leaves episodes neither done nor failed: they count as not finished
+    unfinished = report.requested - finished if report.stopped_reason else report.failed
+    code = batch_code(failed=unfinished, finished=finished)
+    if report.stopped_reason:
+        err_console.print(f"[yellow]stopped:[/] {escape(report.stopped_reason)}", soft_wrap=True)
+    if code == OK:
+        return code
+    last: dict[str, str] = {f.id: f.reason for f in store.failures() if f.id in planned}
+    reasons = Counter(reason for eid, reason in last.items() if eid not in store.done).most_common(1)
+    why = f"; most common reason ({reasons[0][1]}x): {_clip(reasons[0][0])}" if reasons else ""
+    what = (
+        "no episode finished" if code == NOTHING_DONE else f"{unfinished} of {report.requested} episodes did not finish"
     )
-    if report.failed:
-        console.print("failed episodes are retried by running the same command again; see `humanllm data status`")
+    err_console.print(
+        f"[bold red]error:[/] {what}{escape(why)}\nfix the cause and run the same command again: finished episodes "
+        f"are kept and the others are retried (`humanllm data status {out}` lists the reasons)",
+        soft_wrap=True,
+    )
+    return code
+
+
+def _clip(text: str, limit: int = 240) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _progress(quiet: bool) -> Progress:

@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 
 from humanllm.cli._options import JsonOption, PatternsDirOption, graph
-from humanllm.cli._output import console, fail, print_json
+from humanllm.cli._output import console, print_json
+from humanllm.cli._validate import one_of, options_config
 from humanllm.core import SituationType
 from humanllm.llm import DEFAULT_SPEC
 from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign
@@ -82,12 +83,12 @@ def show(
 def sample(
     n: Annotated[int, typer.Option("--n", min=1, help="How many bundles.")] = 5,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same bundles.")] = 0,
-    min_size: Annotated[int, typer.Option(help="Fewest patterns per bundle.")] = 2,
-    max_size: Annotated[int, typer.Option(help="Most patterns per bundle.")] = 5,
+    min_size: Annotated[int, typer.Option(min=1, help="Fewest patterns per bundle.")] = 2,
+    max_size: Annotated[int, typer.Option(min=1, help="Most patterns per bundle.")] = 5,
     include: Annotated[str, typer.Option(help="Comma-separated patterns every bundle must hold.")] = "",
     exclude: Annotated[str, typer.Option(help="Comma-separated patterns no bundle may hold.")] = "",
-    min_traits: Annotated[int, typer.Option(help="At least this many Big-Five trait markers.")] = 0,
-    min_social: Annotated[int, typer.Option(help="At least this many social-cognitive patterns.")] = 0,
+    min_traits: Annotated[int, typer.Option(min=0, help="At least this many Big-Five trait markers.")] = 0,
+    min_social: Annotated[int, typer.Option(min=0, help="At least this many social-cognitive patterns.")] = 0,
     interaction: Annotated[
         RelationType | None, typer.Option(help="Require an edge of this type inside the bundle.")
     ] = None,
@@ -97,17 +98,22 @@ def sample(
     as_json: JsonOption = False,
 ) -> None:
     """Sample bundles of interacting patterns, with their assignment to characters and the edges inside."""
+    if min_size > max_size:
+        raise typer.BadParameter(
+            f"--min-size {min_size} is above --max-size {max_size}", param_hint="'--min-size' / '--max-size'"
+        )
     g = graph(patterns_dir)
-    constraints = BundleConstraints(
-        min_size=min_size,
-        max_size=max_size,
-        include=[p for p in include.split(",") if p.strip()],
-        exclude=[p for p in exclude.split(",") if p.strip()],
-        min_traits=min_traits,
-        min_social=min_social,
-        interaction=interaction,
-        situation=situation,
-    )
+    with options_config():
+        constraints = BundleConstraints(
+            min_size=min_size,
+            max_size=max_size,
+            include=[p for p in include.split(",") if p.strip()],
+            exclude=[p for p in exclude.split(",") if p.strip()],
+            min_traits=min_traits,
+            min_social=min_social,
+            interaction=interaction,
+            situation=situation,
+        )
     sampler = BundleSampler(g, seed=seed, constraints=constraints)
     drawn = [(bundle, assign(g, bundle.patterns, characters)) for bundle in sampler.sample_many(n)]
     if as_json:
@@ -157,7 +163,9 @@ def stats(patterns_dir: PatternsDirOption = None, as_json: JsonOption = False) -
 @app.command("export")
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write.")],
-    fmt: Annotated[str, typer.Option("--format", help="graphml or json (node-link).")] = "graphml",
+    fmt: Annotated[
+        str, typer.Option("--format", callback=one_of("graphml", "json"), help="graphml or json (node-link).")
+    ] = "graphml",
     patterns_dir: PatternsDirOption = None,
 ) -> None:
     """Write the whole graph for other tools (Gephi, Cytoscape, networkx)."""
@@ -168,10 +176,8 @@ def export(
         plain.add_edge(a, b, key=key, type=key, **{k: str(v) for k, v in attrs.items()})
     if fmt == "graphml":
         nx.write_graphml(plain, out)
-    elif fmt == "json":
-        out.write_text(json.dumps(nx.node_link_data(plain, edges="edges"), indent=1), encoding="utf-8")
     else:
-        fail(f"unknown format {fmt!r}; use graphml or json")
+        out.write_text(json.dumps(nx.node_link_data(plain, edges="edges"), indent=1), encoding="utf-8")
     console.print(f"wrote {out} ({plain.number_of_nodes()} nodes, {plain.number_of_edges()} edges)")
 
 

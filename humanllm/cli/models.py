@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from humanllm.cli._output import console, print_json
@@ -29,5 +30,5 @@ def models(
         table.add_column(column)
     for status in statuses:
         mark = "[green]yes[/]" if status.available else "[yellow]no[/]"
-        table.add_row(status.form, mark, status.detail)
+        table.add_row(escape(status.form), mark, escape(status.detail))  # '.[gpu]' is not markup
     console.print(table)

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from humanllm.cli._options import JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, fail, print_json
 from humanllm.core import Family, Pattern, PatternKind, Pole
-from humanllm.patterns import BUILTIN_CARDS, validate_directory
+from humanllm.patterns import BUILTIN_CARDS, check_directory
 
 app = typer.Typer(help="Browse, show, validate and import pattern cards.", no_args_is_help=True)
 
@@ -101,16 +102,27 @@ def render_card(card: Pattern) -> Panel:
 @app.command("validate")
 def validate(
     directory: Annotated[Path | None, typer.Argument(help="Folder of card YAML files (default: built-in).")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings too (incomplete imported cards, checklist sizes).")
+    ] = False,
 ) -> None:
-    """Check every card in a folder; report each problem with its file and field. Exit 1 if any."""
+    """Check every card in a folder; report each problem with its file and field. Exit 1 if any.
+
+    Imported cards that lack parts (markers, for one) are INCOMPLETE warnings, which fail only with --strict.
+    """
     target = directory or BUILTIN_CARDS
-    problems = validate_directory(target)
+    check = check_directory(target)
+    for warning in [] if strict else check.warnings:
+        console.print(f"[yellow]![/] {escape(str(warning))}", soft_wrap=True)
+    problems = [*check.problems, *(check.warnings if strict else [])]
     if problems:
         for problem in problems:
             console.print(f"[red]✗[/] {problem}", soft_wrap=True)
         fail(f"{len(problems)} problem(s) in {target}")
     count = sum(1 for _ in target.rglob("*.y*ml"))
     console.print(f"[green]✓[/] {target}: all cards valid ({count} files)")
+    if check.warnings:
+        console.print(f"  {len(check.warnings)} warning(s) above; --strict makes them fail")
 
 
 @app.command("import")
@@ -122,12 +134,27 @@ def import_released(
     out: Annotated[Path, typer.Option("--out", help="Folder to write cards to (use with --patterns-dir).")] = Path(
         "imported-patterns"
     ),
+    family: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--family",
+            metavar="FAMILY|NAME=FAMILY",
+            help="Family of released patterns with no built-in card: FAMILY for all of them, or 'NAME=FAMILY' "
+            f"for one (repeatable); one of {', '.join(f.value for f in Family)}. Default: a guess, reported per card.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Import the authors' released pattern files into a cards folder."""
-    from humanllm.patterns._importer import import_released_files
+    """Import the authors' released pattern files into a cards folder.
 
-    report = import_released_files(patterns_data, checklists, out)
+    Known patterns merge into their built-in card; others become new INCOMPLETE cards that load and can be judged.
+
+    Checklists are kept whole, with each item's evidence_status and the entry's case_review and notes.
+    """
+    from humanllm.patterns._importer import import_released_files, parse_family_option
+
+    report = import_released_files(patterns_data, checklists, out, families=parse_family_option(family or []))
     if as_json:
         print_json(report)
         return
@@ -135,8 +162,29 @@ def import_released(
     for label, names in (("matched built-in", report.matched), ("new", report.new)):
         if names:
             console.print(f"  {label}: {len(names)}")
+    for card in report.cards:
+        if card.new:
+            pole = f" / {card.pole.value} pole" if card.pole else ""
+            console.print(
+                f"  [cyan]new[/] {escape(card.name)}: {card.family.value}{pole} ({escape(card.family_source)})",
+                soft_wrap=True,
+            )
+        if card.missing:
+            console.print(
+                f"  [yellow]incomplete[/] {escape(card.name)}: missing {', '.join(card.missing)}", soft_wrap=True
+            )
+        for note in card.warnings:
+            console.print(f"  [yellow]warning[/] {escape(card.name)}: {escape(note)}", soft_wrap=True)
+    for note in report.warnings:
+        console.print(f"  [yellow]warning[/] {escape(note)}", soft_wrap=True)
     for name, why in report.skipped.items():
         console.print(f"  [yellow]skipped[/] {name}: {why}", soft_wrap=True)
+    if report.incomplete:
+        console.print(
+            f"  {len(report.incomplete)} incomplete card(s) load and can be judged; write their triggers and markers "
+            f"to guide simulated characters (see 'humanllm patterns validate {out}')",
+            soft_wrap=True,
+        )
 
 
 @app.command("build")

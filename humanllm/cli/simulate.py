@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
@@ -13,32 +12,11 @@ from humanllm.agents.director import TurnRules
 from humanllm.cli._options import JsonOption, PatternsDirOption, graph
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._render import render_scenario, render_summary, render_turn, speaker_colours
+from humanllm.cli._validate import mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import Scenario, Turn
-from humanllm.errors import ConfigError
 from humanllm.llm import DEFAULT_SPEC, ModelSettings
 from humanllm.simulation import RoleSpecs, SimulationConfig
 from humanllm.simulation import simulate as run_simulation
-
-_TURNS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
-
-
-def parse_turns(text: str) -> tuple[int, int]:
-    """'12-20' -> (12, 20); '8' -> (8, 8)."""
-    match = _TURNS.match(text)
-    if not match:
-        raise ConfigError(f"--turns takes MIN-MAX like 12-20, not {text!r}")
-    low = int(match.group(1))
-    high = int(match.group(2) or low)
-    return low, high
-
-
-def parse_mode(text: str) -> Literal["agents", "author"]:
-    """--mode: 'agents' (one agent per character) or 'author' (one call writes it all)."""
-    if text == "agents":
-        return "agents"
-    if text == "author":
-        return "author"
-    raise ConfigError(f"--mode must be agents or author, not {text!r}")
 
 
 def simulate(
@@ -53,9 +31,12 @@ def simulate(
         ),
     ] = None,
     characters: Annotated[int, typer.Option(min=2, max=6, help="Characters, protagonist included.")] = 2,
-    turns: Annotated[str, typer.Option(help="Turn bounds MIN-MAX.")] = "12-20",
+    turns: Annotated[str, typer.Option(callback=turn_bounds, metavar="MIN-MAX", help="Turn bounds MIN-MAX.")] = "12-20",
     mode: Annotated[
-        str, typer.Option(help="agents: one agent per character; author: one call writes it all (baseline).")
+        str,
+        typer.Option(
+            callback=mode_choice, help="agents: one agent per character; author: one call writes it all (baseline)."
+        ),
     ] = "agents",
     model: Annotated[
         str, typer.Option("--model", help="Model spec for every role (see `humanllm models`).")
@@ -87,21 +68,22 @@ def simulate(
     low, high = parse_turns(turns)
     chosen_mode = parse_mode(mode)
     if interactive and chosen_mode == "author":
-        raise ConfigError("--interactive needs --mode agents")
-    config = SimulationConfig(
-        patterns=[p for p in patterns.split(",") if p.strip()] if patterns else None,
-        situation=situation,
-        characters=characters,
-        rules=TurnRules(min_turns=low, max_turns=high),
-        mode=chosen_mode,
-        seed=seed,
-        guidance=guidance,
-        variation=variation,
-        models=RoleSpecs(writer=writer_model or model, character=character_model or model),
-        settings=ModelSettings(
-            temperature=temperature, max_tokens=max_tokens, threads=threads, base_url=base_url, seed=seed
-        ),
-    )
+        raise typer.BadParameter("needs --mode agents", param_hint="'--interactive'")
+    with options_config():
+        config = SimulationConfig(
+            patterns=[p for p in patterns.split(",") if p.strip()] if patterns else None,
+            situation=situation,
+            characters=characters,
+            rules=TurnRules(min_turns=low, max_turns=high),
+            mode=chosen_mode,
+            seed=seed,
+            guidance=guidance,
+            variation=variation,
+            models=RoleSpecs(writer=writer_model or model, character=character_model or model),
+            settings=ModelSettings(
+                temperature=temperature, max_tokens=max_tokens, threads=threads, base_url=base_url, seed=seed
+            ),
+        )
     g = graph(patterns_dir)
     live = _LiveView(quiet=as_json)
     reader = (lambda prompt: typer.prompt(prompt)) if interactive else None

@@ -83,8 +83,8 @@ def check_masks_command(
     template: Annotated[
         str | None, typer.Option(help="'chatml' or a .jinja file with {% generation %} markers.")
     ] = None,
-    limit: Annotated[int | None, typer.Option(help="Check only the first N records.")] = None,
-    show: Annotated[int, typer.Option(help="Record to print, coloured by mask.")] = 0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Check only the first N records.")] = None,
+    show: Annotated[int, typer.Option(min=0, help="Record to print, coloured by mask.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Verify that only the target character's turns carry loss; exit 1 if anything else does."""
@@ -93,7 +93,13 @@ def check_masks_command(
     from humanllm.training import check_masks, masking_template, resolve_model_path, tokenize_with_mask
     from humanllm.training._mix import read_rows, to_messages
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model))
+    except OSError as exc:
+        fail(
+            f"cannot load the tokenizer of {model!r} ({str(exc).splitlines()[0]}): give a model folder, a hub id "
+            "that is cached or reachable, or bundled:smollm2"
+        )
     chosen = masking_template(tokenizer, template)
     rows = [to_messages(r, f"{data}[{i}]") for i, r in enumerate(read_rows(data))]
     report = check_masks(tokenizer, rows, chosen, limit)

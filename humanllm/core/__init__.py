@@ -4,6 +4,9 @@ from humanllm.core._conversation import Conversation, Turn
 from humanllm.core._episode import Episode, TokenUsage
 from humanllm.core._judging import ChecklistItem, Metric, Score, Verdict
 from humanllm.core._pattern import (
+    CHECKLIST_MAX,
+    CHECKLIST_MIN,
+    CardOrigin,
     CoreMechanisms,
     Family,
     Manifestation,
@@ -19,6 +22,9 @@ from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklis
 from humanllm.core._situation import Domain, SituationType
 
 __all__ = [
+    "CHECKLIST_MAX",
+    "CHECKLIST_MIN",
+    "CardOrigin",
     "CharacterProfile",
     "ChecklistItem",
     "Conversation",

@@ -8,6 +8,7 @@ on the ternary checklist items (each side's majority score).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from collections import Counter, defaultdict
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from humanllm.agents.judge import checklist_items, judged_characters, numbered_transcript
 from humanllm.core import Episode
+from humanllm.core._files import read_text_file
 from humanllm.errors import ConfigError, DataError
 from humanllm.evaluation._records import Judgement
 from humanllm.evaluation._scoring import HOLISTIC, METRICS
@@ -165,7 +167,7 @@ def read_ratings(path: Path) -> list[Rating]:
     if not path.exists():
         raise DataError(f"{path} does not exist: write it with `humanllm eval annotate-export` and fill it in")
     out: list[Rating] = []
-    with path.open(encoding="utf-8", newline="") as handle:
+    with io.StringIO(read_text_file(path, what="ratings file"), newline="") as handle:
         if path.suffix == ".jsonl":
             for number, line in enumerate(handle, 1):
                 if line.strip():

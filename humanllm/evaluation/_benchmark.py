@@ -29,7 +29,7 @@ from humanllm.agents.character import CharacterAgent
 from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.judge import judged_characters, prompt_version
 from humanllm.core import Conversation, Episode, Turn
-from humanllm.errors import ConfigError, HumanLLMError
+from humanllm.errors import ConfigError, HumanLLMError, PermanentEndpointError, cause_of_kind
 from humanllm.evaluation._judging import JudgeOptions
 from humanllm.evaluation._pipeline import judge_source, score_source, slug
 from humanllm.evaluation._progress import SilentTracker, Tracker
@@ -39,6 +39,7 @@ from humanllm.graphs.conversation import ConversationContext, conversation_graph
 from humanllm.graphs.conversation.context import Speaker
 from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, UsageMeter, build_role_model
 from humanllm.patterns import InteractionGraph, PatternLibrary
+from humanllm.redaction import redact
 from humanllm.simulation._store import EpisodeStore
 
 logger = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ async def play_model(
 ) -> tuple[Path, list[str]]:
     """Play every judged character of every episode with one model; returns its store folder and failures."""
     folder = config.out / slug(spec) / config.mode
-    store = EpisodeStore(folder, shard="bench")
+    store = EpisodeStore.open_for_writing(folder, shard="bench")  # closed below; a second writer fails at once
     model = build_role_model("character", spec, settings)
     jobs = [(episode, split, target) for episode, split in pairs for target in judged_characters(episode)]
     todo = [job for job in jobs if play_id(job[0], job[2], spec, config) not in store.done]
@@ -181,9 +182,12 @@ async def play_model(
     tracker.start(phase, total=len(jobs), done=len(jobs) - len(todo))
     gate = asyncio.Semaphore(config.concurrency)
     failures: list[str] = []
+    fatal: list[PermanentEndpointError] = []
 
     async def one(episode: Episode, split: str, target: str) -> None:
         async with gate:
+            if fatal:
+                return
             metered = replace(model, usage=UsageMeter())
             try:
                 if config.mode == "replay":
@@ -197,8 +201,12 @@ async def play_model(
                         episode, target, metered, partner, library, guidance=config.guidance
                     )
             except HumanLLMError as exc:
+                permanent = cause_of_kind(exc, PermanentEndpointError)
+                if permanent is not None:  # the endpoint refuses us: every other play would fail too
+                    fatal.append(permanent)
+                    return
                 logger.warning("%s could not play %s in %s: %s", spec, target, episode.id, exc)
-                failures.append(f"{spec} could not play {target} in episode {episode.id}: {exc}")
+                failures.append(redact(f"{spec} could not play {target} in episode {episode.id}: {exc}"))
                 tracker.advance(phase)
                 return
             store.add_episode(
@@ -220,7 +228,12 @@ async def play_model(
             )
             tracker.advance(phase)
 
-    await asyncio.gather(*(one(*job) for job in todo))
+    try:
+        await asyncio.gather(*(one(*job) for job in todo))
+    finally:
+        store.close()
+    if fatal:
+        raise fatal[0]
     return folder, failures
 
 
@@ -265,7 +278,7 @@ async def run_benchmark(
         report, judge_usage = score_source(played, judge=str(judge.spec), options=options, graph=graph)
         results.reports[spec] = report
         results.sources[spec] = EvalSource(data=str(folder), judgements=str(folder))
-        results.usage[spec] = EpisodeStore(folder).total_usage()
+        results.usage[spec] = EpisodeStore.open_for_reading(folder).total_usage()
         results.notes += failures
         results.usage[f"judge ({spec})"] = judge_usage
     results.save(config.out / f"results-{config.mode}.json")

@@ -13,12 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.agents.judge import Judge, judged_characters, prompt_version
 from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict
-from humanllm.errors import HumanLLMError
+from humanllm.errors import HumanLLMError, PermanentEndpointError, cause_of_kind
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.graphs.judge import JudgeContext, JudgeState, judge_graph, recursion_limit
 from humanllm.llm import RoleModel, UsageMeter
 from humanllm.patterns import PatternLibrary
+from humanllm.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -122,25 +123,34 @@ async def judge_episodes(
     gate = asyncio.Semaphore(options.concurrency)
     reasons: Counter[str] = Counter()
     start = time.monotonic()
+    fatal: list[PermanentEndpointError] = []
 
     async def one(episode: Episode, character: str, run: int) -> None:
         async with gate:
+            if fatal:
+                return
             try:
                 judgement = await judge_character(
                     episode, character, model=model, library=library, options=options, run=run
                 )
             except Exception as exc:  # recorded; one bad character never stops the pass
+                permanent = cause_of_kind(exc, PermanentEndpointError)
+                if permanent is not None:  # ... but a judge endpoint that refuses us stops it
+                    fatal.append(permanent)
+                    return
                 if not isinstance(exc, HumanLLMError):
                     logger.exception("judging %s / %s failed unexpectedly", episode.id, character)
                 logger.warning("judging %s / %s (run %d) failed: %s", episode.id, character, run, exc)
                 report.failed += 1
-                reasons[f"{type(exc).__name__}: {str(exc)[:120]}"] += 1
+                reasons[redact(f"{type(exc).__name__}: {str(exc)[:120]}")] += 1
             else:
                 report.judged += store.add(judgement)
                 report.usage = report.usage.add(judgement.usage)
             tracker.advance(JUDGE_PHASE)
 
     await asyncio.gather(*(one(*job) for job in todo))
+    if fatal:
+        raise fatal[0]
     report.failures = dict(reasons.most_common())
     report.elapsed_s = time.monotonic() - start
     return report

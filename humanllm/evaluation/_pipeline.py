@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
 from humanllm.agents.judge import judged_characters, prompt_version
-from humanllm.core import TokenUsage
-from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_episodes
-from humanllm.evaluation._progress import Tracker
-from humanllm.evaluation._records import JudgementStore
-from humanllm.evaluation._scoring import SampleInfo, SampleKey, ScoreReport, sample_info, score_judgements
+from humanllm.core import Episode, TokenUsage
+from humanllm.evaluation._judging import JUDGE_PHASE, JudgeOptions, JudgeRunReport, judge_episodes, judgement_key
+from humanllm.evaluation._progress import SilentTracker, Tracker
+from humanllm.evaluation._records import JudgementKey, JudgementStore
+from humanllm.evaluation._scoring import SampleInfo, SampleKey, ScoreReport, ScoreTally, sample_info
 from humanllm.evaluation._sources import EpisodeSource
 from humanllm.llm import RoleModel
 from humanllm.patterns import InteractionGraph
@@ -25,27 +29,50 @@ def results_name(judge: str, data: str | None = None) -> str:
     return f"scores-{slug(data)}-{slug(judge)}.json" if data else f"scores-{slug(judge)}.json"
 
 
+def sample_infos(source: EpisodeSource, graph: InteractionGraph) -> dict[SampleKey, SampleInfo]:
+    """The breakdown groups of every judged character of the source, streamed from its files.
+
+    Equal infos are one object: a store plays each bundle in several situations, and the map
+    holds only ids besides, so it stays small next to the episodes it describes.
+    """
+    shared: dict[tuple[str, tuple[str, ...], tuple[str, ...]], SampleInfo] = {}
+    infos: dict[SampleKey, SampleInfo] = {}
+    for episode, split in source.episodes():
+        scenario = episode.scenario
+        for character in judged_characters(episode):
+            key = (split, tuple(scenario.char2pattern.get(character, [])), tuple(scenario.patterns))
+            info = shared.get(key)
+            if info is None:
+                info = shared[key] = sample_info(episode, character, split, graph)
+            infos[(sys.intern(episode.id), sys.intern(character))] = info
+    return infos
+
+
 def score_source(
     source: EpisodeSource, *, judge: str, options: JudgeOptions, graph: InteractionGraph
 ) -> tuple[ScoreReport, TokenUsage]:
-    """Score what is stored for this judge, prompt version and batch size (runs below `options.runs`)."""
-    infos: dict[SampleKey, SampleInfo] = {}
-    for episode, split in source.episodes():
-        for character in judged_characters(episode):
-            infos[(episode.id, character)] = sample_info(episode, character, split, graph)
-    store = JudgementStore(source.judgements)
-    judgements = store.select(
-        judge=judge,
-        prompt_version=prompt_version(),
-        batch_size=options.batch_size,
-        runs=options.runs,
-        episode_ids={episode_id for episode_id, _ in infos},
-    )
-    judgements = [j for j in judgements if (j.episode_id, j.character) in infos]
+    """Score what is stored for this judge, prompt version and batch size (runs below `options.runs`).
+
+    Streams the judgements into running sums: memory does not grow with the number judged.
+    """
+    infos = sample_infos(source, graph)
+    version = prompt_version()
+    tally = ScoreTally()
     usage = TokenUsage()
-    for judgement in judgements:
+    for judgement in JudgementStore.open_for_reading(source.judgements):
+        if (
+            judgement.judge != judge
+            or judgement.prompt_version != version
+            or judgement.batch_size != options.batch_size
+            or judgement.run >= options.runs
+        ):
+            continue
+        info = infos.get((judgement.episode_id, judgement.character))
+        if info is None:  # a judgement of an episode not in this source (another split file, say)
+            continue
+        tally.add(judgement, info)
         usage = usage.add(judgement.usage)
-    return score_judgements(judgements, infos), usage
+    return tally.report(), usage
 
 
 async def judge_source(
@@ -56,7 +83,70 @@ async def judge_source(
     options: JudgeOptions,
     tracker: Tracker | None = None,
 ) -> JudgeRunReport:
-    """Judge every stored episode of the source that is not judged yet; judgements go next to the episodes."""
-    store = JudgementStore(source.judgements)
-    episodes = [episode for episode, _split in source.episodes()]
-    return await judge_episodes(episodes, store, model=model, library=graph.library, options=options, tracker=tracker)
+    """Judge every stored episode of the source that is not judged yet; judgements go next to the episodes.
+
+    Holds the judgement folder's writer lock while judging: a second run on it fails at once (the CLI's
+    `--wait` takes the lock first and waits), so no key is judged twice. Episodes are read as they
+    are judged, a bounded batch at a time (`judge_batch(options)` episodes with work left), so memory
+    does not grow with the store; a first pass counts the work for the progress bar.
+    """
+    tracker = tracker or SilentTracker()
+    with JudgementStore(source.judgements) as store:
+        requested = stored = 0
+        for episode, _split in source.episodes():
+            keys = _keys(episode, model, options)
+            requested += len(keys)
+            stored += sum(key in store for key in keys)
+        report = JudgeRunReport(requested=requested, already_done=stored)
+        tracker.start(JUDGE_PHASE, total=requested, done=stored)
+        start = time.monotonic()
+        reasons: Counter[str] = Counter()
+        pending = (e for e, _split in source.episodes() if not all(k in store for k in _keys(e, model, options)))
+        for batch in _batches(pending, judge_batch(options)):
+            part = await judge_episodes(
+                batch, store, model=model, library=graph.library, options=options, tracker=_Advance(tracker)
+            )
+            report.judged += part.judged
+            report.failed += part.failed
+            report.usage = report.usage.add(part.usage)
+            reasons.update(part.failures)
+        report.failures = dict(reasons.most_common())
+        report.elapsed_s = time.monotonic() - start
+        return report
+
+
+def judge_batch(options: JudgeOptions) -> int:
+    """Episodes held at once while judging: enough to keep `concurrency` judges busy past a batch's tail."""
+    return max(64, 16 * options.concurrency)
+
+
+def _keys(episode: Episode, model: RoleModel, options: JudgeOptions) -> list[JudgementKey]:
+    return [
+        judgement_key(episode.id, character, run, model, options)
+        for character in judged_characters(episode)
+        for run in range(options.runs)
+    ]
+
+
+def _batches(episodes: Iterable[Episode], size: int) -> Iterator[list[Episode]]:
+    batch: list[Episode] = []
+    for episode in episodes:
+        batch.append(episode)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Advance:
+    """Passes progress on to a tracker started for the whole source (each batch would restart it)."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+
+    def start(self, phase: str, total: int, done: int = 0) -> None:
+        return None
+
+    def advance(self, phase: str, amount: int = 1) -> None:
+        self._tracker.advance(phase, amount)

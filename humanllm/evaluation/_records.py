@@ -1,26 +1,31 @@
 """Judgements: one record per (episode, character, judge, run, prompt version, batch size), append-only.
 
 A judgement folder holds `judgements-<shard>.jsonl` files next to the episodes they judge. Lines are
-written whole, flushed and fsynced; a torn last line is cut when the folder is opened; a key that is
-stored already is never written twice, so re-running a scoring command only adds what is missing.
+written whole, flushed and fsynced; a key that is stored already is never written twice (nor read
+twice), so re-running a scoring command only adds what is missing. As for episodes, opening is
+explicit: `JudgementStore.open_for_reading(folder)` writes nothing; a writer (`JudgementStore(folder)`,
+a context manager) holds the folder's writer lock, so two scoring runs never judge the same key at
+once, and moves a torn last line to `<shard>.jsonl.torn`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from types import TracebackType
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from humanllm.agents.judge import HolisticScores
 from humanllm.core import ChecklistItem, Metric, TokenUsage, Verdict
 from humanllm.errors import DataError
-from humanllm.simulation._store import repair_torn_tail
+from humanllm.simulation._lock import StoreLock, permission_denied
+from humanllm.simulation._store import appending, read_lines, repair_torn_tail
 
 logger = logging.getLogger(__name__)
 
@@ -70,47 +75,82 @@ class Judgement(BaseModel):
 
 
 class JudgementStore:
-    """Appends judgements to one shard of a folder; reads every shard of it."""
+    """Appends judgements to one shard of a folder (writers, under the folder's lock); reads every shard of it."""
 
-    def __init__(self, root: Path, shard: str = "main") -> None:
+    def __init__(self, root: Path, shard: str = "main", *, write: bool = True, wait: bool | float = False) -> None:
         self.root = Path(root)
         self.shard = shard
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        for path in self.files():
-            repair_torn_tail(path)
+        self.writable = write
+        self._mutex = threading.Lock()
+        self._lock: StoreLock | None = None
+        self._release: weakref.finalize[Any, Any] | None = None
+        if write:
+            lock = StoreLock(self.root, wait=wait).acquire()
+            self._lock = lock
+            self._release = weakref.finalize(self, lock.release)
+            try:
+                for path in self.files():
+                    repair_torn_tail(path)
+            except PermissionError as exc:
+                self.close()
+                raise permission_denied(self.root, exc) from exc
+            except BaseException:
+                self.close()
+                raise
         self._keys = {j.key for j in self}
+
+    @classmethod
+    def open_for_reading(cls, root: Path) -> JudgementStore:
+        """Read the judgements of a folder without writing anything; a missing folder reads as empty."""
+        return cls(root, write=False)
+
+    def close(self) -> None:
+        """Release the writer's lock; the store cannot add afterwards."""
+        if self._release is not None:
+            self._release()
+        self._lock = None
+
+    def __enter__(self) -> JudgementStore:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
 
     def files(self) -> list[Path]:
         return sorted(self.root.glob("judgements-*.jsonl"))
 
     def __iter__(self) -> Iterator[Judgement]:
+        """Every stored judgement once per key (the first line wins)."""
+        seen: set[JudgementKey] = set()
         for path in self.files():
-            with path.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        yield Judgement.model_validate_json(line)
-                    except ValidationError as exc:
-                        raise DataError(
-                            f"{path}:{number}: not a judgement record ({exc.errors()[0]['msg']}); move the file aside"
-                        ) from exc
+            for number, line in read_lines(path):
+                try:
+                    judgement = Judgement.model_validate_json(line)
+                except ValidationError as exc:
+                    raise DataError(
+                        f"{path}:{number}: not a judgement record ({exc.errors()[0]['msg']}); move the file aside"
+                    ) from exc
+                if judgement.key not in seen:
+                    seen.add(judgement.key)
+                    yield judgement
 
     def __contains__(self, key: object) -> bool:
-        with self._lock:
+        with self._mutex:
             return key in self._keys
 
     def add(self, judgement: Judgement) -> bool:
         """Append unless its key is stored already; returns whether it was written."""
-        with self._lock:
+        if not self.writable:
+            raise DataError(f"{self.root} was opened for reading: open it with JudgementStore(folder) to add")
+        if self._lock is None:
+            raise DataError(f"{self.root}: this judgement store was closed; open it again to add")
+        with self._mutex:
             if judgement.key in self._keys:
                 return False
-            path = self.root / f"judgements-{self.shard}.jsonl"
-            with path.open("a", encoding="utf-8") as handle:
+            with appending(self.root / f"judgements-{self.shard}.jsonl", self.root) as handle:
                 handle.write(judgement.model_dump_json() + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
             self._keys.add(judgement.key)
             return True
 

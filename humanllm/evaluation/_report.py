@@ -10,7 +10,7 @@ from pathlib import Path
 from humanllm.agents.judge import judged_characters
 from humanllm.core import Episode
 from humanllm.evaluation._plot import results_png
-from humanllm.evaluation._records import Judgement, JudgementStore
+from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._results import EvalResults
 from humanllm.evaluation._scoring import METRICS, sample_value
 from humanllm.evaluation._sources import find_source
@@ -39,29 +39,43 @@ class TranscriptView:
 
 
 def collect_transcripts(results: EvalResults, *, per_label: int = 5) -> list[TranscriptView]:
-    """Up to `per_label` judged samples per label (run 0), read from the stores the results name."""
+    """Up to `per_label` judged samples per label (run 0), read from the stores the results name.
+
+    Streams: the first judged samples in episode order are picked by key, then their judgements
+    are read; neither the episodes nor the judgements of a whole store are held.
+    """
     views: list[TranscriptView] = []
+    if per_label <= 0:
+        return views
     for label, where in results.sources.items():
         data = Path(where.data)
         if not data.exists():
             continue
-        judgements = {
-            (j.episode_id, j.character): j
-            for j in JudgementStore(Path(where.judgements)).select(
-                judge=results.judge, prompt_version=results.prompt_version, batch_size=results.options.batch_size
-            )
-            if j.run == 0
-        }
-        count = 0
+        store = JudgementStore.open_for_reading(Path(where.judgements))
+        picked: dict[tuple[str, str], tuple[Episode, str]] = {}
         for episode, split in find_source(data).episodes():
             for character in judged_characters(episode):
-                judgement = judgements.get((episode.id, character))
-                if judgement is None or count >= per_label:
-                    continue
-                scores = {m: sample_value(judgement, m) for m in METRICS}
-                views.append(TranscriptView(label, episode, character, split, judgement, scores))
-                count += 1
+                if len(picked) < per_label and _run0((episode.id, character), results) in store:
+                    picked[(episode.id, character)] = (episode, split)
+            if len(picked) >= per_label:
+                break
+        found: dict[tuple[str, str], Judgement] = {}
+        for judgement in store:
+            sample = (judgement.episode_id, judgement.character)
+            if sample in picked and judgement.key == _run0(sample, results):
+                found[sample] = judgement
+                if len(found) == len(picked):
+                    break
+        for sample, (episode, split) in picked.items():
+            if sample in found:
+                scores = {m: sample_value(found[sample], m) for m in METRICS}
+                views.append(TranscriptView(label, episode, sample[1], split, found[sample], scores))
     return views
+
+
+def _run0(sample: tuple[str, str], results: EvalResults) -> JudgementKey:
+    """The key of run 0 of the results' judge setting for one (episode, character)."""
+    return JudgementKey(*sample, results.judge, 0, results.prompt_version, results.options.batch_size)
 
 
 def _turns_html(view: TranscriptView) -> str:

@@ -82,7 +82,7 @@ def load_judgements(path: Path, *, judge: str | None = None) -> list[Judgement]:
         results = EvalResults.load(path)
         out = []
         for where in results.sources.values():
-            out += JudgementStore(Path(where.judgements)).select(
+            out += JudgementStore.open_for_reading(Path(where.judgements)).select(
                 judge=results.judge,
                 prompt_version=results.prompt_version,
                 batch_size=results.options.batch_size,
@@ -90,7 +90,7 @@ def load_judgements(path: Path, *, judge: str | None = None) -> list[Judgement]:
             )
         return out
     if path.is_dir():
-        found = list(JudgementStore(path))
+        found = list(JudgementStore.open_for_reading(path))
     elif path.is_file():
         found = _read_jsonl(path)
     else:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
-from humanllm.core import Episode, Metric, PatternKind
+from humanllm.core import ChecklistItem, Episode, Metric, PatternKind
 from humanllm.errors import DataError
 from humanllm.evaluation._records import Judgement
 from humanllm.evaluation._stats import mean, sample_sd
@@ -136,27 +136,6 @@ def summarise(values: Sequence[float | None], samples: int = 0) -> MetricSummary
     return MetricSummary(mean=mean(present), sd=sample_sd(present), runs=list(values), samples=samples)
 
 
-def _grouped(
-    pairs: Sequence[tuple[Judgement, SampleInfo]], runs: list[int], select: Select
-) -> dict[str, dict[str, MetricSummary]]:
-    # group -> metric -> run -> sample values
-    values: dict[str, dict[str, dict[int, list[float]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
-    for judgement, info in pairs:
-        for group, patterns in select(info):
-            for metric in METRICS:
-                value = sample_value(judgement, metric, patterns)
-                if value is not None:
-                    values[group][metric][judgement.run].append(value)
-    out: dict[str, dict[str, MetricSummary]] = {}
-    for group in sorted(values):
-        out[group] = {}
-        for metric in METRICS:
-            per_run = values[group].get(metric, {})
-            run_values = [_scale(metric, mean(per_run.get(r, []))) for r in runs]
-            out[group][metric] = summarise(run_values, max((len(v) for v in per_run.values()), default=0))
-    return out
-
-
 _SELECTS: dict[str, Select] = {
     "split": lambda info: [(info.split, None)],
     "pattern": lambda info: [(p, frozenset({p})) for p in info.patterns],
@@ -164,12 +143,68 @@ _SELECTS: dict[str, Select] = {
     "dimension": lambda info: list(info.dimensions.items()),
     "interaction": lambda info: [(t, None) for t in info.interactions],
 }
+_OVERALL = "overall"
 
 
-def _coverage(judgements: Sequence[Judgement]) -> Coverage:
-    coverage = Coverage(judgements=len(judgements))
-    reasons: Counter[str] = Counter()
-    for judgement in judgements:
+def _all(_info: SampleInfo) -> Iterable[tuple[str, frozenset[str] | None]]:
+    return [("all", None)]
+
+
+_MAX_REASONS = 4096
+"""Distinct unscored reasons counted before the rarest are dropped (memory stays bounded on any store)."""
+
+
+class _Mean:
+    """A running sum and count."""
+
+    __slots__ = ("count", "total")
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.count = 0
+
+    def add(self, value: float) -> None:
+        self.total += value
+        self.count += 1
+
+    @property
+    def value(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+
+class ScoreTally:
+    """Every metric, breakdown and coverage count as running sums: add judgements one at a time.
+
+    Holds no judgement: only sums per (breakdown, group, metric, run), the ids of the samples seen
+    and coverage counts, so a store of any size is scored in the same memory.
+    """
+
+    def __init__(self) -> None:
+        # breakdown -> group -> metric -> run -> running mean of the sample values
+        self._sums: dict[str, dict[str, dict[str, dict[int, _Mean]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(_Mean)))
+        )
+        self._runs: set[int] = set()
+        self._samples: set[SampleKey] = set()
+        self._coverage = Coverage()
+        self._reasons: Counter[str] = Counter()
+
+    def add(self, judgement: Judgement, info: SampleInfo) -> None:
+        """Count one judgement of the sample `info` describes."""
+        self._runs.add(judgement.run)
+        self._samples.add((judgement.episode_id, judgement.character))
+        scored = {metric: judgement.scored(metric) for metric in (Metric.IPE, Metric.MPD)}
+        for name, select in ((_OVERALL, _all), *_SELECTS.items()):
+            for group, patterns in select(info):
+                for metric in METRICS:
+                    value = _value(judgement, scored, metric, patterns)
+                    if value is not None:  # a group appears once it has a value
+                        self._sums[name][group][metric][judgement.run].add(value)
+        self._count_coverage(judgement, scored)
+
+    def _count_coverage(self, judgement: Judgement, scored: Mapping[Metric, list[tuple[ChecklistItem, int]]]) -> None:
+        coverage = self._coverage
+        coverage.judgements += 1
         metric_of = {item.id: item.metric.value for item in judgement.items}
         for verdict in judgement.verdicts:
             metric = metric_of.get(verdict.item_id, "unknown")
@@ -182,21 +217,71 @@ def _coverage(judgements: Sequence[Judgement]) -> Coverage:
             else:
                 entry.unscored += 1
                 coverage.unscored += 1
-                reasons[verdict.reason[:160]] += 1
+                self._reasons[verdict.reason[:160]] += 1
+        if len(self._reasons) > _MAX_REASONS:
+            self._reasons = Counter(dict(self._reasons.most_common(_MAX_REASONS // 4)))
         for metric in (Metric.IPE, Metric.MPD):
             has_items = any(item.metric is metric for item in judgement.items)
-            if has_items and not judgement.scored(metric):
+            if has_items and not scored[metric]:
                 coverage.by_metric.setdefault(metric.value, MetricCoverage()).samples_left_out += 1
         holistic = judgement.holistic
         if holistic is not None and (holistic.anthropomorphism is None or holistic.fidelity is None):
             coverage.holistic_unscored += 1
-    coverage.unscored_reasons = dict(reasons.most_common(8))
-    return coverage
+
+    def _grouped(self, name: str, runs: list[int]) -> dict[str, dict[str, MetricSummary]]:
+        groups = self._sums.get(name, {})
+        out: dict[str, dict[str, MetricSummary]] = {}
+        for group in sorted(groups):
+            out[group] = {}
+            for metric in METRICS:
+                per_run = groups[group].get(metric, {})
+                run_values = [_scale(metric, per_run[r].value if r in per_run else None) for r in runs]
+                out[group][metric] = summarise(run_values, max((m.count for m in per_run.values()), default=0))
+        return out
+
+    def report(self) -> ScoreReport:
+        """The scores of everything added so far."""
+        runs = sorted(self._runs)
+        overall = self._grouped(_OVERALL, runs).get("all", {})
+        by_split = self._grouped("split", runs)
+        split_average = {}
+        for metric in METRICS:
+            per_run: list[float | None] = []
+            for index in range(len(runs)):
+                split_values = [s[metric].runs[index] for s in by_split.values()]
+                per_run.append(mean([v for v in split_values if v is not None]))
+            split_average[metric] = summarise(per_run, sum(s[metric].samples for s in by_split.values()))
+        empty = summarise([None] * len(runs))
+        coverage = self._coverage.model_copy(deep=True)
+        coverage.unscored_reasons = dict(self._reasons.most_common(8))
+        return ScoreReport(
+            runs=len(runs),
+            samples=len(self._samples),
+            overall={m: overall.get(m, empty) for m in METRICS},
+            split_average=split_average,
+            breakdowns={name: by_split if name == "split" else self._grouped(name, runs) for name in BREAKDOWNS},
+            coverage=coverage,
+        )
 
 
-def score_judgements(judgements: Sequence[Judgement], infos: Mapping[SampleKey, SampleInfo]) -> ScoreReport:
-    """Every metric over the judgements (all runs found), with breakdowns and coverage."""
-    pairs = []
+def _value(
+    judgement: Judgement,
+    scored: Mapping[Metric, list[tuple[ChecklistItem, int]]],
+    metric: str,
+    patterns: frozenset[str] | None,
+) -> float | None:
+    """`sample_value`, from the judgement's scored items worked out once."""
+    if metric in HOLISTIC:
+        return sample_value(judgement, metric)
+    items = scored[Metric(metric)]
+    if metric == Metric.IPE and patterns is not None:
+        items = [(item, s) for item, s in items if item.pattern in patterns]
+    return mean([float(s) for _, s in items])
+
+
+def score_judgements(judgements: Iterable[Judgement], infos: Mapping[SampleKey, SampleInfo]) -> ScoreReport:
+    """Every metric over the judgements (all runs found), with breakdowns and coverage; streams them."""
+    tally = ScoreTally()
     for judgement in judgements:
         info = infos.get((judgement.episode_id, judgement.character))
         if info is None:
@@ -204,23 +289,5 @@ def score_judgements(judgements: Sequence[Judgement], infos: Mapping[SampleKey, 
                 f"judgement of {judgement.character!r} in episode {judgement.episode_id} has no episode: score "
                 "the folder that holds both the episodes and their judgements"
             )
-        pairs.append((judgement, info))
-    runs = sorted({j.run for j in judgements})
-    overall = _grouped(pairs, runs, lambda _info: [("all", None)]).get("all", {})
-    by_split = _grouped(pairs, runs, _SELECTS["split"])
-    split_average = {}
-    for metric in METRICS:
-        per_run: list[float | None] = []
-        for index in range(len(runs)):
-            split_values = [s[metric].runs[index] for s in by_split.values()]
-            per_run.append(mean([v for v in split_values if v is not None]))
-        split_average[metric] = summarise(per_run, sum(s[metric].samples for s in by_split.values()))
-    empty = summarise([None] * len(runs))
-    return ScoreReport(
-        runs=len(runs),
-        samples=len({(j.episode_id, j.character) for j in judgements}),
-        overall={m: overall.get(m, empty) for m in METRICS},
-        split_average=split_average,
-        breakdowns={name: _grouped(pairs, runs, _SELECTS[name]) for name in BREAKDOWNS},
-        coverage=_coverage(judgements),
-    )
+        tally.add(judgement, info)
+    return tally.report()

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from humanllm.core import Episode
 from humanllm.errors import DataError
 from humanllm.simulation._splits import classify
+from humanllm.simulation._store import read_lines
 
 EVAL_SPLITS = ("id_eval", "ood_eval", "mixed_eval")
 SPLIT_LABELS = {"id_eval": "id", "ood_eval": "ood", "mixed_eval": "mixed", "train": "train"}
@@ -47,18 +48,19 @@ class EpisodeSource:
 
 
 def read_episodes(path: Path) -> Iterator[Episode]:
-    """Episodes of a JSONL file, one per line (blank lines skipped)."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield Episode.model_validate_json(line)
-            except ValidationError as exc:
-                raise DataError(
-                    f"{path}:{number}: not an episode record ({exc.errors()[0]['msg']}); give a store folder, a "
-                    "split folder or a JSONL file written by humanllm"
-                ) from exc
+    """Episodes of a JSONL file, one per line (blank lines and a torn last line skipped), each id once."""
+    seen: set[str] = set()
+    for number, line in read_lines(path):
+        try:
+            episode = Episode.model_validate_json(line)
+        except ValidationError as exc:
+            raise DataError(
+                f"{path}:{number}: not an episode record ({exc.errors()[0]['msg']}); give a store folder, a "
+                "split folder or a JSONL file written by humanllm"
+            ) from exc
+        if episode.id not in seen:
+            seen.add(episode.id)
+            yield episode
 
 
 def _ood_of(store: Path) -> frozenset[str]:

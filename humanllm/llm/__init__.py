@@ -1,6 +1,7 @@
 """Model backends: every provider-specific line of humanllm lives in this package."""
 
 from humanllm.llm._cache import SQLiteResponseCache
+from humanllm.llm._endpoint import METHOD_CHAIN, StructuredEndpoint, StructuredMethod, endpoint_methods
 from humanllm.llm._factory import (
     BackendStatus,
     backend_statuses,
@@ -15,11 +16,13 @@ from humanllm.llm._settings import ModelSettings
 from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, parse_spec, spec_help
 from humanllm.llm._structured import extract_json, parse_reply
 from humanllm.llm._usage import UsageMeter
+from humanllm.redaction import redact, redact_url
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_SPEC",
     "LOCAL_MODEL_NAME",
+    "METHOD_CHAIN",
     "ROLES",
     "BackendStatus",
     "LlamaCppChatModel",
@@ -29,15 +32,20 @@ __all__ = [
     "SQLiteResponseCache",
     "SchemaChatModel",
     "ScriptedChatModel",
+    "StructuredEndpoint",
+    "StructuredMethod",
     "UsageMeter",
     "backend_statuses",
     "build_chat_model",
     "build_role_model",
+    "endpoint_methods",
     "example_for_schema",
     "extract_json",
     "local_gguf_path",
     "parse_reply",
     "parse_spec",
     "rate_limiter_for",
+    "redact",
+    "redact_url",
     "spec_help",
 ]

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from humanllm.errors import BackendUnavailable, MissingCredentials
 from humanllm.llm._cache import SQLiteResponseCache
+from humanllm.llm._endpoint import structured_endpoint
 from humanllm.llm._fake import SchemaChatModel, ScriptedChatModel
 from humanllm.llm._hf import TransformersChatModel
 from humanllm.llm._local import LlamaCppChatModel, llama_cpp_available, local_gguf_path
@@ -20,7 +21,10 @@ from humanllm.llm._role import RoleModel
 from humanllm.llm._settings import ModelSettings
 from humanllm.llm._spec import DEFAULT_SPEC, ModelSpec, parse_spec
 from humanllm.llm._vllm import VLLMChatModel, vllm_available
+from humanllm.redaction import redact_url
 
+_VLLM_HINT = "pip install 'humanllm[gpu]' (pip install -e '.[gpu]' in a checkout) on a CUDA machine"
+_TORCH_HINT = "torch missing: pip install torch"
 _LOCAL_BASE_URL_KEY = "not-needed"  # OpenAI-compatible local servers accept any key
 
 
@@ -88,7 +92,7 @@ def build_chat_model(
             # fakes know the agents' schemas, and agents depend on this package
             from humanllm.agents.mock_server import role_reply
 
-            return ScriptedChatModel(function=role_reply, **common)
+            return ScriptedChatModel(function=role_reply, record_calls=False, **common)  # a long run keeps no prompts
 
 
 def build_role_model(
@@ -101,14 +105,18 @@ def build_role_model(
     """A chat model bound to a role, with retries, repairs and token accounting."""
     spec = parse_spec(spec)
     settings = settings or ModelSettings()
+    remote = spec.backend == "openai"
+    where = redact_url(settings.resolved_base_url() or "https://api.openai.com/v1") if remote else ""
     return RoleModel(
         role=role,
         spec=spec,
         chat=build_chat_model(spec, settings, rate_limiter=rate_limiter),
         # OpenAI's own SDK retries (with backoff and Retry-After) inside the client.
-        max_retries=0 if spec.backend == "openai" else settings.max_retries,
-        where=settings.resolved_base_url() or "" if spec.backend == "openai" else "",
-        schema_in_extra_body=spec.backend == "openai",
+        max_retries=0 if remote else settings.max_retries,
+        client_retries=settings.max_retries if remote else 0,
+        where=where,
+        endpoint=structured_endpoint(f"{where} ({spec.model})" if remote else str(spec)),
+        schema_in_extra_body=remote,
     )
 
 
@@ -119,7 +127,7 @@ def _openai(spec: ModelSpec, settings: ModelSettings, common: dict[str, Any]) ->
     key = settings.resolved_api_key()
     if key is None and base_url is None:
         raise MissingCredentials(
-            f"{spec} needs an API key: set OPENAI_API_KEY (or pass --api-key); for a local "
+            f"{spec} needs an API key: set OPENAI_API_KEY; for a local "
             "OpenAI-compatible server (vLLM, llama.cpp, Ollama) pass --base-url instead"
         )
     return ChatOpenAI(
@@ -155,13 +163,13 @@ def backend_statuses(settings: ModelSettings | None = None) -> list[BackendStatu
     try:
         gguf = local_gguf_path().name
         local_ok = llama_cpp_available()
-        local_detail = gguf if local_ok else "llama-cpp-python missing"
+        local_detail = gguf if local_ok else "llama-cpp-python missing: reinstall humanllm (it is a dependency)"
     except Exception as exc:
         local_ok, local_detail = False, str(exc)
     has_key = settings.resolved_api_key() is not None
     base_url = settings.resolved_base_url()
     openai_detail = (
-        f"base URL {base_url}"
+        f"base URL {redact_url(base_url)}"
         if base_url
         else ("OPENAI_API_KEY set" if has_key else "set OPENAI_API_KEY or --base-url")
     )
@@ -173,9 +181,13 @@ def backend_statuses(settings: ModelSettings | None = None) -> list[BackendStatu
             "vllm",
             "vllm:<model>",
             vllm_available(),
-            "installed" if vllm_available() else "pip install -e '.[gpu]'",
+            "installed"
+            if vllm_available()
+            else "pip install 'humanllm[gpu]' (pip install -e '.[gpu]' in a checkout); CUDA",
         ),
-        BackendStatus("hf", "hf:<path>", torch_ok, "transformers + torch" if torch_ok else "torch missing"),
+        BackendStatus(
+            "hf", "hf:<path>", torch_ok, "transformers + torch" if torch_ok else "torch missing: pip install torch"
+        ),
         BackendStatus("fake", "fake[:schema]", True, "scripted offline fake for tests and demos"),
     ]
 

@@ -29,16 +29,22 @@ def _usage(messages: Sequence[BaseMessage], reply: str) -> UsageMetadata:
 
 
 class ScriptedChatModel(BaseChatModel):
-    """Replies from a list (in order) or a function; records every call it gets.
+    """Replies from a list (in order) or a function; records every call it gets (unless told not to).
 
     `calls` holds the messages of each call, so tests can assert on exactly what a role saw.
     Replies that are exceptions are raised, to script failures; AIMessages are returned as they are.
+    The `fake` spec users run (`--model fake`) sets `record_calls=False`: a long batch would
+    otherwise keep every prompt it ever sent.
     """
 
     replies: list[Any] = Field(default_factory=list)
     """Each a `Reply`: typed loosely because pydantic would try to coerce exceptions into messages."""
     function: Script | None = None
+    record_calls: bool = Field(
+        default=True, description="Keep each call's messages and kwargs in `calls` / `call_kwargs` (for tests)."
+    )
 
+    _count: int = PrivateAttr(default=0)
     _calls: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
     _kwargs: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -63,9 +69,11 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with self._lock:
-            index = len(self._calls)
-            self._calls.append(list(messages))
-            self._kwargs.append(dict(kwargs))
+            index = self._count
+            self._count += 1
+            if self.record_calls:
+                self._calls.append(list(messages))
+                self._kwargs.append(dict(kwargs))
         if self.function is not None:
             reply: Reply = self.function(list(messages), kwargs)
         elif index < len(self.replies):

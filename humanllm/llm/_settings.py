@@ -6,6 +6,8 @@ import os
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from humanllm.redaction import redact_url
+
 
 class ModelSettings(BaseModel):
     """How to run a model. Secrets are `SecretStr` and never serialised in clear."""
@@ -34,5 +36,8 @@ class ModelSettings(BaseModel):
         return SecretStr(env) if env else None
 
     def public_dict(self) -> dict[str, object]:
-        """Settings safe to save next to outputs: the key is left out."""
-        return self.model_dump(exclude={"api_key"})
+        """Settings safe to save next to outputs: the key is left out, the base URL redacted."""
+        data = self.model_dump(exclude={"api_key"})
+        if data.get("base_url"):
+            data["base_url"] = redact_url(data["base_url"])
+        return data

@@ -1,12 +1,23 @@
 """The pattern library (244 cards) and the pattern-interaction graph. Pure: no LLM calls."""
 
 from humanllm.patterns._assign import Assignment, assign
+from humanllm.patterns._family_guess import FamilyGuess, guess_family
 from humanllm.patterns._files import CardProblem, read_card_file
 from humanllm.patterns._graph import Edge, InteractionGraph, Violation, load_graph
+from humanllm.patterns._importer import (
+    FamilyChoice,
+    ImportedCard,
+    ImportReport,
+    import_released_files,
+    parse_family_option,
+)
 from humanllm.patterns._library import (
     BUILTIN_CARDS,
     PATTERNS_DIR_ENV,
+    DirectoryCheck,
     PatternLibrary,
+    card_warnings,
+    check_directory,
     load_library,
     user_pattern_dirs,
     validate_directory,
@@ -22,15 +33,25 @@ __all__ = [
     "BundleConstraints",
     "BundleSampler",
     "CardProblem",
+    "DirectoryCheck",
     "Edge",
+    "FamilyChoice",
+    "FamilyGuess",
+    "ImportReport",
+    "ImportedCard",
     "InteractionGraph",
     "PatternLibrary",
     "Relation",
     "RelationType",
     "Violation",
     "assign",
+    "card_warnings",
+    "check_directory",
+    "guess_family",
+    "import_released_files",
     "load_graph",
     "load_library",
+    "parse_family_option",
     "read_card_file",
     "user_pattern_dirs",
     "validate_directory",

@@ -9,6 +9,8 @@ import yaml
 from pydantic import ValidationError
 
 from humanllm.core import Pattern
+from humanllm.core._files import read_text_file
+from humanllm.errors import DataError
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -31,8 +33,10 @@ class CardProblem:
 def read_card_file(path: Path) -> tuple[list[Pattern], list[CardProblem]]:
     """Parse one YAML file holding a list of cards (or one card)."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except (OSError, yaml.YAMLError) as exc:
+        raw = yaml.load(read_text_file(path, what="card file"), Loader=_Loader)
+    except DataError as exc:
+        return [], [CardProblem(path, "file", str(exc))]
+    except yaml.YAMLError as exc:
         return [], [CardProblem(path, "file", f"cannot read YAML: {exc}")]
     entries = raw if isinstance(raw, list) else [raw]
     cards: list[Pattern] = []

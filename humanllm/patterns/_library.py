@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from humanllm.core import Family, Pattern, PatternKind
+from humanllm.core import CHECKLIST_MAX, CHECKLIST_MIN, CardOrigin, Family, Pattern, PatternKind
 from humanllm.errors import PatternDataError, UnknownPatternError
 from humanllm.patterns._files import CardProblem, card_files, read_card_file
 
 BUILTIN_CARDS = Path(__file__).parent / "cards"
 PATTERNS_DIR_ENV = "HUMANLLM_PATTERNS_DIR"
+
+logger = logging.getLogger(__name__)
 
 
 class PatternLibrary:
@@ -84,12 +88,27 @@ def user_pattern_dirs(extra: Sequence[Path] = ()) -> list[Path]:
     return [*extra, *env]
 
 
+def _repeated_items(cards: Sequence[tuple[Pattern, Path]]) -> Iterator[tuple[CardProblem, bool]]:
+    """Checklist items that repeat another card's, and whether an imported card is involved."""
+    first: dict[str, Pattern] = {}
+    for card, path in cards:
+        for question in card.checklist:
+            other = first.setdefault(question.lower(), card)
+            if other.id != card.id:
+                problem = CardProblem(
+                    path, f"card {card.name!r} field checklist", f"item repeats one of {other.id!r}: {question}"
+                )
+                yield problem, CardOrigin.IMPORTED in (card.origin, other.origin)
+
+
 def check_cards(cards: Sequence[tuple[Pattern, Path]]) -> list[CardProblem]:
-    """Problems across cards: duplicate ids, names claimed twice, repeated checklist items."""
+    """Problems across cards: duplicate ids, names claimed twice, repeated checklist items.
+
+    A checklist item an imported card shares with another card is a warning (see `card_warnings`):
+    the release's own checklists may share items, and the import keeps them as given."""
     problems: list[CardProblem] = []
     seen_ids: dict[str, Path] = {}
     owner: dict[str, str] = {}
-    items: dict[str, str] = {}
     for card, path in cards:
         if card.id in seen_ids:
             problems.append(CardProblem(path, f"card {card.name!r} field id", f"id also used in {seen_ids[card.id]}"))
@@ -100,17 +119,43 @@ def check_cards(cards: Sequence[tuple[Pattern, Path]]) -> list[CardProblem]:
                 problems.append(
                     CardProblem(path, f"card {card.name!r} field aliases", f"{key!r} already names {other!r}")
                 )
-        for question in card.checklist:
-            first = items.setdefault(question.lower(), card.id)
-            if first != card.id:
-                problems.append(
-                    CardProblem(
-                        path,
-                        f"card {card.name!r} field checklist",
-                        f"item repeats one of {first!r}: {question}",
-                    )
-                )
+    problems.extend(problem for problem, imported in _repeated_items(cards) if not imported)
     return problems
+
+
+def incomplete_message(card: Pattern) -> str | None:
+    """One line saying what an incomplete card lacks and what that means; None when complete."""
+    missing = card.missing()
+    if not missing:
+        return None
+    effects = ["it loads and can be judged on its checklist"]
+    if any(m.startswith("markers.") for m in missing):
+        effects.append("the simulator gives its character no private guidance for it until markers are written")
+    if any(m.startswith("triggers.") for m in missing):
+        effects.append("situation-led sampling never prefers it")
+    return f"INCOMPLETE: missing {', '.join(missing)}; " + "; ".join(effects)
+
+
+def card_warnings(cards: Sequence[tuple[Pattern, Path]]) -> list[CardProblem]:
+    """What imported cards do differently from authored ones; never fatal.
+
+    Incomplete cards (see `Pattern.missing`), checklists outside 12-15 items, and checklist items an
+    imported card shares with another card."""
+    warnings: list[CardProblem] = []
+    for card, path in cards:
+        if message := incomplete_message(card):
+            warnings.append(CardProblem(path, f"card {card.name!r}", message))
+        if not CHECKLIST_MIN <= len(card.checklist) <= CHECKLIST_MAX:
+            warnings.append(
+                CardProblem(
+                    path,
+                    f"card {card.name!r} field checklist",
+                    f"{len(card.checklist)} items, outside the {CHECKLIST_MIN}-{CHECKLIST_MAX} of authored cards "
+                    "(kept as imported)",
+                )
+            )
+    warnings.extend(problem for problem, imported in _repeated_items(cards) if imported)
+    return warnings
 
 
 def read_cards(directory: Path) -> tuple[list[tuple[Pattern, Path]], list[CardProblem]]:
@@ -126,10 +171,27 @@ def read_cards(directory: Path) -> tuple[list[tuple[Pattern, Path]], list[CardPr
     return found, problems
 
 
-def validate_directory(directory: Path) -> list[CardProblem]:
-    """Every problem in a directory of cards (each file, then across files)."""
+@dataclass(frozen=True)
+class DirectoryCheck:
+    """What `patterns validate` reports for a folder."""
+
+    problems: list[CardProblem]
+    """Errors: the library will not load with these."""
+    warnings: list[CardProblem]
+    """Loadable but worth knowing: incomplete imported cards and the like (see `card_warnings`)."""
+    cards: int
+    """How many cards were read."""
+
+
+def check_directory(directory: Path) -> DirectoryCheck:
+    """Every problem and warning in a directory of cards (each file, then across files)."""
     found, problems = read_cards(directory)
-    return problems + check_cards(found)
+    return DirectoryCheck(problems + check_cards(found), card_warnings(found), len(found))
+
+
+def validate_directory(directory: Path) -> list[CardProblem]:
+    """Every problem in a directory of cards (each file, then across files); warnings left out."""
+    return check_directory(directory).problems
 
 
 def load_library(patterns_dirs: Sequence[Path] = (), *, builtin: bool = True) -> PatternLibrary:
@@ -143,6 +205,8 @@ def load_library(patterns_dirs: Sequence[Path] = (), *, builtin: bool = True) ->
         for card, path in cards:
             found[card.id] = (card, path)
     problems.extend(p for p in check_cards(list(found.values())) if "checklist" not in p.where)
+    if incomplete := [c.name for c, _ in found.values() if not c.complete]:
+        logger.info("%d incomplete imported card(s) loaded: %s", len(incomplete), ", ".join(incomplete[:10]))
     if problems:
         listing = "\n  ".join(str(p) for p in problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""

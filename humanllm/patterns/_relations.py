@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from humanllm.errors import PatternDataError
+from humanllm.core._files import read_text_file
+from humanllm.errors import DataError, PatternDataError
+
+if TYPE_CHECKING:
+    from humanllm.patterns._library import PatternLibrary
 
 BUILTIN_RELATIONS = Path(__file__).parent / "relations"
 
@@ -45,30 +50,59 @@ class RelationProblem(PatternDataError):
     pass
 
 
-def read_relation_file(path: Path) -> list[tuple[Relation, int]]:
-    """Relations in a file with their line numbers; every problem in one error."""
+def _parse(path: Path) -> tuple[list[tuple[object, yaml.Node]], list[tuple[int, str]]]:
+    """(entry, its node) of a relations file, or the one problem that stops it being read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path, what="relations file")
+    except DataError as exc:
+        return [], [(0, str(exc))]
+    try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise PatternDataError(f"{path}: cannot read relations: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        where = f"{path}:{line}" if line else str(path)
+        return [], [(line, f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}")]
     if raw is None:
-        return []
+        return [], []
     if not isinstance(raw, list) or not isinstance(node, yaml.SequenceNode):
-        raise PatternDataError(f"{path}: a relations file holds a YAML list")
+        return [], [(0, f"{path}: a relations file holds a YAML list of source/target/type/rationale entries")]
+    return list(zip(raw, node.value, strict=True)), []
+
+
+def _read(path: Path) -> tuple[list[tuple[Relation, int]], list[tuple[int, str]]]:
+    """(relation, line of its entry) of a file, and every problem (line, `file:line: ...`) in it."""
     out: list[tuple[Relation, int]] = []
-    problems: list[str] = []
-    for entry, item in zip(raw, node.value, strict=True):
+    entries, problems = _parse(path)
+    for entry, item in entries:
         line = item.start_mark.line + 1
         try:
             out.append((Relation.model_validate(entry), line))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            problems.append(f"{path}:{line}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+            for error in exc.errors():
+                field = ".".join(str(p) for p in error["loc"]) or "entry"
+                problems.append((line, f"{path}:{line}: {field}: {error['msg']}"))
+    return out, problems
+
+
+def relation_file_problems(path: Path) -> tuple[list[tuple[Relation, int]], list[str]]:
+    """The relations of a file with their line numbers, and every problem (`file:line: ...`) in it."""
+    found, problems = _read(path)
+    return found, [text for _, text in problems]
+
+
+def read_relation_file(path: Path) -> list[tuple[Relation, int]]:
+    """Relations in a file with their line numbers; every problem in one error."""
+    out, problems = relation_file_problems(path)
     if problems:
         raise PatternDataError("bad relations:\n  " + "\n  ".join(problems))
     return out
+
+
+def relation_files(directory: Path) -> list[Path]:
+    """The relations files under a folder (.yaml and .yml), in a stable order."""
+    return sorted(p for ext in ("*.yaml", "*.yml") for p in directory.rglob(ext))
 
 
 def read_relations(directories: list[Path]) -> list[tuple[Relation, str]]:
@@ -77,6 +111,43 @@ def read_relations(directories: list[Path]) -> list[tuple[Relation, str]]:
     for directory in directories:
         if not directory.is_dir():
             continue
-        for path in sorted(directory.rglob("*.yaml")):
+        for path in relation_files(directory):
             found.extend((rel, f"{path}:{line}") for rel, line in read_relation_file(path))
     return found
+
+
+def check_relation_files(directory: Path, library: PatternLibrary) -> list[str]:
+    """Every problem in the relations files of a folder: unreadable or malformed files, bad fields
+    (an unknown relation type, a short rationale), patterns the library does not know, a pattern
+    related to itself and a relation given twice; each as `file:line: ...`."""
+    problems: list[str] = []
+    seen: dict[tuple[str, frozenset[str]], str] = {}
+    for path in relation_files(directory):
+        relations, issues = _read(path)
+        found = list(issues)
+        for relation, line in relations:
+            names: list[str] = []
+            for field in ("source", "target"):
+                value = getattr(relation, field)
+                try:
+                    names.append(library.get(value).name)
+                except KeyError:
+                    found.append((line, f"{path}:{line}: {field}: unknown pattern {value!r}"))
+            if len(names) != 2:
+                continue
+            if names[0] == names[1]:
+                found.append((line, f"{path}:{line}: a pattern cannot relate to itself ({names[0]!r})"))
+                continue
+            key = (relation.type.value, frozenset(names))
+            if key in seen:
+                found.append(
+                    (
+                        line,
+                        f"{path}:{line}: duplicate {relation.type.value} relation between {names[0]!r} and "
+                        f"{names[1]!r} (first at {seen[key]})",
+                    )
+                )
+            else:
+                seen[key] = f"{path}:{line}"
+        problems.extend(text for _, text in sorted(found, key=lambda item: item[0]))
+    return problems

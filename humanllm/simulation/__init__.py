@@ -2,15 +2,23 @@
 
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
 from humanllm.simulation._identity import episode_id, template_versions
+from humanllm.simulation._lock import StoreLock, read_holder
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
+from humanllm.simulation._store import EpisodeStore, Failure, FailureGroup, reason_cause
 
 __all__ = [
+    "EpisodeStore",
+    "Failure",
+    "FailureGroup",
     "Plan",
     "RoleModels",
     "RoleSpecs",
     "SimulationConfig",
+    "StoreLock",
     "episode_id",
     "plan_episode",
+    "read_holder",
+    "reason_cause",
     "run_episode",
     "simulate",
     "template_versions",

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from humanllm.core import SituationType
+from humanllm.core._files import read_text_file
 from humanllm.errors import ConfigError, DataError
 from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph
 from humanllm.simulation._config import SimulationConfig
@@ -56,10 +57,7 @@ def sample_jobs(
 
 def read_bundles(path: Path) -> list[list[str]]:
     """Bundles from a file: a JSON list (of lists or "a, b" strings), or JSONL with `patterns`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+    text = read_text_file(path, what="bundles file")
     try:
         data = json.loads(text)
         rows = data if isinstance(data, list) else [data]

@@ -19,6 +19,7 @@ from humanllm.core import (
     ScenarioChecklist,
     ScenarioVariation,
 )
+from humanllm.core._files import as_object, read_text_file
 from humanllm.errors import DataError
 
 
@@ -28,27 +29,37 @@ class ImportReport(BaseModel):
     skipped: dict[str, str] = Field(default_factory=dict, description="record -> why it was skipped")
 
 
+_RELEASED_HINT = "give the authors' released split files (a JSON list, or JSONL, of scenario objects)"
+
+
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(label, record) from a JSON list or a JSONL file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+    """(label, record) from a JSON list (or one object) or a JSONL file; `DataError` for an unreadable or
+    non-UTF-8 file, bad JSON (with its line), a record that is not an object, or a file with no records."""
+    text = read_text_file(path, what="released file")
     stripped = text.lstrip()
+    rows: list[tuple[str, str, Any]] = []  # (label, where, value)
     if stripped.startswith("["):
         try:
-            rows = json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-        for index, row in enumerate(rows):
-            yield f"{path.name}[{index}]", row
-        return
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            try:
-                yield f"{path.name}:{number}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: invalid JSON: {exc.msg}") from exc
+            raise DataError(f"{path}: not JSON at line {exc.lineno}: {exc.msg}; {_RELEASED_HINT}") from exc
+        rows = [(f"{path.name}[{index}]", f"{path}: record {index}", row) for index, row in enumerate(data)]
+    else:
+        try:
+            rows = [(path.name, f"{path}: the record", json.loads(text))] if stripped.startswith("{") else []
+        except json.JSONDecodeError:  # not one object: JSONL
+            rows = []
+        if not rows:
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        rows.append((f"{path.name}:{number}", f"{path}: the record on line {number}", json.loads(line)))
+                    except json.JSONDecodeError as exc:
+                        raise DataError(f"{path}: not JSON at line {number}: {exc.msg}; {_RELEASED_HINT}") from exc
+    if not rows:
+        raise DataError(f"{path} holds no records: {_RELEASED_HINT}")
+    for label, where, row in rows:
+        yield label, as_object(row, where)
 
 
 def _profile(raw: dict[str, Any]) -> CharacterProfile:
@@ -122,7 +133,7 @@ def import_released(paths: list[Path]) -> tuple[list[Episode], ImportReport]:
             try:
                 episodes.append(episode_from_released(record))
                 report.imported += 1
-            except (ValueError, KeyError, TypeError, ValidationError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
                 report.skipped[label] = str(exc).splitlines()[0]
     return episodes, report
 

@@ -129,10 +129,16 @@ async def run_episode(
     plan: Plan | None = None,
     progress: Progress | None = None,
     human: Reader | None = None,
+    fresh_meters: bool = True,
 ) -> Episode:
-    """Run the episode graph for one config; `models` may be shared by concurrent episodes."""
+    """Run the episode graph for one config; `models` may be shared by concurrent episodes.
+
+    With `fresh_meters=False` the caller has given models with meters of this attempt's own
+    (`models.metered()`), to read what the attempt spent even when it fails.
+    """
     plan = plan or plan_episode(config, graph)
-    models = models.metered()
+    if fresh_meters:
+        models = models.metered()
     context = EpisodeContext(
         writer=models.writer,
         character=models.character,

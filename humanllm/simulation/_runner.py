@@ -7,14 +7,21 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from humanllm.core import Episode, TokenUsage
-from humanllm.errors import EndpointError, HumanLLMError
+from humanllm.errors import (
+    EndpointError,
+    HumanLLMError,
+    PermanentEndpointError,
+    StructuredOutputError,
+    cause_of_kind,
+)
 from humanllm.patterns import InteractionGraph
+from humanllm.redaction import redact
 from humanllm.simulation._config import SimulationConfig
 from humanllm.simulation._run import Plan, RoleModels, run_episode
 from humanllm.simulation._store import EpisodeStore, Failure
@@ -33,6 +40,11 @@ class RunOptions(BaseModel):
     budget_tokens: int | None = Field(default=None, ge=1, description="Stop starting episodes past this many tokens.")
     tokens_per_minute: int | None = Field(default=None, ge=1, description="Token rate limit across episodes.")
     backoff_s: float = Field(default=1.0, ge=0, description="Base of the exponential backoff between tries.")
+    max_consecutive_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Circuit breaker: stop starting episodes after this many endpoint failures in a row.",
+    )
 
 
 class RunReport(BaseModel):
@@ -41,15 +53,37 @@ class RunReport(BaseModel):
     done: int = 0
     failed: int = 0
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    """Everything spent, failed attempts included (what the budget counts)."""
+    usage_failed: TokenUsage = Field(default_factory=TokenUsage)
+    """The part of `usage` spent on attempts that failed."""
     stopped_by_budget: bool = False
+    stopped_reason: str | None = None
+    """Why the batch stopped starting episodes early (circuit breaker), when it did."""
     elapsed_s: float = 0.0
 
 
-def _total(episode: Episode) -> TokenUsage:
+def _sum(usages: Iterable[TokenUsage]) -> TokenUsage:
     total = TokenUsage()
-    for usage in episode.usage.values():
+    for usage in usages:
         total = total.add(usage)
     return total
+
+
+def _total(episode: Episode) -> TokenUsage:
+    return _sum(episode.usage.values())
+
+
+def failure_cause(exc: BaseException) -> str:
+    """The root cause of a failed attempt in a word or two: "401", "timeout", "invalid output", ..."""
+    endpoint_error = cause_of_kind(exc, EndpointError)
+    if endpoint_error is not None:
+        return endpoint_error.cause
+    if cause_of_kind(exc, StructuredOutputError) is not None:
+        return "invalid output"
+    root: BaseException = exc
+    while root.__cause__ is not None:
+        root = root.__cause__
+    return type(root).__name__
 
 
 class _TokenRate:
@@ -83,7 +117,13 @@ async def run_batch(
     on_event: OnEvent | None = None,
     seed: int = 0,
 ) -> RunReport:
-    """Run every planned episode not yet in the store; returns counts and usage."""
+    """Run every planned episode not yet in the store; returns counts and usage.
+
+    A permanent endpoint error (401, 403, 404, a rejected request) stops the batch at once and is
+    raised after the episodes in flight end; those episodes are not recorded as failed, since the
+    same command, once the endpoint is fixed, runs them. Transient errors that outlast their
+    retries count towards the circuit breaker: that many in a row and no new episode starts.
+    """
     done_before = store.done
     todo = [(c, p) for c, p in planned if p.id not in done_before]
     report = RunReport(requested=len(planned), already_done=len(planned) - len(todo))
@@ -93,6 +133,18 @@ async def run_batch(
     stop = asyncio.Event()
     start = time.monotonic()
     emit = on_event or (lambda *_args: None)
+    fatal: list[PermanentEndpointError] = []
+    streak = {"failures": 0}
+
+    def trip_breaker(reason: str) -> None:
+        streak["failures"] += 1
+        if streak["failures"] >= options.max_consecutive_failures and report.stopped_reason is None:
+            report.stopped_reason = (
+                f"stopped starting episodes after {streak['failures']} endpoint failures in a row "
+                f"(last: {reason}); fix the endpoint and run the same command again"
+            )
+            logger.warning("%s", report.stopped_reason)
+            stop.set()
 
     def over_budget() -> bool:
         return options.budget_tokens is not None and report.usage.total_tokens >= options.budget_tokens
@@ -104,21 +156,35 @@ async def run_batch(
                     stop.set()
                     return
                 await rate.wait()
+                metered = models.metered()
                 try:
-                    episode = await run_episode(config, graph, models, plan=plan)
+                    episode = await run_episode(config, graph, metered, plan=plan, fresh_meters=False)
                 except Exception as exc:  # recorded and retried: one bad episode never stops the batch
+                    lost = _sum(metered.usage().values())
+                    rate.add(lost.total_tokens)
+                    report.usage = report.usage.add(lost)
+                    report.usage_failed = report.usage_failed.add(lost)
+                    permanent = cause_of_kind(exc, PermanentEndpointError)
+                    if permanent is not None:  # ... unless the user must fix something: stop everything
+                        fatal.append(permanent)
+                        stop.set()
+                        return
                     if not isinstance(exc, HumanLLMError):
                         logger.exception("episode %s failed unexpectedly", plan.id)
-                    reason = f"{type(exc).__name__}: {exc}"
-                    store.add_failure(Failure(id=plan.id, attempt=attempt, reason=reason))
+                    reason = redact(f"{type(exc).__name__}: {exc}")
+                    endpoint_error = cause_of_kind(exc, EndpointError)
+                    store.add_failure(Failure(id=plan.id, attempt=attempt, reason=reason, cause=failure_cause(exc)))
+                    if endpoint_error is not None:
+                        trip_breaker(str(endpoint_error))
                     if attempt > options.episode_retries:
                         report.failed += 1
                         emit("failed", plan.id, None)
                         return
                     emit("retry", plan.id, None)
-                    transient = isinstance(exc, EndpointError)
+                    transient = endpoint_error is not None
                     await asyncio.sleep(rng.uniform(0, options.backoff_s * 2 ** (attempt - 1)) if transient else 0)
                     continue
+                streak["failures"] = 0
                 spent = _total(episode)
                 rate.add(spent.total_tokens)
                 report.usage = report.usage.add(spent)
@@ -128,6 +194,8 @@ async def run_batch(
                 return
 
     await asyncio.gather(*(one(c, p) for c, p in todo))
-    report.stopped_by_budget = stop.is_set()
+    if fatal:
+        raise fatal[0]
+    report.stopped_by_budget = stop.is_set() and report.stopped_reason is None
     report.elapsed_s = time.monotonic() - start
     return report

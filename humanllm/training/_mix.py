@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from humanllm.errors import ConfigError, DataError
 
@@ -31,7 +31,7 @@ _SOURCE = re.compile(r"^(?P<name>[\w.-]+)=(?P<path>.+?):(?P<weight>\d+(?:\.\d+)?
 class Source(BaseModel):
     name: str
     path: Path
-    weight: float
+    weight: float = Field(gt=0)
 
 
 class MixReport(BaseModel):
@@ -45,6 +45,8 @@ def parse_source(text: str) -> Source:
     match = _SOURCE.match(text.strip())
     if not match:
         raise ConfigError(f"--source takes NAME=PATH:WEIGHT (e.g. humanllm=data/sft.jsonl:4), not {text!r}")
+    if float(match["weight"]) <= 0:
+        raise ConfigError(f"--source {text!r}: the weight must be above 0")
     return Source(name=match["name"], path=Path(match["path"]), weight=float(match["weight"]))
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from humanllm.core._files import kind_of, read_text_file
 from humanllm.errors import ConfigError
 
 RECIPES = Path(__file__).parent / "recipes"
@@ -51,10 +52,21 @@ def load_recipe(name_or_path: str) -> Recipe:
         path = RECIPES / f"{name_or_path}.yaml"
     if not path.exists():
         raise ConfigError(f"no recipe {name_or_path!r}; shipped: {', '.join(recipe_names())}, or give a YAML path")
+    text = read_text_file(path, what="recipe")
     try:
-        recipe = Recipe.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"{path}: invalid recipe: {exc}") from exc
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"recipe {path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"recipe {path} holds {kind_of(raw)}, not a mapping of name, model, sft, lora")
+    try:
+        recipe = Recipe.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "recipe"
+        raise ConfigError(f"recipe {path}: {where}: {first['msg']}") from exc
     check_sft_fields(recipe.sft, str(path))
     return recipe
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from humanllm.core._files import read_text_file
 from humanllm.errors import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -24,7 +25,7 @@ def masking_template(tokenizer: Any, choice: str | None = None) -> str:
         path = TEMPLATES / NAMED[choice] if choice in NAMED else Path(choice)
         if not path.exists():
             raise ConfigError(f"chat template {choice!r}: use one of {sorted(NAMED)} or a .jinja file path")
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path, what="chat template")
         if not has_generation_markers(text):
             raise ConfigError(f"chat template {choice!r} has no {{% generation %}} markers, so it cannot mask")
         return text

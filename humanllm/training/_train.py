@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from humanllm.core._files import check_output_dir
 from humanllm.errors import DataError
 from humanllm.training._bundled import resolve_model_path
 from humanllm.training._mix import read_rows, to_messages
@@ -50,7 +51,13 @@ def train(
     model_cache: Path | None = None,
     callbacks: list[Any] | None = None,
 ) -> TrainReport:
-    """Fine-tune with TRL's `SFTTrainer` (LoRA through peft when the recipe has `lora`)."""
+    """Fine-tune with TRL's `SFTTrainer` (LoRA through peft when the recipe has `lora`).
+
+    The output folder and the data are checked before the model loads: a folder that cannot be
+    written or data that cannot be read fails in a second, not after the first steps.
+    """
+    check_output_dir(output_dir, option="--output-dir")  # before the data, the model or any step
+    dataset = load_sft_dataset(data)
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
@@ -59,7 +66,6 @@ def train(
     tokenizer.chat_template = masking_template(tokenizer, recipe.chat_template)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    dataset = load_sft_dataset(data)
     sft = resolve_builtin_paths(dict(recipe.sft))
     if max_steps is not None:
         sft["max_steps"] = max_steps
@@ -104,6 +110,7 @@ def merge_lora(adapter_dir: Path, out: Path) -> Path:
     from peft import AutoPeftModelForCausalLM
     from transformers import AutoTokenizer
 
+    check_output_dir(out)  # before the base model loads
     model = AutoPeftModelForCausalLM.from_pretrained(str(adapter_dir))
     merged = model.merge_and_unload()
     merged.save_pretrained(str(out))

@@ -1,7 +1,9 @@
 """Reply schemas for each builder step: bounded strings and lists, enums built per call.
 
 The bounds carry the card's own minimums (so grammar-constrained decoding cannot return a too-short
-definition or a single marker) and keep strings under llama.cpp's grammar limit of 1000 characters.
+definition or a single marker), keep strings under llama.cpp's grammar limit of 1000 characters,
+and keep the longest reply each schema admits within the builder's token budget
+(`BUILDER_MAX_TOKENS`, see `humanllm.agents._budget`), so a reply is never cut off.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from humanllm.agents._budget import BUILDER_MAX_TOKENS, worst_case_tokens
 from humanllm.core import SituationType
 
 NOTE_CHARS = 400
 """Longest note per section from one chunk."""
 CONDENSED_CHARS = 1000
-QUESTION_CHARS = 220
+QUESTION_CHARS = 150
+"""Longest checklist question (the library's own: median 92 characters, 95% within 121)."""
 
 Cue = Annotated[str, Field(min_length=10, max_length=160)]
 Marker = Annotated[str, Field(min_length=10, max_length=160)]
@@ -106,9 +110,7 @@ def checklist_schema(low: int, high: int) -> type[BaseModel]:
     )
 
 
-@functools.cache
-def review_schema(count: int, neighbours: tuple[str, ...]) -> type[BaseModel]:
-    """One verdict per item, in fixed fields `item_01`.. so even a small model answers each once."""
+def _review_at(count: int, neighbours: tuple[str, ...], rewrite: int) -> type[BaseModel]:
     verdict: dict[str, Any] = {
         "verdict": (Literal["keep", "rewrite", "drop"], ...),
         "also_predicted_by": (
@@ -117,12 +119,31 @@ def review_schema(count: int, neighbours: tuple[str, ...]) -> type[BaseModel]:
         ),
         "rewrite": (
             str,
-            Field(max_length=QUESTION_CHARS, description="The better question when rewriting, else empty."),
+            Field(max_length=rewrite, description="The better question when rewriting, else empty."),
         ),
     }
     item = create_model("ItemReview", __config__=ConfigDict(extra="forbid"), **verdict)
     fields: dict[str, Any] = {f"item_{i:02d}": (item, ...) for i in range(1, count + 1)}
     return create_model("ChecklistReviewReply", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+@functools.cache
+def review_schema(count: int, neighbours: tuple[str, ...]) -> type[BaseModel]:
+    """One verdict per item, in fixed fields `item_01`.. so even a small model answers each once.
+
+    A review of up to `review_capacity(neighbours)` items fits the builder's token budget; review
+    longer checklists in groups of that size (a rewrite must stay long enough for a real question).
+    """
+    return _review_at(count, neighbours, QUESTION_CHARS)
+
+
+@functools.cache
+def review_capacity(neighbours: tuple[str, ...], max_tokens: int = BUILDER_MAX_TOKENS) -> int:
+    """The most items one review reply can hold when every bound is filled, within `max_tokens`."""
+    count = 1
+    while worst_case_tokens(_review_at(count + 1, neighbours, QUESTION_CHARS)) <= max_tokens:
+        count += 1
+    return count
 
 
 @functools.cache

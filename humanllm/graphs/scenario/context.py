@@ -11,7 +11,8 @@ from humanllm.patterns import InteractionGraph
 @dataclass
 class ScenarioContext:
     writer: RoleModel
-    """The model that writes analysis, background, profiles and checklists."""
+    """The model that writes analysis, background, profiles and checklists; its completion limit
+    (`max_tokens`) sizes the bounds of every reply, so no reply is cut off."""
     graph: InteractionGraph
     """The pattern graph (and its library) used to assign patterns to characters."""
     characters: int
