@@ -65,6 +65,8 @@ class CallLog(BaseCallbackHandler):
     pending: dict[UUID, str] = field(default_factory=dict)
     replies: list[tuple[str, int, str]] = field(default_factory=list)
     """(schema, completion tokens, text) of every reply."""
+    sink: Any = None
+    """An open file that gets each reply as a JSON line as soon as it comes (--replies)."""
 
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *, run_id: UUID, **kwargs: Any
@@ -85,6 +87,9 @@ class CallLog(BaseCallbackHandler):
         tokens = (getattr(message, "usage_metadata", None) or {}).get("output_tokens", 0)
         stats = self.stats[title]
         self.replies.append((title, tokens, message.text))
+        if self.sink is not None:
+            self.sink.write(json.dumps({"schema": title, "tokens": tokens, "text": message.text}) + "\n")
+            self.sink.flush()
         stats.longest = max(stats.longest, tokens)
         if tokens >= 20:  # chars per token of the reply (its JSON and free text together)
             chars = len(message.text)
@@ -137,7 +142,13 @@ def run_episodes(args: argparse.Namespace, log: CallLog) -> tuple[list[Episode],
             continue
         seconds.append(time.perf_counter() - start)
         finished.append(episode)
-        print(f"  seed {seed:>2}: {len(episode.conversation.turns)} turns in {seconds[-1]:.0f}s", flush=True)
+        repairs = sum(s.repairs for s in log.stats.values())
+        cut = sum(s.cut for s in log.stats.values())
+        print(
+            f"  seed {seed:>2}: {len(episode.conversation.turns)} turns in {seconds[-1]:.0f}s "
+            f"(so far: {repairs} repairs, {cut} cut replies)",
+            flush=True,
+        )
     return finished, seconds, failures
 
 
@@ -159,8 +170,8 @@ def judge_jobs(episodes: list[Episode], batch_size: int, calls: int) -> list[tup
 
 
 def run_judge(args: argparse.Namespace, episodes: list[Episode], log: CallLog) -> None:
-    if not episodes or (args.judge_calls <= 0 and args.holistic_calls <= 0):
-        print("judge: no finished episodes to judge" if not episodes else "judge: skipped")
+    if not episodes:
+        print("judge: no finished episodes to judge")
         return
     settings = ModelSettings(temperature=0.7, max_tokens=args.judge_max_tokens, seed=0)
     judge = Judge(model=_attach(build_role_model("judge", "local", settings), log), library=load_library(), seed=0)
@@ -205,28 +216,8 @@ def print_schemas(log: CallLog) -> None:
         print(f"{title:<24}{s.calls:>6}{s.repairs:>8}{s.repairs / max(1, s.calls):>9.2f}{s.cut:>5}{s.longest:>12}{cpt}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--episodes", type=int, default=20, help="Episodes, seeds 1..N.")
-    parser.add_argument("--judge-calls", type=int, default=20, help="Checklist-batch judge calls.")
-    parser.add_argument("--holistic-calls", type=int, default=5, help="Holistic judge calls.")
-    parser.add_argument("--characters", type=int, default=2)
-    parser.add_argument("--turns", default="4-6", help="Turns per episode, MIN-MAX.")
-    parser.add_argument("--situation", default=None, help="A situation for every episode (default: drawn).")
-    parser.add_argument("--batch-size", type=int, default=8, help="Items per judge call (the eval default).")
-    parser.add_argument("--judge-max-tokens", type=int, default=1536, help="The eval CLI's default.")
-    parser.add_argument("--save", default=None, help="Also write the finished episodes to this JSONL file.")
-    parser.add_argument("--replies", default=None, help="Also write every reply (schema, tokens, text) as JSONL.")
-    args = parser.parse_args()
-
-    log = CallLog()
-    counter = RepairCounter(log)
-    llm_logger = logging.getLogger("humanllm.llm")
-    llm_logger.addHandler(counter)
-    llm_logger.setLevel(logging.INFO)
-    print(
-        f"{args.episodes} episodes (seeds 1-{args.episodes}), {args.characters} characters, {args.turns} turns, local"
-    )
+def make_episodes(args: argparse.Namespace, log: CallLog) -> list[Episode]:
+    print(f"{args.episodes} episodes (seeds 1-{args.episodes}), {args.characters} characters, {args.turns} turns")
     start = time.perf_counter()
     episodes, seconds, failures = run_episodes(args, log)
     wall = time.perf_counter() - start
@@ -242,11 +233,43 @@ def main() -> None:
     if args.save:
         with open(args.save, "w", encoding="utf-8") as out:
             out.writelines(e.model_dump_json() + "\n" for e in episodes)
-    run_judge(args, episodes, log)
-    if args.replies:
-        with open(args.replies, "w", encoding="utf-8") as out:
-            out.writelines(json.dumps({"schema": t, "tokens": n, "text": x}) + "\n" for t, n, x in log.replies)
-    print_schemas(log)
+    return episodes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--episodes", type=int, default=20, help="Episodes, seeds 1..N.")
+    parser.add_argument("--judge-calls", type=int, default=20, help="Checklist-batch judge calls.")
+    parser.add_argument("--holistic-calls", type=int, default=5, help="Holistic judge calls.")
+    parser.add_argument("--characters", type=int, default=2)
+    parser.add_argument("--turns", default="4-6", help="Turns per episode, MIN-MAX.")
+    parser.add_argument("--situation", default=None, help="A situation for every episode (default: drawn).")
+    parser.add_argument("--batch-size", type=int, default=8, help="Items per judge call (the eval default).")
+    parser.add_argument("--judge-max-tokens", type=int, default=1536, help="The eval CLI's default.")
+    parser.add_argument("--save", default=None, help="Also write the finished episodes to this JSONL file.")
+    parser.add_argument("--replies", default=None, help="Also write every reply (schema, tokens, text) as JSONL.")
+    parser.add_argument(
+        "--from-episodes", default=None, help="Judge the episodes of this JSONL file (from --save); make none."
+    )
+    args = parser.parse_args()
+
+    log = CallLog(sink=open(args.replies, "w", encoding="utf-8") if args.replies else None)  # noqa: SIM115
+    counter = RepairCounter(log)
+    llm_logger = logging.getLogger("humanllm.llm")
+    llm_logger.addHandler(counter)
+    llm_logger.setLevel(logging.INFO)
+    if args.from_episodes:
+        with open(args.from_episodes, encoding="utf-8") as lines:
+            episodes = [Episode.model_validate_json(line) for line in lines if line.strip()]
+        print(f"judging {len(episodes)} stored episodes from {args.from_episodes}")
+    else:
+        episodes = make_episodes(args, log)
+        print_schemas(log)
+    if args.judge_calls > 0 or args.holistic_calls > 0:
+        run_judge(args, episodes, log)
+        print_schemas(log)
+    if log.sink is not None:
+        log.sink.close()
 
 
 if __name__ == "__main__":

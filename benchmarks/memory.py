@@ -51,7 +51,8 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measure:
     with log.open("ab") as out:
         out.write(f"$ {shlex.join(command)}\n".encode())
         out.flush()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        # cwd: `python -m` puts the working folder first on sys.path, before PYTHONPATH (--src)
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log.parent)
         _pid, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
     return Measure(usage.ru_maxrss / 1024, time.monotonic() - start, child.returncode)
@@ -62,14 +63,18 @@ def seed_store(work: Path, cli: list[str], env: dict[str, str]) -> Path:
     seed = work / "seed"
     if not (seed / "manifest.json").exists():
         command = [*cli, "generate", "--model", "fake", "--n", "2", "--situations", "all", "--turns", "4-5"]
-        subprocess.run([*command, "--out", str(seed), "--json"], env=env, check=True, capture_output=True)
+        subprocess.run([*command, "--out", str(seed), "--json"], env=env, check=True, capture_output=True, cwd=work)
     return seed
 
 
 def clone_store(seed: Path, target: Path, size: int) -> Path:
-    """A store of `size` episodes: the seed's records with fresh ids, in shards of SHARD lines."""
-    records = [line for path in sorted(seed.glob("episodes-*.jsonl")) for line in path.read_text().splitlines()]
-    records = [json.loads(line) for line in records if line.strip()]
+    """A store of `size` episodes: the seed's records with fresh ids, in shards of SHARD lines.
+
+    Each clone's speeches carry its number, so no two clones give the same SFT record (export-sft
+    would drop them as duplicates and hold nothing).
+    """
+    lines_in = [line for path in sorted(seed.glob("episodes-*.jsonl")) for line in path.read_text().splitlines()]
+    records = [line for line in lines_in if line.strip()]
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -77,8 +82,11 @@ def clone_store(seed: Path, target: Path, size: int) -> Path:
     for start in range(0, size, SHARD):
         lines = []
         for index in range(start, min(size, start + SHARD)):
-            record = dict(records[index % len(records)])
+            record = json.loads(records[index % len(records)])
             record["id"] = hashlib.sha256(f"clone:{index}".encode()).hexdigest()[:16]
+            for turn in record["conversation"]["turns"]:
+                if turn.get("speech"):
+                    turn["speech"] += f" (take {index})"
             ids.append(record["id"])
             lines.append(json.dumps(record, ensure_ascii=False))
         (target / f"episodes-{start // SHARD:03d}of{(size + SHARD - 1) // SHARD:03d}.jsonl").write_text(
@@ -124,9 +132,9 @@ def main() -> None:
     generate_sizes = args.generate_sizes or [max(SITUATIONS, size // 5) for size in args.sizes]
     if len(generate_sizes) != len(args.sizes):
         parser.error("give as many --generate-sizes as --sizes")
-    work = args.work or Path(tempfile.mkdtemp(prefix="humanllm-memory-"))
+    work = (args.work or Path(tempfile.mkdtemp(prefix="humanllm-memory-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    cli, env = _cli(args.src)
+    cli, env = _cli(args.src.resolve() if args.src else None)
     log = work / "commands.log"
     print(f"python {shlex.join(sys.argv)}\nworking folder {work}; command output in {log}")
     rows: dict[str, dict[int, Measure]] = {}

@@ -102,10 +102,11 @@ def test_debug_shows_the_traceback_of_that_same_error(tmp_path: Path) -> None:
     assert "Traceback" in proc.stderr and "UnknownPatternError" in proc.stderr
 
 
-def test_a_missing_file_to_write_is_one_line_not_a_bug(tmp_path: Path) -> None:
-    proc = cli(tmp_path, "graph", "export", "--out", str(tmp_path / "no" / "such" / "dir" / "g.graphml"), code=1)
+def test_a_file_that_cannot_be_written_is_one_line_not_a_bug(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("a file, not a folder")  # missing folders are created; a file is in the way
+    proc = cli(tmp_path, "graph", "export", "--out", str(tmp_path / "notes.txt" / "dir" / "g.graphml"), code=1)
     lines = error_lines(proc)
-    assert len(lines) == 1 and "No such file or directory" in lines[0] and "bug" not in lines[0]
+    assert len(lines) == 1 and "is a file, not a folder" in lines[0] and "bug" not in lines[0]
 
 
 def test_models_hints_keep_their_brackets(tmp_path: Path) -> None:

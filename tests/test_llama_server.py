@@ -71,7 +71,11 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base_url
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # busy in native code: it does not need to end cleanly
+            process.kill()
+            process.wait(timeout=30)
         log.close()
 
 
@@ -94,6 +98,8 @@ def test_simulate_and_eval_score_against_llama_cpp_server(llama_server: str, tmp
         "4-6",
         "--seed",
         "3",
+        "--timeout",
+        "600",
         "--out",
         str(episode_file),
         cwd=tmp_path,
@@ -118,6 +124,11 @@ def test_simulate_and_eval_score_against_llama_cpp_server(llama_server: str, tmp
         "--runs",
         "1",
         "--no-holistic",
+        # the server has one slot: concurrent calls only queue, and a queued call can outlast a timeout
+        "--concurrency",
+        "1",
+        "--timeout",
+        "600",
         "--json",
         cwd=tmp_path,
     )

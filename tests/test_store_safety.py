@@ -417,8 +417,8 @@ def test_two_concurrent_eval_scores_give_the_scores_of_one(tmp_path: Path) -> No
     outputs = [proc.communicate(timeout=300) for proc in runs]
     for proc, (_out, err) in zip(runs, outputs, strict=True):
         assert proc.returncode == 0 and "Traceback" not in err, err
-    reports = [json.loads(out)["results"]["reports"] for out, _err in outputs]
-    expected = json.loads(single.stdout)["results"]["reports"]
+    reports = [json.loads(out)["results"]["reports"]["twice"] for out, _err in outputs]
+    expected = json.loads(single.stdout)["results"]["reports"]["once"]
     assert reports[0] == reports[1] == expected
     judged = [json.loads(out)["judging"]["judged"] for out, _err in outputs]
     assert sum(judged) == json.loads(single.stdout)["judging"]["judged"]  # nothing judged twice

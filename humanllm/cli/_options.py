@@ -19,6 +19,9 @@ PatternsDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of readable text.")]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Overwrite an existing output (without it, an existing one is an error).")
+]
 
 
 def library(patterns_dir: list[Path] | None) -> PatternLibrary:

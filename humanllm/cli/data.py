@@ -3,42 +3,53 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from humanllm.cli._options import JsonOption, PatternsDirOption, library
+from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
-from humanllm.errors import ConfigError
+from humanllm.core import Episode, check_output_dir, check_output_file
+from humanllm.errors import ConfigError, DataError
+from humanllm.simulation._lock import StoreLock
 from humanllm.simulation._released import episode_to_released, import_released
 from humanllm.simulation._splits import SPLITS, split_store
 from humanllm.simulation._store import EpisodeStore
 
 app = typer.Typer(help="Inspect, merge, split, import and export episode stores.", no_args_is_help=True)
 
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="If another command writes the folder, wait instead of failing.")
+]
+
 
 def _store(path: Path) -> EpisodeStore:
+    """A store opened for reading: nothing in it is written, locked or repaired."""
     if not path.is_dir():
         fail(f"{path} is not a store folder (make one with `humanllm generate --out {path}`)")
-    return EpisodeStore(path)
+    return EpisodeStore.open_for_reading(path)
 
 
 @app.command("status")
 def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_json: JsonOption = False) -> None:
-    """Done, failed (by reason), remaining and tokens of a store."""
+    """Done, failed (by root cause), remaining and tokens of a store; reads only, even a store being written."""
     store = _store(store_dir)
     manifest = store.read_manifest()
     requested = set(manifest.get("requested_ids", []))
     done = store.done
-    failures = store.open_failures()
+    failures = store.failure_groups()
     usage = store.total_usage()
     data = {
         "done": len(done),
-        "failed": sum(failures.values()),
-        "failed_by_reason": dict(failures.most_common()),
+        "duplicates": store.duplicates,
+        "failed": sum(group.episodes for group in failures),
+        "failed_by_reason": {group.cause: group.episodes for group in failures},
+        "failed_examples": {group.cause: group.example for group in failures},
         "remaining": len(requested - done) if requested else None,
         "tokens": usage.model_dump(),
     }
@@ -51,8 +62,14 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
     table.add_row("done", str(data["done"]))
     table.add_row("remaining", "-" if data["remaining"] is None else str(data["remaining"]))
     table.add_row("failed (not yet retried successfully)", str(data["failed"]))
-    for reason, count in failures.most_common():
-        table.add_row(f"  {reason}", str(count))
+    for group in failures:
+        example = group.example if len(group.example) <= 160 else group.example[:159] + "…"
+        table.add_row(f"  {escape(group.cause)}", f"{group.episodes}  [dim]e.g. {escape(example)}[/]")
+    if store.duplicates:
+        table.add_row(
+            "duplicate lines (each id is read once)",
+            f"{store.duplicates}: compact with `humanllm data merge {escape(str(store_dir))} --out NEW`",
+        )
     table.add_row(
         "tokens", f"{usage.total_tokens} ({usage.prompt_tokens} prompt + {usage.completion_tokens} completion)"
     )
@@ -63,14 +80,21 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
 def merge(
     stores: Annotated[list[Path], typer.Argument(help="Store folders (e.g. one per shard).")],
     out: Annotated[Path, typer.Option("--out", help="Merged store folder.")],
+    wait: WaitOption = False,
 ) -> None:
-    """Merge stores into one, keeping each episode id once."""
-    target = EpisodeStore(out, shard="merged")
-    added = seen = 0
-    for path in stores:
-        for episode in _store(path).iter_episodes():
-            seen += 1
-            added += target.add_episode(episode)
+    """Merge stores into one, keeping each episode id once (written in one go, fsynced once)."""
+    sources = [_store(path) for path in stores]
+    seen = 0
+
+    def episodes() -> Iterator[Episode]:
+        nonlocal seen
+        for source in sources:
+            for episode in source.iter_episodes():
+                seen += 1
+                yield episode
+
+    with EpisodeStore.open_for_writing(out, shard="merged", wait=wait) as target:
+        added = target.add_episodes(episodes())
     console.print(
         f"merged {seen} episodes from {len(stores)} store(s): {added} new, {seen - added} duplicates -> {out}"
     )
@@ -84,18 +108,21 @@ def split(
     eval_size: Annotated[int, typer.Option(min=1, help="Episodes sampled for id_eval and ood_eval.")] = 50,
     seed: Annotated[int, typer.Option(help="Seed for OOD ties and eval sampling.")] = 42,
     patterns_dir: PatternsDirOption = None,
+    wait: WaitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Split into train / id_eval / ood_eval / mixed_eval by out-of-domain patterns."""
+    """Split into train / id_eval / ood_eval / mixed_eval by out-of-domain patterns (the store is only read)."""
     target = out or store_dir / "splits"
-    plan = split_store(
-        _store(store_dir),
-        library(patterns_dir),
-        target,
-        ood_patterns=[p for p in ood.split(",") if p.strip()] if ood else None,
-        eval_size=eval_size,
-        seed=seed,
-    )
+    source = _store(store_dir)
+    with StoreLock(target, wait=wait):  # the split folder is where `eval score` writes its judgements
+        plan = split_store(
+            source,
+            library(patterns_dir),
+            target,
+            ood_patterns=[p for p in ood.split(",") if p.strip()] if ood else None,
+            eval_size=eval_size,
+            seed=seed,
+        )
     if as_json:
         print_json(plan)
         return
@@ -110,16 +137,31 @@ def split(
     console.print(table)
 
 
+_NO_EPISODES = "generate some with `humanllm generate --out STORE` or import them with `humanllm data import`"
+
+
 @app.command("import")
 def import_(
     files: Annotated[list[Path], typer.Argument(help="The authors' released split files (JSON or JSONL).")],
     out: Annotated[Path, typer.Option("--out", help="Store folder to write.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Read the authors' released scenario files into a store."""
+    """Read the authors' released scenario files into a store (appending to it when it exists).
+
+    Exit 1 when a file is unreadable, not UTF-8, not JSON, holds a record that is not an object or
+    holds no records, and when no record at all could be imported.
+    """
+    check_output_dir(out)  # appending to a store is not overwriting: no --force
     episodes, report = import_released(files)
-    store = EpisodeStore(out, shard="imported")
-    added = sum(store.add_episode(e) for e in episodes)
+    if not episodes:
+        for label, why in report.skipped.items():
+            console.print(f"  [yellow]skipped[/] {label}: {why}", soft_wrap=True)
+        fail(
+            f"none of the {report.read} record(s) could be imported (reasons above); give the authors' released "
+            "split files (records with scenario.charactersProfiles and conversation)"
+        )
+    with EpisodeStore.open_for_writing(out, shard="imported") as store:
+        added = store.add_episodes(episodes)
     if as_json:
         print_json({**report.model_dump(), "written": added})
         return
@@ -135,13 +177,24 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", callback=one_of("released"), help="released: the authors' split-file schema.")
     ] = "released",
+    force: ForceOption = False,
 ) -> None:
-    """Write a store in another schema."""
+    """Write a store in another schema (an existing --out needs --force; an empty store is an error)."""
+    check_output_file(out, force=force)
+    store = _store(store_dir)
     count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for episode in _store(store_dir).iter_episodes():
-            handle.write(json.dumps(episode_to_released(episode), ensure_ascii=False) + "\n")
-            count += 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.export.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            for episode in store.iter_episodes():
+                handle.write(json.dumps(episode_to_released(episode), ensure_ascii=False) + "\n")
+                count += 1
+        if count == 0:
+            raise DataError(f"{store_dir} has no episodes to export: {_NO_EPISODES}")
+        temporary.replace(out)  # in one step, so a failed export leaves an old --out whole
+    finally:
+        temporary.unlink(missing_ok=True)
     console.print(f"wrote {count} records to {out}")
 
 
@@ -166,12 +219,27 @@ def export_sft_command(
     ] = None,
     dedup: Annotated[bool, typer.Option(help="Drop identical records.")] = True,
     seed: Annotated[int, typer.Option(help="Seed for the record order.")] = 0,
+    dataset_name: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of the entry merged into the dataset_info.json beside --out (LLaMA-Factory). "
+            "Default: the --out file name without its extension.",
+            show_default=False,
+        ),
+    ] = None,
+    force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One SFT record per character per episode: others' thoughts removed, ending on the target's turn."""
+    """One SFT record per character per episode: others' thoughts removed, ending on the target's turn.
+
+    Streams the store (memory stays flat with its size). The entry --dataset-name is merged into the
+    dataset_info.json beside --out, keeping every other entry; an existing --out, or an entry of that
+    name for another file, needs --force.
+    """
     from humanllm.training import export_sft
 
+    check_output_file(out, force=force)
     report = export_sft(
         _store(store_dir).iter_episodes(),
         out,
@@ -181,6 +249,8 @@ def export_sft_command(
         max_chars=max_chars,
         dedup=dedup,
         seed=seed,
+        name=dataset_name or out.stem,
+        force=force,
     )
     if as_json:
         print_json(report)
@@ -213,11 +283,16 @@ def mix_command(
         int | None, typer.Option(min=1, help="Records in the mix (default: the most all sources can fill).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and order.")] = 0,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Mix SFT sources in exact ratios; ShareGPT and messages inputs are normalised to messages."""
+    """Mix SFT sources in exact ratios; ShareGPT and messages inputs are normalised to messages.
+
+    An existing --out needs --force; a source with no rows is an error.
+    """
     from humanllm.training import mix, parse_source
 
+    check_output_file(out, force=force)
     report = mix([parse_source(s) for s in source], out, total=total, seed=seed)
     if as_json:
         print_json(report)

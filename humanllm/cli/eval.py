@@ -12,9 +12,10 @@ from rich.table import Table as RichTable
 
 from humanllm.agents.judge import judged_characters, prompt_version
 from humanllm.cli._exit import NOTHING_DONE, batch_code
-from humanllm.cli._options import JsonOption, PatternsDirOption, graph, library
+from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph, library
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import one_of, options_config, positive
+from humanllm.core import check_output_dir, check_output_file, write_text_atomic
 from humanllm.errors import ConfigError
 from humanllm.evaluation import (
     BenchmarkConfig,
@@ -41,6 +42,7 @@ from humanllm.evaluation import (
     write_annotations,
 )
 from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, build_role_model
+from humanllm.simulation._lock import StoreLock
 
 app = typer.Typer(
     help="Judge and benchmark: IPE/MPD checklists, the holistic baseline, human alignment and reports.",
@@ -67,6 +69,7 @@ JudgeMaxTokens = Annotated[
 Timeout = Annotated[float, typer.Option(callback=positive, help="Per-request timeout in seconds.")]
 Threads = Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")]
 Seed = Annotated[int, typer.Option(help="Judge run r samples with seed SEED + r; also seeds the models under test.")]
+Wait = Annotated[bool, typer.Option("--wait", help="If another command writes the folder, wait instead of failing.")]
 
 
 def _judge_model(
@@ -107,6 +110,7 @@ def score(
     threads: Threads = None,
     seed: Seed = 0,
     patterns_dir: PatternsDirOption = None,
+    wait: Wait = False,
     as_json: JsonOption = False,
 ) -> None:
     """Judge stored episodes (without regenerating them) and print IPE, MPD and holistic scores.
@@ -117,26 +121,28 @@ def score(
     """
     g = graph(patterns_dir)
     source = find_source(data)
-    with options_config():
-        options = JudgeOptions(
-            runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+    # one writer per judgement folder: a second run fails here at once (or, with --wait, waits its turn)
+    with StoreLock(source.judgements, wait=wait):
+        with options_config():
+            options = JudgeOptions(
+                runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+            )
+            model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
+        with RichTracker(err_console, disable=as_json) as tracker:
+            run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
+        report, usage = score_source(source, judge=str(model.spec), options=options, graph=g)
+        label = _label(data)
+        results = EvalResults(
+            kind="score",
+            judge=str(model.spec),
+            prompt_version=prompt_version(),
+            options=options,
+            config={"data": str(data)},
+            reports={label: report},
+            sources={label: EvalSource(data=str(data), judgements=str(source.judgements))},
+            usage={"judge": usage},
         )
-        model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
-    with RichTracker(err_console, disable=as_json) as tracker:
-        run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
-    report, usage = score_source(source, judge=str(model.spec), options=options, graph=g)
-    label = _label(data)
-    results = EvalResults(
-        kind="score",
-        judge=str(model.spec),
-        prompt_version=prompt_version(),
-        options=options,
-        config={"data": str(data)},
-        reports={label: report},
-        sources={label: EvalSource(data=str(data), judgements=str(source.judgements))},
-        usage={"judge": usage},
-    )
-    path = results.save(source.judgements / results_name(str(model.spec), data.stem if data.is_file() else None))
+        path = results.save(source.judgements / results_name(str(model.spec), data.stem if data.is_file() else None))
     if as_json:
         print_json({"judging": run_report.model_dump(mode="json"), "results": results.model_dump(mode="json")})
     else:
@@ -192,13 +198,16 @@ def run(
     threads: Threads = None,
     seed: Seed = 0,
     patterns_dir: PatternsDirOption = None,
+    wait: Wait = False,
     as_json: JsonOption = False,
 ) -> None:
     """Benchmark models: each plays every judged character of the eval splits, then is judged.
 
     Writes OUT/results-<mode>.json, .md and .png (models x IPE / MPD / holistic, mean ± SD per
     split). Played episodes and judgements are kept under OUT/<model>/<mode>/, so re-running resumes.
+    An --out that cannot be written fails before any model call.
     """
+    check_output_dir(out)  # resumes: files already there are expected
     g = graph(patterns_dir)
     with options_config():
         config = BenchmarkConfig(
@@ -224,13 +233,14 @@ def run(
             seed=seed,
         )
         judge_model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
-    with RichTracker(err_console, disable=as_json) as tracker:
-        results = asyncio.run(
-            run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
-        )
-    stem = out / f"results-{config.mode}"
-    stem.with_suffix(".md").write_text(results_markdown(results), encoding="utf-8")
-    stem.with_suffix(".png").write_bytes(results_png(results))
+    with StoreLock(out, wait=wait):  # one benchmark per output folder; the stores inside lock themselves
+        with RichTracker(err_console, disable=as_json) as tracker:
+            results = asyncio.run(
+                run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
+            )
+        stem = out / f"results-{config.mode}"
+        stem.with_suffix(".md").write_text(results_markdown(results), encoding="utf-8")
+        stem.with_suffix(".png").write_bytes(results_png(results))
     if as_json:
         print_json(results)
     else:
@@ -289,12 +299,15 @@ def annotate_export(
         int | None, typer.Option(min=1, help="Export a seeded sample of this many characters (default: all).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
 ) -> None:
     """Write the judge's items for human raters, one row per item with the transcript; fill human_score.
 
     Checklist items take -1 (the opposite shows), 0 (not shown) or +1 (shown); the holistic rows take 0-100.
+    An existing --out (perhaps already rated) needs --force.
     """
+    check_output_file(out, force=force)
     rows = annotation_items(find_source(data).episodes(), library(patterns_dir), samples=samples, seed=seed)
     write_annotations(rows, out)
     characters = len({(r.episode_id, r.character) for r in rows})
@@ -354,10 +367,14 @@ def report(
     ],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
     transcripts: Annotated[int, typer.Option(min=0, help="Judged transcripts shown per model or data set.")] = 5,
+    force: ForceOption = False,
 ) -> None:
-    """One self-contained HTML page: tables, plots (embedded) and judged transcripts with their verdicts."""
+    """One self-contained HTML page: tables, plots (embedded) and judged transcripts with their verdicts.
+
+    An existing --out needs --force.
+    """
+    check_output_file(out, force=force)
     results = EvalResults.load(results_path)
     page = render_report(results, collect_transcripts(results, per_label=transcripts))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    write_text_atomic(out, page)
     console.print(f"wrote {out} ({len(page) // 1024} KB)", soft_wrap=True)

@@ -72,6 +72,9 @@ def generate(
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
     variation: Annotated[bool, typer.Option("--variation", help="Also write scenario variations.")] = False,
     patterns_dir: PatternsDirOption = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another command is writing --out, wait for it instead of failing.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
 ) -> None:
     """Generate episodes at scale: bundles x situations, run concurrently, stored as JSONL.
@@ -115,51 +118,52 @@ def generate(
             max_consecutive_failures=max_consecutive_failures,
         )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
-    store = EpisodeStore(out, shard=f"{index:03d}of{total:03d}")
-    manifest = {
-        "humanllm": __version__,
-        "shard": f"{index}/{total}",
-        "seed": seed,
-        "situations": situation_list,
-        "requested": len(planned),
-        "requested_ids": [p.id for _, p in planned],
-        "config": base.public_dict(),
-        "options": options.model_dump(),
-        "started_at": time.time(),
-    }
-    store.write_manifest({**store.read_manifest(), **manifest})
-    models = RoleModels.build(base)
-    already = sum(1 for _, p in planned if p.id in store.done)
-    with _progress(as_json) as progress:
-        task = progress.add_task("episodes", total=len(planned), completed=already, tokens=0, failed=0)
-        spent = {"tokens": 0, "failed": 0}
-
-        def on_event(kind: str, _episode_id: str, usage: TokenUsage | None) -> None:
-            if kind == "done" and usage is not None:
-                spent["tokens"] += usage.total_tokens
-                progress.update(task, advance=1, tokens=spent["tokens"])
-            elif kind == "failed":
-                spent["failed"] += 1
-                progress.update(task, advance=1, failed=spent["failed"])
-
-        report = asyncio.run(run_batch(store, planned, g, models, options, on_event, seed=seed))
-    store.write_manifest(
-        {
-            **store.read_manifest(),
-            "last_run": report.model_dump(),
-            "structured_output": endpoint_methods(),
-            "finished_at": time.time(),
+    # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
+    with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
+        manifest = {
+            "humanllm": __version__,
+            "shard": f"{index}/{total}",
+            "seed": seed,
+            "situations": situation_list,
+            "requested": len(planned),
+            "requested_ids": [p.id for _, p in planned],
+            "config": base.public_dict(),
+            "options": options.model_dump(),
+            "started_at": time.time(),
         }
-    )
-    if as_json:
-        print_json(report)
-    else:
-        note = " (stopped: token budget reached)" if report.stopped_by_budget and not report.stopped_reason else ""
-        console.print(
-            f"{report.done} new, {report.already_done} already done, {report.failed} failed of {report.requested} "
-            f"in {report.elapsed_s:.1f}s; {report.usage.total_tokens} tokens{note}\nstore: {out}"
+        store.write_manifest({**store.read_manifest(), **manifest})
+        models = RoleModels.build(base)
+        already = sum(1 for _, p in planned if p.id in store.done)
+        with _progress(as_json) as progress:
+            task = progress.add_task("episodes", total=len(planned), completed=already, tokens=0, failed=0)
+            spent = {"tokens": 0, "failed": 0}
+
+            def on_event(kind: str, _episode_id: str, usage: TokenUsage | None) -> None:
+                if kind == "done" and usage is not None:
+                    spent["tokens"] += usage.total_tokens
+                    progress.update(task, advance=1, tokens=spent["tokens"])
+                elif kind == "failed":
+                    spent["failed"] += 1
+                    progress.update(task, advance=1, failed=spent["failed"])
+
+            report = asyncio.run(run_batch(store, planned, g, models, options, on_event, seed=seed))
+        store.write_manifest(
+            {
+                **store.read_manifest(),
+                "last_run": report.model_dump(),
+                "structured_output": endpoint_methods(),
+                "finished_at": time.time(),
+            }
         )
-    code = _finish(report, store, {p.id for _, p in planned}, out)
+        if as_json:
+            print_json(report)
+        else:
+            note = " (stopped: token budget reached)" if report.stopped_by_budget and not report.stopped_reason else ""
+            console.print(
+                f"{report.done} new, {report.already_done} already done, {report.failed} failed of {report.requested} "
+                f"in {report.elapsed_s:.1f}s; {report.usage.total_tokens} tokens{note}\nstore: {out}"
+            )
+        code = _finish(report, store, {p.id for _, p in planned}, out)
     if code:
         raise typer.Exit(code)
 

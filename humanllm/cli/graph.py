@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from pathlib import Path
@@ -11,10 +12,10 @@ import networkx as nx
 import typer
 from rich.table import Table
 
-from humanllm.cli._options import JsonOption, PatternsDirOption, graph
+from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph
 from humanllm.cli._output import console, print_json
 from humanllm.cli._validate import one_of, options_config
-from humanllm.core import SituationType
+from humanllm.core import SituationType, check_output_file, save_or_rescue, write_text_atomic
 from humanllm.llm import DEFAULT_SPEC
 from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign
 
@@ -166,18 +167,23 @@ def export(
     fmt: Annotated[
         str, typer.Option("--format", callback=one_of("graphml", "json"), help="graphml or json (node-link).")
     ] = "graphml",
+    force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
 ) -> None:
-    """Write the whole graph for other tools (Gephi, Cytoscape, networkx)."""
+    """Write the whole graph for other tools (Gephi, Cytoscape, networkx); an existing --out needs --force."""
+    check_output_file(out, force=force)
     g = graph(patterns_dir)
     plain = nx.MultiGraph()
     plain.add_nodes_from(g.nx.nodes(data=True))
     for a, b, key, attrs in g.nx.edges(keys=True, data=True):
         plain.add_edge(a, b, key=key, type=key, **{k: str(v) for k, v in attrs.items()})
     if fmt == "graphml":
-        nx.write_graphml(plain, out)
+        buffer = io.BytesIO()
+        nx.write_graphml(plain, buffer)
+        text = buffer.getvalue().decode("utf-8")
     else:
-        out.write_text(json.dumps(nx.node_link_data(plain, edges="edges"), indent=1), encoding="utf-8")
+        text = json.dumps(nx.node_link_data(plain, edges="edges"), indent=1)
+    write_text_atomic(out, text)
     console.print(f"wrote {out} ({plain.number_of_nodes()} nodes, {plain.number_of_edges()} edges)")
 
 
@@ -185,13 +191,19 @@ def export(
 def plot(
     target: Annotated[str, typer.Argument(help='A pattern (its neighbourhood) or a bundle "a, b, c".')],
     out: Annotated[Path, typer.Option("--out", help="PNG file to write.")] = Path("pattern-graph.png"),
+    force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
 ) -> None:
-    """Draw a pattern's neighbourhood or a bundle: nodes coloured by family, edges styled by type."""
+    """Draw a pattern's neighbourhood or a bundle: nodes coloured by family, edges styled by type.
+
+    An existing --out needs --force.
+    """
     from humanllm.patterns._plot import draw
 
+    check_output_file(out, force=force)
     g = graph(patterns_dir)
     names = [p.name for p in g.library.resolve(target)]
+    out.parent.mkdir(parents=True, exist_ok=True)
     draw(g, names, out)
     console.print(f"wrote {out}")
 
@@ -205,12 +217,14 @@ def annotate(
     ),
     candidates: Annotated[int, typer.Option(min=1, max=20, help="Library patterns offered to the model.")] = 8,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model>.")] = None,
+    force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
 ) -> None:
     """Optional: let a model propose new relations for a pattern, with rationales, into a review file.
 
     Nothing is merged: read the file and move the entries you accept into
-    <patterns-dir>/relations/<file>.yaml.
+    <patterns-dir>/relations/<file>.yaml. An existing review file (you may be editing it) needs
+    --force; the path is checked before the model is called.
     """
     import asyncio
 
@@ -220,8 +234,10 @@ def annotate(
 
     g = graph(patterns_dir)
     card = g.library.get(name)
+    path = check_output_file(out / f"{card.id}.yaml", force=force)
     role = build_role_model("writer", model, ModelSettings(base_url=base_url, temperature=0.3))
     relations = asyncio.run(annotate_pattern(role, g, card.name, candidates))
-    path = out / f"{card.id}.yaml"
-    write_review(path, card.name, relations)
+    save_or_rescue(
+        path, lambda where: write_review(where, card.name, relations), rescue_id=card.id, what="proposed relations"
+    )
     console.print(f"{len(relations)} proposed relation(s) for {card.name!r} -> {path} (review them; nothing merged)")

@@ -10,10 +10,19 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from humanllm.cli._options import JsonOption, PatternsDirOption, library
+from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, fail, print_json
-from humanllm.core import Family, Pattern, PatternKind, Pole
-from humanllm.patterns import BUILTIN_CARDS, check_directory
+from humanllm.core import Family, Pattern, PatternKind, Pole, check_output_dir, read_text_file
+from humanllm.errors import PatternDataError
+from humanllm.patterns import (
+    BUILTIN_CARDS,
+    BUILTIN_RELATIONS,
+    PatternLibrary,
+    check_directory,
+    check_relation_files,
+    load_library,
+    read_card_file,
+)
 
 app = typer.Typer(help="Browse, show, validate and import pattern cards.", no_args_is_help=True)
 
@@ -106,23 +115,43 @@ def validate(
         bool, typer.Option("--strict", help="Fail on warnings too (incomplete imported cards, checklist sizes).")
     ] = False,
 ) -> None:
-    """Check every card in a folder; report each problem with its file and field. Exit 1 if any.
+    """Check every card in a folder, and its relation files (DIR/relations/*.yaml); report each problem
+    with its file and field or line. Exit 1 if any.
 
+    Relation files are checked against the built-in cards plus the folder's own: unknown pattern
+    names, relation types, rationales, self-relations, duplicates and malformed YAML.
     Imported cards that lack parts (markers, for one) are INCOMPLETE warnings, which fail only with --strict.
     """
     target = directory or BUILTIN_CARDS
+    relations = BUILTIN_RELATIONS if directory is None else directory / "relations"
     check = check_directory(target)
+    relation_problems = check_relation_files(relations, _names_for(directory)) if relations.is_dir() else []
     for warning in [] if strict else check.warnings:
         console.print(f"[yellow]![/] {escape(str(warning))}", soft_wrap=True)
-    problems = [*check.problems, *(check.warnings if strict else [])]
+    problems = [*map(str, check.problems), *relation_problems, *map(str, check.warnings if strict else [])]
     if problems:
         for problem in problems:
-            console.print(f"[red]✗[/] {problem}", soft_wrap=True)
+            console.print(f"[red]✗[/] {escape(problem)}", soft_wrap=True)
         fail(f"{len(problems)} problem(s) in {target}")
     count = sum(1 for _ in target.rglob("*.y*ml"))
-    console.print(f"[green]✓[/] {target}: all cards valid ({count} files)")
+    files = len(list(relations.rglob("*.y*ml"))) if relations.is_dir() else 0
+    console.print(
+        f"[green]✓[/] {target}: all cards valid ({count} files)"
+        + (f", {files} relation file(s) valid" if files and directory is not None else "")
+    )
     if check.warnings:
         console.print(f"  {len(check.warnings)} warning(s) above; --strict makes them fail")
+
+
+def _names_for(directory: Path | None) -> PatternLibrary:
+    """The patterns a folder's relations may name: the built-in cards plus the folder's readable ones."""
+    try:
+        return load_library([directory] if directory is not None else [])
+    except PatternDataError:  # the card problems are reported on their own; check names against what reads
+        from humanllm.patterns._files import card_files
+
+        own = [] if directory is None else [card for path in card_files(directory) for card in read_card_file(path)[0]]
+        return PatternLibrary([*load_library([]), *own])
 
 
 @app.command("import")
@@ -144,6 +173,7 @@ def import_released(
             show_default=False,
         ),
     ] = None,
+    force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import the authors' released pattern files into a cards folder.
@@ -151,8 +181,16 @@ def import_released(
     Known patterns merge into their built-in card; others become new INCOMPLETE cards that load and can be judged.
 
     Checklists are kept whole, with each item's evidence_status and the entry's case_review and notes.
+    An --out folder that already holds cards (you may have edited them) needs --force.
     """
     from humanllm.patterns._importer import import_released_files, parse_family_option
+
+    check_output_dir(out)
+    if not force and out.is_dir() and (held := sorted(p.name for p in out.glob("*.y*ml"))):
+        fail(
+            f"{out} already holds {len(held)} card file(s) ({held[0]}, ...): pass --force to overwrite them, or "
+            "choose another --out"
+        )
 
     report = import_released_files(patterns_data, checklists, out, families=parse_family_option(family or []))
     if as_json:
@@ -256,6 +294,9 @@ def build(
         use_cache=cache,
     )
     config.source()  # a bad combination of options fails before anything is loaded
+    check_output_dir(out)  # resumes: files already there are the cache and earlier results
+    if card is not None:
+        read_text_file(card, what="card file")  # missing, a folder or not UTF-8: one line, before any model call
     interaction_graph = graph(patterns_dir)
     with BuildView(quiet=as_json) as view:
         result = build_pattern(config, interaction_graph, progress=view)

@@ -9,14 +9,16 @@ from typing import Annotated
 import typer
 
 from humanllm.agents.director import TurnRules
-from humanllm.cli._options import JsonOption, PatternsDirOption, graph
+from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._render import render_scenario, render_summary, render_turn, speaker_colours
-from humanllm.cli._validate import mode_choice, options_config, parse_mode, parse_turns, turn_bounds
-from humanllm.core import Scenario, Turn
+from humanllm.cli._validate import mode_choice, options_config, parse_mode, parse_turns, positive, turn_bounds
+from humanllm.core import Scenario, Turn, check_output_dir, check_output_file, write_text_or_rescue
 from humanllm.llm import DEFAULT_SPEC, ModelSettings
 from humanllm.simulation import RoleSpecs, SimulationConfig
 from humanllm.simulation import simulate as run_simulation
+
+DEFAULT_FOLDER = Path("runs") / "simulate"
 
 
 def simulate(
@@ -47,6 +49,9 @@ def simulate(
     temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.8,
     max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
+    timeout: Annotated[
+        float, typer.Option(callback=positive, help="Per-request timeout in seconds (remote endpoints).")
+    ] = 120.0,
     guidance: Annotated[bool, typer.Option(help="Give characters private guidance from their patterns.")] = True,
     variation: Annotated[
         bool, typer.Option("--variation", help="Also write a counterfactual scenario with changed situational factors.")
@@ -56,6 +61,7 @@ def simulate(
     interactive: Annotated[
         bool, typer.Option("--interactive", help="You play the protagonist, typing [thought] (action) speech.")
     ] = False,
+    force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -64,7 +70,15 @@ def simulate(
     With no options it samples a bundle of interacting patterns and runs offline on the bundled
     local model. The scenario and each turn are printed as they are produced (thoughts in
     magenta square brackets, actions in yellow parentheses, speech plain), and the episode is saved as JSON.
+
+    --out is checked before any model call (a folder, a parent that is a file, a place that cannot
+    be written, or an existing file without --force all fail at once); missing folders are created.
+    If the write still fails at the end, the episode is saved to humanllm-rescue-<id>.json instead.
     """
+    if out is not None:
+        check_output_file(out, force=force)
+    else:
+        check_output_dir(DEFAULT_FOLDER)
     low, high = parse_turns(turns)
     chosen_mode = parse_mode(mode)
     if interactive and chosen_mode == "author":
@@ -81,7 +95,12 @@ def simulate(
             variation=variation,
             models=RoleSpecs(writer=writer_model or model, character=character_model or model),
             settings=ModelSettings(
-                temperature=temperature, max_tokens=max_tokens, threads=threads, base_url=base_url, seed=seed
+                temperature=temperature,
+                max_tokens=max_tokens,
+                threads=threads,
+                base_url=base_url,
+                seed=seed,
+                timeout_s=timeout,
             ),
         )
     g = graph(patterns_dir)
@@ -90,13 +109,22 @@ def simulate(
     spinner = console.status("writing the scenario...", spinner="dots")
     with spinner if not as_json and not interactive else contextlib.nullcontext():
         episode = run_simulation(config, g, progress=live, human=reader)
-    path = out or Path("runs") / "simulate" / f"{episode.id}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(episode.model_dump_json(indent=2), encoding="utf-8")
+    path = out or _free_path(DEFAULT_FOLDER, episode.id)
+    write_text_or_rescue(path, episode.model_dump_json(indent=2), rescue_id=episode.id, what="episode")
     if as_json:
         print_json(episode)
         return
     console.print(render_summary(episode, str(path)))
+
+
+def _free_path(folder: Path, episode_id: str) -> Path:
+    """`folder/<id>.json`, or `<id>-2.json`, ... when that is taken: the default path never overwrites."""
+    path = folder / f"{episode_id}.json"
+    count = 2
+    while path.exists():
+        path = folder / f"{episode_id}-{count}.json"
+        count += 1
+    return path
 
 
 class _LiveView:

@@ -9,7 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from humanllm.cli._options import ForceOption
 from humanllm.cli._output import console, fail, print_json
+from humanllm.core import check_output_dir, read_text_file
 from humanllm.errors import ConfigError
 
 app = typer.Typer(
@@ -31,12 +33,18 @@ def run(
         list[str] | None,
         typer.Option("--set", help="Override: an SFTConfig field, lora.<field>, model or chat_template (key=value)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train into an --output-dir that already holds files (they are replaced).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Train: `humanllm train --recipe smollm2-cpu --data sft.jsonl --output-dir ckpt [--set learning_rate=1e-4]`.
 
     Multi-GPU: `accelerate launch --config_file CONFIG -m humanllm train --recipe qwen3-8b-full ...`
     (configs ship in humanllm/training/configs).
+
+    --output-dir is checked first (a file, a place that cannot be written, or a folder that already
+    holds files without --force fail at once), then the recipe and the data, before the model loads.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -49,8 +57,8 @@ def run(
         raise ConfigError("training needs --data FILE and --output-dir DIR")
     from humanllm.training import apply_overrides, load_recipe, train
 
+    check_output_dir(output_dir, force=force, option="--output-dir")
     chosen = apply_overrides(load_recipe(str(recipe or config)), set_ or [])
-    output_dir.mkdir(parents=True, exist_ok=True)
     report = train(chosen, data, output_dir, max_steps=max_steps)
     if as_json:
         print_json(report)
@@ -92,7 +100,11 @@ def check_masks_command(
 
     from humanllm.training import check_masks, masking_template, resolve_model_path, tokenize_with_mask
     from humanllm.training._mix import read_rows, to_messages
+    from humanllm.training._templates import NAMED
 
+    rows = [to_messages(r, f"{data}[{i}]") for i, r in enumerate(read_rows(data))]  # before the tokenizer loads
+    if template and template not in NAMED:
+        read_text_file(Path(template), what="chat template")
     try:
         tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model))
     except OSError as exc:
@@ -101,7 +113,6 @@ def check_masks_command(
             "that is cached or reachable, or bundled:smollm2"
         )
     chosen = masking_template(tokenizer, template)
-    rows = [to_messages(r, f"{data}[{i}]") for i, r in enumerate(read_rows(data))]
     report = check_masks(tokenizer, rows, chosen, limit)
     if as_json:
         print_json({**report.model_dump(), "ok": report.ok})
@@ -130,11 +141,13 @@ def check_masks_command(
 def merge(
     adapter: Annotated[Path, typer.Argument(help="A LoRA output folder from `humanllm train`.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the merged model (use as --model hf:<out>).")],
+    force: ForceOption = False,
 ) -> None:
-    """Fold a LoRA adapter into its base model."""
+    """Fold a LoRA adapter into its base model (an --out folder that already holds files needs --force)."""
     from humanllm.training import merge_lora
 
     if not (adapter / "adapter_config.json").exists():
         fail(f"{adapter} has no adapter_config.json: it is not a LoRA output folder")
+    check_output_dir(out, force=force)
     merge_lora(adapter, out)
     console.print(f"merged into {out}; run it with --model hf:{out}")

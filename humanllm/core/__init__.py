@@ -1,7 +1,18 @@
-"""The shared vocabulary of humanllm: typed data models used by every subpackage."""
+"""The shared vocabulary of humanllm: typed data models used by every subpackage, and the user-file helpers."""
 
 from humanllm.core._conversation import Conversation, Turn
 from humanllm.core._episode import Episode, TokenUsage
+from humanllm.core._files import (
+    as_object,
+    check_output_dir,
+    check_output_file,
+    kind_of,
+    read_json_file,
+    read_text_file,
+    save_or_rescue,
+    write_text_atomic,
+    write_text_or_rescue,
+)
 from humanllm.core._judging import ChecklistItem, Metric, Score, Verdict
 from humanllm.core._pattern import (
     CHECKLIST_MAX,
@@ -48,5 +59,14 @@ __all__ = [
     "Triggers",
     "Turn",
     "Verdict",
+    "as_object",
+    "check_output_dir",
+    "check_output_file",
+    "kind_of",
+    "read_json_file",
+    "read_text_file",
+    "save_or_rescue",
     "slugify",
+    "write_text_atomic",
+    "write_text_or_rescue",
 ]

@@ -5,8 +5,9 @@ denied, not UTF-8 with the line of the first bad byte); `read_json_file` adds "n
 `as_object` names a record that is not a JSON object. Output: `check_output_file` and
 `check_output_dir` run before any work (or model call) and refuse a folder given for a file, a
 parent that is a file, a place that cannot be written, and an existing output unless `force`;
-`write_text_atomic` never leaves a half-written file; `write_text_or_rescue` saves a result that
-cannot go where asked to `humanllm-rescue-<id>` in the current (or the temp) folder and says where.
+`write_text_atomic` never leaves a half-written file; `save_or_rescue` (and `write_text_or_rescue`)
+save a result that cannot go where asked to `humanllm-rescue-<id>` in the current (or the temp)
+folder and say where.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +138,12 @@ def rescue_folders() -> list[Path]:
     return [Path.cwd(), Path(tempfile.gettempdir())]
 
 
-def write_text_or_rescue(path: Path, text: str, *, rescue_id: str, what: str = "result") -> Path:
-    """Write `text` to `path`; if that fails, save it as `humanllm-rescue-<rescue_id><suffix>` and raise a
-    `DataError` naming both files, so an expensive result (an episode, a report) is never lost."""
+def save_or_rescue(path: Path, write: Callable[[Path], None], *, rescue_id: str, what: str = "result") -> Path:
+    """`write(path)`; if that fails, `write` a rescue copy `humanllm-rescue-<rescue_id><suffix>` into the
+    current (or else the temp) folder and raise a `DataError` naming both, so an expensive result (an
+    episode, a model's proposals) is never lost to a full disk or a folder that went read-only."""
     try:
-        write_text_atomic(path, text)
+        write(path)
         return path
     except OSError as exc:
         reason = _reason(exc)
@@ -148,13 +151,18 @@ def write_text_or_rescue(path: Path, text: str, *, rescue_id: str, what: str = "
     name = f"humanllm-rescue-{rescue_id}{path.suffix or '.txt'}"
     for folder in rescue_folders():
         candidate = folder / name
-        count = 1
+        count = 2
         while candidate.exists():
             candidate = folder / f"{Path(name).stem}-{count}{Path(name).suffix}"
             count += 1
         try:
-            write_text_atomic(candidate, text)
+            write(candidate)
         except OSError:
             continue
         raise DataError(f"cannot write {path} ({reason}); the {what} was saved to {candidate} instead") from cause
     raise DataError(f"cannot write {path} ({reason}), nor a rescue copy in {rescue_folders()[0]} or the temp folder")
+
+
+def write_text_or_rescue(path: Path, text: str, *, rescue_id: str, what: str = "result") -> Path:
+    """`write_text_atomic(path, text)`, with the rescue copy of `save_or_rescue` when it fails."""
+    return save_or_rescue(path, lambda where: write_text_atomic(where, text), rescue_id=rescue_id, what=what)

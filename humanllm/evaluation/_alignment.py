@@ -18,8 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from humanllm.agents.judge import checklist_items, judged_characters, numbered_transcript
-from humanllm.core import Episode
-from humanllm.core._files import read_text_file
+from humanllm.core import Episode, read_text_file
 from humanllm.errors import ConfigError, DataError
 from humanllm.evaluation._records import Judgement
 from humanllm.evaluation._scoring import HOLISTIC, METRICS

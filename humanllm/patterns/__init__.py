@@ -22,11 +22,12 @@ from humanllm.patterns._library import (
     user_pattern_dirs,
     validate_directory,
 )
-from humanllm.patterns._relations import Relation, RelationType
+from humanllm.patterns._relations import BUILTIN_RELATIONS, Relation, RelationType, check_relation_files
 from humanllm.patterns._sampler import Bundle, BundleConstraints, BundleSampler
 
 __all__ = [
     "BUILTIN_CARDS",
+    "BUILTIN_RELATIONS",
     "PATTERNS_DIR_ENV",
     "Assignment",
     "Bundle",
@@ -47,6 +48,7 @@ __all__ = [
     "assign",
     "card_warnings",
     "check_directory",
+    "check_relation_files",
     "guess_family",
     "import_released_files",
     "load_graph",

@@ -8,8 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from humanllm.core import Pattern
-from humanllm.core._files import read_text_file
+from humanllm.core import Pattern, read_text_file
 from humanllm.errors import DataError
 
 try:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from humanllm.core._files import read_text_file
+from humanllm.core import read_text_file
 from humanllm.errors import DataError, PatternDataError
 
 if TYPE_CHECKING:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from humanllm.core import SituationType
-from humanllm.core._files import read_text_file
+from humanllm.core import SituationType, read_text_file
 from humanllm.errors import ConfigError, DataError
 from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph
 from humanllm.simulation._config import SimulationConfig

@@ -18,8 +18,9 @@ from humanllm.core import (
     Scenario,
     ScenarioChecklist,
     ScenarioVariation,
+    as_object,
+    read_text_file,
 )
-from humanllm.core._files import as_object, read_text_file
 from humanllm.errors import DataError
 
 

@@ -14,8 +14,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from humanllm.core import Episode
-from humanllm.core._files import check_output_file, kind_of, read_json_file, write_text_atomic
+from humanllm.core import Episode, check_output_file, kind_of, read_json_file, write_text_atomic
 from humanllm.errors import ConfigError, DataError
 from humanllm.patterns import PatternLibrary
 from humanllm.training._sft_format import Format, episode_records

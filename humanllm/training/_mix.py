@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from humanllm.core import as_object, read_text_file, write_text_atomic
 from humanllm.errors import ConfigError, DataError
 
 _ROLES = {
@@ -51,41 +52,64 @@ def parse_source(text: str) -> Source:
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
+    """Rows of a json (a list), jsonl or parquet file; `DataError` for an unreadable, non-UTF-8 or
+    non-JSON file (with its line), a row that is not an object, and a file with no rows."""
     if path.suffix.lower() == ".parquet":
+        if not path.is_file():
+            read_text_file(path, what="SFT data")  # the one-line error for a missing file or a folder
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-        return data if isinstance(data, list) else [data]
-    rows = []  # JSONL (also accepted under a .json name, as many released files are)
-    for number, line in enumerate(text.splitlines(), 1):
-        if line.strip():
+            rows: list[Any] = pq.read_table(path).to_pylist()
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(f"SFT data {path} is not a readable parquet file ({exc}); re-export it") from exc
+    else:
+        text = read_text_file(path, what="SFT data")
+        if text.lstrip().startswith("["):
             try:
-                rows.append(json.loads(line))
+                data = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: invalid JSON: {exc.msg}") from exc
+                raise DataError(f"SFT data {path} is not JSON at line {exc.lineno}: {exc.msg}") from exc
+            rows = data if isinstance(data, list) else [data]
+            for index, row in enumerate(rows):
+                as_object(row, f"{path}: row {index}")
+        else:
+            rows = []  # JSONL (also accepted under a .json name, as many released files are)
+            for number, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        rows.append(as_object(json.loads(line), f"{path}: the row on line {number}"))
+                    except json.JSONDecodeError as exc:
+                        raise DataError(f"SFT data {path} is not JSON at line {number}: {exc.msg}") from exc
+    if not rows:
+        raise DataError(
+            f"SFT data {path} has no rows (an empty file?): give ShareGPT or chat-messages rows, "
+            "e.g. from `humanllm data export-sft`"
+        )
     return rows
 
 
 def to_messages(row: dict[str, Any], where: str) -> dict[str, Any]:
     """Normalise a ShareGPT or messages row to `{"messages": [{role, content}]}`."""
-    if "messages" in row:
-        turns = [{"role": _ROLES.get(m["role"], m["role"]), "content": m.get("content") or ""} for m in row["messages"]]
-    elif "conversations" in row:
-        turns = [
-            {"role": _ROLES.get(m["from"], m["from"]), "content": m.get("value") or ""} for m in row["conversations"]
-        ]
-        if row.get("system"):
-            turns.insert(0, {"role": "system", "content": row["system"]})
-    else:
-        raise DataError(f"{where}: a row needs 'messages' (chat format) or 'conversations' (ShareGPT)")
+    try:
+        if "messages" in row:
+            turns = [
+                {"role": _ROLES.get(m["role"], m["role"]), "content": m.get("content") or ""} for m in row["messages"]
+            ]
+        elif "conversations" in row:
+            turns = [
+                {"role": _ROLES.get(m["from"], m["from"]), "content": m.get("value") or ""}
+                for m in row["conversations"]
+            ]
+            if row.get("system"):
+                turns.insert(0, {"role": "system", "content": row["system"]})
+        else:
+            raise DataError(f"{where}: a row needs 'messages' (chat format) or 'conversations' (ShareGPT)")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DataError(
+            f"{where}: a turn is not {{role, content}} (messages) or {{from, value}} (ShareGPT) ({exc!r})"
+        ) from exc
     if not any(t["role"] == "assistant" for t in turns):
         raise DataError(f"{where}: a row has no assistant turn")
     return {"messages": turns}
@@ -119,6 +143,5 @@ def mix(sources: list[Source], out: Path, *, total: int | None = None, seed: int
     rng = random.Random(seed)
     picked = [row for name in sorted(rows) for row in rng.sample(rows[name], counts[name])]
     rng.shuffle(picked)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in picked), encoding="utf-8")
+    write_text_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in picked))
     return MixReport(counts=counts, available={n: len(r) for n, r in rows.items()}, total=total)

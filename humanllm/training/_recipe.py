@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from humanllm.core._files import kind_of, read_text_file
+from humanllm.core import kind_of, read_text_file
 from humanllm.errors import ConfigError
 
 RECIPES = Path(__file__).parent / "recipes"

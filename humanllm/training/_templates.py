@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from humanllm.core._files import read_text_file
+from humanllm.core import read_text_file
 from humanllm.errors import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"

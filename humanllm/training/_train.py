@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from humanllm.core._files import check_output_dir
+from humanllm.core import check_output_dir
 from humanllm.errors import DataError
 from humanllm.training._bundled import resolve_model_path
 from humanllm.training._mix import read_rows, to_messages
@@ -58,6 +58,7 @@ def train(
     """
     check_output_dir(output_dir, option="--output-dir")  # before the data, the model or any step
     dataset = load_sft_dataset(data)
+    output_dir.mkdir(parents=True, exist_ok=True)
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
