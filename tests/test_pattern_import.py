@@ -346,7 +346,7 @@ def test_cli_import_reports_each_card_and_the_folder_loads(tmp_path: Path) -> No
     assert "new curious: openness / positive pole (guess: trait" in text
     assert "incomplete escalation of commitment: missing triggers.situations" in text
     assert "skipped broken value" in text and "2 incomplete card(s) load and can be judged" in text
-    as_json = json.loads(runner.invoke(app, [*args, "--json"]).output)
+    as_json = json.loads(runner.invoke(app, [*args, "--json", "--force"]).output)
     assert [c["name"] for c in as_json["cards"] if c["new"]] == NEW
     listed = runner.invoke(app, ["patterns", "list", "--patterns-dir", str(out), "--family", "openness", "--json"])
     assert "curious" in [c["name"] for c in json.loads(listed.output)]
