@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import shlex
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SHARD = 1000
 SITUATIONS = 8  # `--situations all`: every bundle is played in each DIAMONDS situation
@@ -71,8 +73,13 @@ def clone_store(seed: Path, target: Path, size: int) -> Path:
     """A store of `size` episodes: the seed's records with fresh ids, in shards of SHARD lines.
 
     Each clone's speeches carry its number, so no two clones give the same SFT record (export-sft
-    would drop them as duplicates and hold nothing).
+    would drop them as duplicates and hold nothing), and each judged character gets its own
+    seeded draw of patterns from the library, as in a real store: caches keyed by a bundle or a
+    judge batch (schemas, sample infos) then see as many keys as they would in production.
     """
+    from humanllm.patterns import load_library
+
+    names = sorted(card.name for card in load_library())
     lines_in = [line for path in sorted(seed.glob("episodes-*.jsonl")) for line in path.read_text().splitlines()]
     records = [line for line in lines_in if line.strip()]
     if target.exists():
@@ -87,6 +94,7 @@ def clone_store(seed: Path, target: Path, size: int) -> Path:
             for turn in record["conversation"]["turns"]:
                 if turn.get("speech"):
                     turn["speech"] += f" (take {index})"
+            _redraw_patterns(record["scenario"], names, random.Random(index))
             ids.append(record["id"])
             lines.append(json.dumps(record, ensure_ascii=False))
         (target / f"episodes-{start // SHARD:03d}of{(size + SHARD - 1) // SHARD:03d}.jsonl").write_text(
@@ -96,6 +104,16 @@ def clone_store(seed: Path, target: Path, size: int) -> Path:
     manifest.update(requested=size, requested_ids=ids)
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return target
+
+
+def _redraw_patterns(scenario: dict[str, Any], names: list[str], rng: random.Random) -> None:
+    """Give each character who carries patterns as many fresh ones; the bundle is their union."""
+    bundle: list[str] = []
+    for character, held in scenario["char2pattern"].items():
+        if held:
+            scenario["char2pattern"][character] = drawn = rng.sample(names, len(held))
+            bundle += [name for name in drawn if name not in bundle]
+    scenario["patterns"] = bundle or scenario["patterns"]
 
 
 def store_commands(store: Path, work: Path) -> list[tuple[str, list[str]]]:
