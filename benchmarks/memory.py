@@ -1,6 +1,6 @@
 """Peak memory (RSS) of the store commands on fake stores of growing size: it should stay about flat.
 
-Run:  python benchmarks/memory.py [--sizes 1000,10000] [--generate-sizes 200,2000] [--work DIR] [--keep]
+Run:  python benchmarks/memory.py [--sizes 1000,10000] [--generate-sizes 200,2000] [--only generate,eval] [--work DIR]
 
 A fake store of N episodes is built quickly: `humanllm generate --model fake` runs once for a
 handful of episodes, whose records are then cloned with fresh ids into `episodes-*.jsonl` shards
@@ -57,6 +57,8 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measure:
         child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log.parent)
         _pid, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            out.write(f"[exit {child.returncode}{' (killed by a signal)' if child.returncode < 0 else ''}]\n".encode())
     return Measure(usage.ru_maxrss / 1024, time.monotonic() - start, child.returncode)
 
 
@@ -128,6 +130,10 @@ def store_commands(store: Path, work: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
+def _wanted(name: str, only: list[str] | None) -> bool:
+    return only is None or any(name.startswith(prefix) for prefix in only)
+
+
 def _sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -145,7 +151,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="Working folder (default: a temporary one).")
     parser.add_argument("--keep", action="store_true", help="Keep the working folder.")
     parser.add_argument("--src", type=Path, default=None, help="Measure the humanllm package found in this folder.")
-    parser.add_argument("--skip-generate", action="store_true", help="Do not measure generation.")
+    parser.add_argument(
+        "--only",
+        type=lambda text: [part.strip() for part in text.split(",") if part.strip()],
+        default=None,
+        help="Measure only the rows whose name starts with one of these, e.g. 'generate,eval score'.",
+    )
     args = parser.parse_args()
     generate_sizes = args.generate_sizes or [max(SITUATIONS, size // 5) for size in args.sizes]
     if len(generate_sizes) != len(args.sizes):
@@ -162,12 +173,14 @@ def main() -> None:
         seed = seed_store(work, cli, env)
         for size, n in zip(args.sizes, counts, strict=True):
             folder = work / f"n{size}"
-            if not args.skip_generate:
+            if _wanted("generate", args.only):
                 command = [*cli, "generate", "--model", "fake", "--n", str(n), "--situations", "all"]
                 command += ["--turns", "4-5", "--out", str(folder / "generated"), "--json"]
                 rows.setdefault(generate_row, {})[size] = measure(command, env, log)
             store = clone_store(seed, folder / "store", size)
             for name, command in store_commands(store, folder):
+                if not _wanted(name, args.only):
+                    continue
                 rows.setdefault(name, {})[size] = measure([*cli, *command], env, log)
             shutil.rmtree(folder)
     finally:

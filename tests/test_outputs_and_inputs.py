@@ -348,6 +348,8 @@ NOT_UTF8_CASES = [
     (["patterns", "import", "--patterns-data", "bad.json"], "bad.json"),
     (["graph", "check", "talkative", "--patterns-dir", "cards"], "mine.yaml"),
     (["graph", "check", "talkative", "--patterns-dir", "relcards"], "mine.yaml"),
+    (["eval", "score", "bad.jsonl", "--judge", "fake"], "bad.jsonl"),
+    (["eval", "report", "bad.json", "--out", "r.html"], "bad.json"),
 ]
 
 
@@ -399,8 +401,18 @@ def test_empty_inputs_fail_with_a_hint(tmp_path: Path) -> None:
     one_error(proc, "no episodes", "humanllm generate")
     proc = cli(tmp_path, "data", "export", "store", "--out", "r.jsonl", code=1)
     one_error(proc, "no episodes", "humanllm generate")
+    proc = cli(tmp_path, "eval", "score", "empty.jsonl", "--judge", "fake", code=1)
+    one_error(proc, "empty.jsonl", "no episodes")
     assert not [p.name for p in tmp_path.iterdir() if p.suffix == ".jsonl" and p.name != "empty.jsonl"]
     assert not (tmp_path / "dataset_info.json").exists()
+    assert not list(tmp_path.glob("scores-*.json"))
+
+
+def test_eval_report_names_what_is_wrong_with_a_results_file(tmp_path: Path) -> None:
+    (tmp_path / "scores.json").write_text('{"kind": "score"}')
+    one_error(cli(tmp_path, "eval", "report", "nope.json", "--out", "r.html", code=1), "nope.json", "does not exist")
+    proc = cli(tmp_path, "eval", "report", "scores.json", "--out", "r.html", code=1)
+    one_error(proc, "scores.json", "is not an evaluation result (judge: Field required)")
 
 
 def test_an_import_where_every_record_is_skipped_fails(tmp_path: Path) -> None:

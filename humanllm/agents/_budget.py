@@ -143,15 +143,36 @@ def fit(build: Callable[[float], M], max_tokens: int, *, what: str, scales: Sequ
 
     `build` scales its bounds (never below the check's own minimums) by `scale` in (0, 1].
     """
+    return build(fitted_scale(build, max_tokens, what=what, scales=scales))
+
+
+def fitted_scale(
+    build: Callable[[float], type[BaseModel]], max_tokens: int, *, what: str, scales: Sequence[float] = SCALES
+) -> float:
+    """The largest scale whose schema `build(scale)` has a worst-case reply within `max_tokens` (see `fit`)."""
     for scale in scales:
-        schema = build(scale)
-        if worst_case_tokens(schema) <= max_tokens:
-            return schema
+        if worst_case_tokens(build(scale)) <= max_tokens:
+            return scale
     smallest = worst_case_tokens(build(scales[-1]))
     raise BudgetTooSmallError(
         f"the {what} needs at least {smallest} completion tokens per call and the model has {max_tokens}: "
         "raise --max-tokens"
     )
+
+
+def key_lengths(keys: Sequence[str]) -> tuple[int, ...]:
+    """The JSON lengths of a schema's keys, sorted: all of the keys that sizes a reply.
+
+    Schemas keyed by names or item ids are built per call and often unique (a scenario's own
+    checklist), and a pydantic model is tens of KB: cache the fitted scale under this shape for
+    long and the schemas themselves only briefly, so memory stays flat over a long run.
+    """
+    return tuple(sorted(len(json.dumps(key)) for key in keys))
+
+
+def stand_in_keys(lengths: tuple[int, ...]) -> tuple[str, ...]:
+    """Distinct keys with these JSON lengths (ASCII), to size a schema of that shape."""
+    return tuple(str(n).rjust(length - 2, "x") for n, length in enumerate(lengths))
 
 
 def scaled(base: int, scale: float, floor: int) -> int:

@@ -23,7 +23,15 @@ from typing import Annotated, Any, Literal
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from humanllm.agents._budget import JUDGE_MAX_TOKENS, BudgetTooSmallError, fit, max_tokens_of, scaled
+from humanllm.agents._budget import (
+    JUDGE_MAX_TOKENS,
+    BudgetTooSmallError,
+    fitted_scale,
+    key_lengths,
+    max_tokens_of,
+    scaled,
+    stand_in_keys,
+)
 from humanllm.agents._templates import render, template_version
 from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Turn, Verdict
 from humanllm.errors import DataError
@@ -189,12 +197,17 @@ def _verdicts_at(item_ids: tuple[str, ...], n_turns: int | None, scale: float) -
     return create_model(VERDICTS_TITLE, __config__=ConfigDict(extra="forbid"), **fields)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=64)
 def _verdict_schema(item_ids: tuple[str, ...], n_turns: int | None, max_tokens: int) -> type[BaseModel]:
-    return fit(
-        lambda s: _verdicts_at(item_ids, n_turns, s),
+    return _verdicts_at(item_ids, n_turns, _verdict_scale(key_lengths(item_ids), n_turns, max_tokens))
+
+
+@functools.lru_cache(maxsize=4096)
+def _verdict_scale(lengths: tuple[int, ...], n_turns: int | None, max_tokens: int) -> float:
+    return fitted_scale(
+        lambda s: _verdicts_at(stand_in_keys(lengths), n_turns, s),
         max_tokens,
-        what=f"judge reply for a batch of {len(item_ids)} items (or use a smaller --batch-size)",
+        what=f"judge reply for a batch of {len(lengths)} items (or use a smaller --batch-size)",
     )
 
 

@@ -18,7 +18,16 @@ from typing import Annotated, Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from humanllm.agents._budget import DEFAULT_MAX_TOKENS, fit, max_tokens_of, scaled, string_bounds
+from humanllm.agents._budget import (
+    DEFAULT_MAX_TOKENS,
+    fit,
+    fitted_scale,
+    key_lengths,
+    max_tokens_of,
+    scaled,
+    stand_in_keys,
+    string_bounds,
+)
 from humanllm.agents._templates import render
 from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation
 from humanllm.llm import RoleModel
@@ -94,9 +103,15 @@ def _draft_at(names: tuple[str, ...], scale: float) -> type[BaseModel]:
     )
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)
 def _draft_schema(names: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
-    return fit(lambda s: _draft_at(names, s), max_tokens, what=f"scenario draft for {len(names)} characters")
+    return _draft_at(names, _draft_scale(key_lengths(names), max_tokens))
+
+
+@functools.lru_cache(maxsize=1024)
+def _draft_scale(lengths: tuple[int, ...], max_tokens: int) -> float:
+    build = functools.partial(_draft_at, stand_in_keys(lengths))
+    return fitted_scale(build, max_tokens, what=f"scenario draft for {len(lengths)} characters")
 
 
 async def write_draft(model: RoleModel, cards: list[Pattern], situation: str, cast: list[CastMember]) -> ScenarioDraft:
@@ -128,9 +143,15 @@ def _checklist_at(carriers: tuple[str, ...], scale: float) -> type[BaseModel]:
     )
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)
 def _checklist_schema(carriers: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
-    return fit(lambda s: _checklist_at(carriers, s), max_tokens, what=f"checklist for {len(carriers)} characters")
+    return _checklist_at(carriers, _checklist_scale(key_lengths(carriers), max_tokens))
+
+
+@functools.lru_cache(maxsize=1024)
+def _checklist_scale(lengths: tuple[int, ...], max_tokens: int) -> float:
+    build = functools.partial(_checklist_at, stand_in_keys(lengths))
+    return fitted_scale(build, max_tokens, what=f"checklist for {len(lengths)} characters")
 
 
 def _checklist_bounds(schema: type[BaseModel]) -> tuple[int, int]:

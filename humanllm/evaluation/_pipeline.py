@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from humanllm.agents.judge import judged_characters, prompt_version
 from humanllm.core import Episode, TokenUsage
+from humanllm.errors import DataError
 from humanllm.evaluation._judging import JUDGE_PHASE, JudgeOptions, JudgeRunReport, judge_episodes, judgement_key
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import JudgementKey, JudgementStore
-from humanllm.evaluation._scoring import SampleInfo, SampleKey, ScoreReport, ScoreTally, sample_info
+from humanllm.evaluation._scoring import SampleInfo, SampleKey, ScoreReport, ScoreTally, sample_info_of
 from humanllm.evaluation._sources import EpisodeSource
 from humanllm.llm import RoleModel
 from humanllm.patterns import InteractionGraph
@@ -29,23 +31,40 @@ def results_name(judge: str, data: str | None = None) -> str:
     return f"scores-{slug(data)}-{slug(judge)}.json" if data else f"scores-{slug(judge)}.json"
 
 
-def sample_infos(source: EpisodeSource, graph: InteractionGraph) -> dict[SampleKey, SampleInfo]:
-    """The breakdown groups of every judged character of the source, streamed from its files.
+class SampleInfos(Mapping[SampleKey, SampleInfo]):
+    """(episode id, character) -> `SampleInfo` of every judged character of a source, held compactly.
 
-    Equal infos are one object: a store plays each bundle in several situations, and the map
-    holds only ids besides, so it stays small next to the episodes it describes.
+    A `SampleInfo` takes about 1.7 KB; one per sample would grow with the store. This holds each
+    sample's split and pattern names only (interned, equal tuples shared: a store plays each bundle
+    in several situations) and builds the info when asked, remembering the most recent ones.
     """
-    shared: dict[tuple[str, tuple[str, ...], tuple[str, ...]], SampleInfo] = {}
-    infos: dict[SampleKey, SampleInfo] = {}
-    for episode, split in source.episodes():
-        scenario = episode.scenario
-        for character in judged_characters(episode):
-            key = (split, tuple(scenario.char2pattern.get(character, [])), tuple(scenario.patterns))
-            info = shared.get(key)
-            if info is None:
-                info = shared[key] = sample_info(episode, character, split, graph)
-            infos[(sys.intern(episode.id), sys.intern(character))] = info
-    return infos
+
+    def __init__(self, source: EpisodeSource, graph: InteractionGraph) -> None:
+        self._graph = graph
+        self._shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._entries: dict[SampleKey, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
+        self._built = functools.lru_cache(maxsize=1024)(self._build)
+        for episode, split in source.episodes():
+            bundle = self._share(episode.scenario.patterns)
+            for character in judged_characters(episode):
+                held = self._share(episode.scenario.char2pattern.get(character, []))
+                self._entries[(sys.intern(episode.id), sys.intern(character))] = (sys.intern(split), held, bundle)
+
+    def _share(self, names: list[str]) -> tuple[str, ...]:
+        shared = tuple(sys.intern(name) for name in names)
+        return self._shared.setdefault(shared, shared)
+
+    def _build(self, split: str, held: tuple[str, ...], bundle: tuple[str, ...]) -> SampleInfo:
+        return sample_info_of(split, held, bundle, self._graph)
+
+    def __getitem__(self, key: SampleKey) -> SampleInfo:
+        return self._built(*self._entries[key])
+
+    def __iter__(self) -> Iterator[SampleKey]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def score_source(
@@ -55,7 +74,7 @@ def score_source(
 
     Streams the judgements into running sums: memory does not grow with the number judged.
     """
-    infos = sample_infos(source, graph)
+    infos = SampleInfos(source, graph)
     version = prompt_version()
     tally = ScoreTally()
     usage = TokenUsage()
@@ -97,6 +116,11 @@ async def judge_source(
             keys = _keys(episode, model, options)
             requested += len(keys)
             stored += sum(key in store for key in keys)
+        if not requested:
+            raise DataError(
+                f"{source.describe()} holds no episodes to judge: give a store, split folder or JSONL file with "
+                "episodes in it (`humanllm generate` writes them)"
+            )
         report = JudgeRunReport(requested=requested, already_done=stored)
         tracker.start(JUDGE_PHASE, total=requested, done=stored)
         start = time.monotonic()

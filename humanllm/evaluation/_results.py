@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from humanllm.core import TokenUsage
+from humanllm.core import TokenUsage, read_text_file, write_text_atomic
 from humanllm.errors import DataError
 from humanllm.evaluation._judging import JudgeOptions
 from humanllm.evaluation._records import Judgement, JudgementStore
@@ -45,29 +44,31 @@ class EvalResults(BaseModel):
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        write_text_atomic(path, self.model_dump_json(indent=2))
         return path
 
     @classmethod
     def load(cls, path: Path) -> EvalResults:
+        text = read_text_file(path, what="evaluation result")
         try:
-            return cls.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValidationError, json.JSONDecodeError) as exc:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "top level"
             raise DataError(
-                f"{path} is not an evaluation result ({exc.__class__.__name__}); give the scores-*.json written by "
+                f"{path} is not an evaluation result ({where}: {first['msg']}); give the scores-*.json written by "
                 "`humanllm eval score` or the results-<mode>.json written by `humanllm eval run`"
             ) from exc
 
 
 def _read_jsonl(path: Path) -> list[Judgement]:
     out = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    out.append(Judgement.model_validate_json(line))
-                except ValidationError as exc:
-                    raise DataError(f"{path}:{number}: not a judgement record ({exc.errors()[0]['msg']})") from exc
+    for number, line in enumerate(read_text_file(path, what="judgements file").splitlines(), 1):
+        if line.strip():
+            try:
+                out.append(Judgement.model_validate_json(line))
+            except ValidationError as exc:
+                raise DataError(f"{path}:{number}: not a judgement record ({exc.errors()[0]['msg']})") from exc
     return out
 
 

@@ -49,8 +49,14 @@ class SampleInfo:
 
 def sample_info(episode: Episode, character: str, split: str, graph: InteractionGraph) -> SampleInfo:
     """The breakdown groups of one character of one episode."""
+    held = episode.scenario.char2pattern.get(character, [])
+    return sample_info_of(split, held, episode.scenario.patterns, graph)
+
+
+def sample_info_of(split: str, held: Sequence[str], bundle: Sequence[str], graph: InteractionGraph) -> SampleInfo:
+    """The breakdown groups of a character holding `held` in an episode of the pattern bundle `bundle`."""
     library = graph.library
-    cards = [library.get(name) for name in episode.scenario.char2pattern.get(character, []) if name in library]
+    cards = [library.get(name) for name in held if name in library]
     families: dict[str, set[str]] = defaultdict(set)
     dimensions: dict[str, set[str]] = defaultdict(set)
     for card in cards:
@@ -58,8 +64,8 @@ def sample_info(episode: Episode, character: str, split: str, graph: Interaction
             dimensions[card.dimension.value].add(card.name)
         else:
             families[card.family.value].add(card.name)
-    bundle = [library.get(n).name for n in episode.scenario.patterns if n in library]
-    types = sorted({edge.type.value for edge in graph.internal_edges(bundle)})
+    names = [library.get(n).name for n in bundle if n in library]
+    types = sorted({edge.type.value for edge in graph.internal_edges(names)})
     return SampleInfo(
         split=split,
         patterns=tuple(card.name for card in cards),

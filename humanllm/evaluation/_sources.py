@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from humanllm.core import Episode
+from humanllm.core import Episode, read_json_file
 from humanllm.errors import DataError
 from humanllm.simulation._splits import classify
 from humanllm.simulation._store import read_lines
@@ -32,6 +31,12 @@ class EpisodeSource:
     """Split label per file; None = classify each episode by the store's OOD patterns."""
     ood_patterns: frozenset[str] = frozenset()
 
+    def describe(self) -> str:
+        """The source's files, for messages: one path, or the folder and how many files."""
+        if len(self.files) == 1:
+            return str(self.files[0])
+        return f"{self.files[0].parent} ({len(self.files)} files)"
+
     def episodes(self) -> Iterator[tuple[Episode, str]]:
         """Every episode with its split label ('id', 'ood', 'mixed', 'train' or 'all')."""
         for path, label in zip(self.files, self.labels, strict=True):
@@ -52,6 +57,12 @@ def read_episodes(path: Path) -> Iterator[Episode]:
     seen: set[str] = set()
     for number, line in read_lines(path):
         try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"{path} is not UTF-8 text (bad byte 0x{line[exc.start]:02x} on line {number}): re-save it as UTF-8"
+            ) from exc
+        try:
             episode = Episode.model_validate_json(line)
         except ValidationError as exc:
             raise DataError(
@@ -67,10 +78,11 @@ def _ood_of(store: Path) -> frozenset[str]:
     plan = store / "splits" / "splits.json"
     if not plan.exists():
         return frozenset()
-    try:
-        return frozenset(json.loads(plan.read_text(encoding="utf-8")).get("ood_patterns", []))
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise DataError(f"{plan} is not a split plan: {exc}; re-run `humanllm data split`") from exc
+    raw = read_json_file(plan, what="split plan")
+    patterns = raw.get("ood_patterns", []) if isinstance(raw, dict) else None
+    if not isinstance(patterns, list) or not all(isinstance(name, str) for name in patterns):
+        raise DataError(f"{plan} is not a split plan (no list of ood_patterns): re-run `humanllm data split`")
+    return frozenset(patterns)
 
 
 def find_source(path: Path) -> EpisodeSource:
