@@ -401,6 +401,9 @@ def test_empty_inputs_fail_with_a_hint(tmp_path: Path) -> None:
     one_error(proc, "no episodes", "humanllm generate")
     proc = cli(tmp_path, "data", "export", "store", "--out", "r.jsonl", code=1)
     one_error(proc, "no episodes", "humanllm generate")
+    proc = cli(tmp_path, "generate", "--bundles", "blank.json", "--model", "fake", "--out", "g", code=1)
+    one_error(proc, "blank.json", "no bundles")
+    assert not (tmp_path / "g").exists()
     proc = cli(tmp_path, "eval", "score", "empty.jsonl", "--judge", "fake", code=1)
     one_error(proc, "empty.jsonl", "no episodes")
     assert not [p.name for p in tmp_path.iterdir() if p.suffix == ".jsonl" and p.name != "empty.jsonl"]

@@ -153,6 +153,7 @@ def _turn_number(n_turns: int | None) -> Any:
     return Annotated[int, Field(ge=1, le=n_turns, json_schema_extra={"enum": list(range(1, n_turns + 1))})]
 
 
+@functools.lru_cache(maxsize=256)
 def _verdict_reply(quote: int, reason: int, n_turns: int | None) -> type[BaseModel]:
     """The judge's verdict on one item, as it writes it (free text bounded to fit the budget)."""
     turns: Any = list[_turn_number(n_turns)]  # type: ignore[misc]

@@ -73,6 +73,11 @@ def read_bundles(path: Path) -> list[list[str]]:
         if not isinstance(value, list) or not value:
             raise DataError(f"{path}: bundle {index} is not a list of pattern names")
         bundles.append([str(p) for p in value])
+    if not bundles:
+        raise DataError(
+            f"{path} holds no bundles: give a JSON list such as [[\"sunk cost fallacy\", \"kind\"]] or JSONL rows "
+            'with "patterns" (`humanllm graph sample --json` writes them)'
+        )
     return bundles
 
 
