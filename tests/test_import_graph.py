@@ -39,9 +39,10 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports_in(path: Path) -> Iterator[Import]:
-    """Every `humanllm` module imported in the file, at any depth (`from pkg import _mod` names `pkg._mod`)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+def imports_in(path: Path, text: str | None = None) -> Iterator[Import]:
+    """Every `humanllm` module imported in the file (or in `text`, as if it were that file), at any
+    depth; `from pkg import _mod` names `pkg._mod`."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if text is None else text, filename=str(path))
     here = module_name(path)
     package = here if path.name == "__init__.py" else here.rpartition(".")[0]
     source = str(path.relative_to(ROOT))
@@ -154,35 +155,20 @@ def test_layers_point_down() -> None:
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"),
+    ("source", "check", "expected"),
     [
-        ("def f():\n    from humanllm.agents.judge import Judge\n", "the model layer imports agents"),
-        ("from humanllm.simulation._store import EpisodeStore\n", "private"),
-        ("from humanllm.simulation import _store\n", "private"),
+        ("def f():\n    from humanllm.agents.judge import Judge\n", "layers", "the model layer imports agents"),
+        ("from humanllm.simulation._store import EpisodeStore\n", "private", "humanllm.simulation._store"),
+        ("from humanllm.simulation import _store\n", "private", "humanllm.simulation._store"),
+        ("from ..simulation._store import EpisodeStore\n", "private", "humanllm.simulation._store"),
     ],
 )
-def test_the_checks_catch_a_bad_import_in_the_model_layer(tmp_path: Path, source: str, expected: str) -> None:
-    """The checks see a lazy import inside a function and both private-import spellings."""
-    fake = PACKAGE / "llm" / "_probe_for_test.py"
-    imports = [("llm", found) for found in imports_in_text(fake, source)]
-    graph = dependency_graph(imports)
-    found = layer_problems(graph) if "layer" in expected else private_problems(imports)
-    assert found and (expected in found[0] or expected == "private")
-
-
-def imports_in_text(path: Path, source: str) -> list[Import]:
-    """`imports_in` on text that claims to live at `path` (not written to disk)."""
-    tree = ast.parse(source)
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.append(Import(str(path.relative_to(ROOT)), node.lineno, node.module))
-            found += [
-                Import(str(path.relative_to(ROOT)), node.lineno, f"{node.module}.{a.name}")
-                for a in node.names
-                if a.name.startswith("_")
-            ]
-    return found
+def test_the_checks_catch_a_bad_import(source: str, check: str, expected: str) -> None:
+    """A lazy import inside a function, and each spelling of a private import, in a module of `llm`."""
+    probe = PACKAGE / "llm" / "_probe.py"  # never written: its text is given
+    imports = [("llm", found) for found in imports_in(probe, source)]
+    problems = layer_problems(dependency_graph(imports)) if check == "layers" else private_problems(imports)
+    assert len(problems) == 1 and expected in problems[0] and "humanllm/llm/_probe.py:" in problems[0]
 
 
 def test_a_cycle_is_named_with_its_lines() -> None:
