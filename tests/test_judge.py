@@ -173,7 +173,7 @@ def test_merge_keeps_a_score_over_a_later_unscored_verdict() -> None:
     assert [len(b) for b in batched(list(range(10)), 4)] == [4, 4, 2]  # type: ignore[arg-type]
 
 
-def test_fake_judge_answers_through_the_mock_server_router() -> None:
+def test_fake_judge_answers_through_the_role_router() -> None:
     kwargs = {"response_format": response_format_for(verdict_schema(IDS))}
     data = json.loads(role_reply([], kwargs))
     assert list(data) == IDS and [v["score"] for v in data.values()] == [fake_judge_score(i) for i in IDS]
