@@ -38,8 +38,7 @@ from humanllm.agents.director import TurnRules
 from humanllm.agents.judge import Judge, checklist_items, judged_characters, system_message
 from humanllm.core import ChecklistItem, Episode
 from humanllm.errors import HumanLLMError
-from humanllm.llm import ModelSettings, RoleModel, build_role_model
-from humanllm.llm._messages import json_schema_of
+from humanllm.llm import ModelSettings, RoleModel, build_role_model, json_schema_of
 from humanllm.patterns import load_graph, load_library
 from humanllm.simulation import RoleModels, SimulationConfig, run_episode
 

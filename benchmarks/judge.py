@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from langchain_core.messages import HumanMessage
 
 from humanllm.agents.director import TurnRules
-from humanllm.agents.fakes import fake_character, fake_writer
 from humanllm.agents.judge import checklist_items, judged_characters
 from humanllm.core import ChecklistItem, Episode, Metric, TokenUsage
 from humanllm.evaluation import Judgement, JudgeOptions, cohen_kappa, find_source, judge_character, pearson
-from humanllm.llm import ModelSettings, RoleModel, ScriptedChatModel, build_role_model, parse_spec
+from humanllm.llm import ModelSettings, RoleModel, build_role_model, parse_spec
 from humanllm.patterns import InteractionGraph, PatternLibrary, load_graph, load_library
 from humanllm.simulation import RoleModels, SimulationConfig, run_episode
+from humanllm.testing import ScriptedChatModel, fake_character, fake_writer, register_fakes
 
 
 def _role(role: str, chat: ScriptedChatModel) -> RoleModel:
@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.0, help="0 so the modes differ only by batching.")
     parser.add_argument("--data", default=None, help="Judge stored episodes (store, split folder or JSONL) instead.")
     args = parser.parse_args()
+    register_fakes()  # `fake` specs build from the test kit
 
     graph = load_graph(load_library())
     if args.data:

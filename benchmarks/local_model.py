@@ -14,9 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from humanllm.llm import ModelSettings, build_role_model, local_gguf_path
-from humanllm.llm._local import shared_engine
-from humanllm.llm._structured import response_format_for
+from humanllm.llm import ModelSettings, build_role_model, local_gguf_path, response_format_for, shared_engine
 
 PROMPT = [
     {"role": "system", "content": "You are Mara, a nervous new nurse on a night shift."},

@@ -18,11 +18,10 @@ from collections import defaultdict
 from langchain_core.messages import BaseMessage
 
 from humanllm.agents.director import TurnRules
-from humanllm.agents.fakes import fake_character, fake_writer
-from humanllm.llm import RoleModel, ScriptedChatModel, local_gguf_path, parse_spec
-from humanllm.llm._local import shared_engine
+from humanllm.llm import RoleModel, local_gguf_path, parse_spec, shared_engine
 from humanllm.patterns import load_graph, load_library
 from humanllm.simulation import RoleModels, SimulationConfig, run_episode
+from humanllm.testing import ScriptedChatModel, fake_character, fake_writer
 
 
 def _tokens(text: str) -> list[int]:

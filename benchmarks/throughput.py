@@ -20,14 +20,20 @@ from pathlib import Path
 from humanllm.agents.director import TurnRules
 from humanllm.llm import ModelSettings
 from humanllm.patterns import load_graph, load_library
-from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
-from humanllm.simulation._jobs import plan_jobs, sample_jobs
-from humanllm.simulation._runner import RunOptions, run_batch
-from humanllm.simulation._store import EpisodeStore
+from humanllm.simulation import (
+    EpisodeStore,
+    RoleModels,
+    RoleSpecs,
+    RunOptions,
+    SimulationConfig,
+    plan_jobs,
+    run_batch,
+    sample_jobs,
+)
 
 
 def _serve(latency: float, port_out: multiprocessing.Queue, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
-    from humanllm.agents.mock_server import MockOpenAIServer
+    from humanllm.testing import MockOpenAIServer
 
     with MockOpenAIServer(latency_s=latency) as server:
         port_out.put(server.base_url)

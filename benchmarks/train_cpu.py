@@ -12,10 +12,17 @@ from pathlib import Path
 
 from humanllm.agents.director import TurnRules
 from humanllm.patterns import load_graph, load_library
-from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
-from humanllm.simulation._jobs import plan_jobs, sample_jobs
-from humanllm.simulation._runner import RunOptions, run_batch
-from humanllm.simulation._store import EpisodeStore
+from humanllm.simulation import (
+    EpisodeStore,
+    RoleModels,
+    RoleSpecs,
+    RunOptions,
+    SimulationConfig,
+    plan_jobs,
+    run_batch,
+    sample_jobs,
+)
+from humanllm.testing import register_fakes
 from humanllm.training import apply_overrides, export_sft, load_recipe, train
 
 
@@ -25,6 +32,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=256)
     args = parser.parse_args()
+    register_fakes()  # `fake` specs build from the test kit
     work = Path(tempfile.mkdtemp())
     graph = load_graph(load_library())
     config = SimulationConfig(

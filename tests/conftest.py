@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from humanllm.testing import register_fakes
+
 _real_connect = socket.socket.connect
 
 
@@ -59,3 +61,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fake_backend() -> None:
+    """`fake` model specs build from the test kit here, as they do in the CLI (see `humanllm.llm._fakes`)."""
+    register_fakes()

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
-from humanllm.agents.mock_server import MockOpenAIServer, role_reply
 from humanllm.cli import _exit
+from humanllm.testing import MockOpenAIServer, role_reply
 
 DEAD_URL = "http://127.0.0.1:1/v1"  # nothing listens there: connection refused
 

@@ -11,12 +11,10 @@ from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import BaseModel, Field
 
 from humanllm.agents.director import TurnRules
-from humanllm.agents.mock_server import MockOpenAIServer
 from humanllm.errors import EndpointError, PermanentEndpointError
 from humanllm.llm import (
     ModelSettings,
     RoleModel,
-    ScriptedChatModel,
     StructuredEndpoint,
     build_role_model,
     endpoint_methods,
@@ -32,6 +30,7 @@ from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
 from humanllm.simulation._jobs import plan_jobs, sample_jobs
 from humanllm.simulation._runner import RunOptions, run_batch
 from humanllm.simulation._store import EpisodeStore
+from humanllm.testing import MockOpenAIServer, ScriptedChatModel
 
 
 class Mood(BaseModel):

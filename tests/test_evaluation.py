@@ -14,7 +14,6 @@ from scipy import stats as scipy_stats
 from typer.testing import CliRunner
 
 from humanllm.agents.director import TurnRules
-from humanllm.agents.fakes import fake_character, fake_judge_score, fake_writer
 from humanllm.agents.judge import HolisticScores, checklist_items, judged_characters
 from humanllm.cli._app import register
 from humanllm.core import ChecklistItem, Episode, Metric, Score, Verdict
@@ -32,11 +31,12 @@ from humanllm.evaluation import (
     score_judgements,
     spearman,
 )
-from humanllm.llm import RoleModel, ScriptedChatModel, parse_spec
+from humanllm.llm import RoleModel, parse_spec
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import RoleModels, SimulationConfig, run_episode
 from humanllm.simulation._splits import split_store
 from humanllm.simulation._store import EpisodeStore
+from humanllm.testing import ScriptedChatModel, fake_character, fake_judge_score, fake_writer
 
 runner = CliRunner()
 

@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from humanllm.agents.director import TurnRules
-from humanllm.agents.mock_server import MockOpenAIServer
 from humanllm.cli._app import register
 from humanllm.core import Episode
 from humanllm.llm import ModelSettings
@@ -23,6 +22,7 @@ from humanllm.simulation._jobs import plan_jobs, sample_jobs
 from humanllm.simulation._released import episode_to_released, import_released
 from humanllm.simulation._runner import RunOptions, run_batch
 from humanllm.simulation._store import EpisodeStore, repair_torn_tail
+from humanllm.testing import MockOpenAIServer
 
 runner = CliRunner()
 

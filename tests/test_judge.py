@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
-from humanllm.agents.fakes import fake_judge, fake_judge_score, judge_reply
 from humanllm.agents.judge import (
     Judge,
     checklist_items,
@@ -19,16 +18,23 @@ from humanllm.agents.judge import (
     parse_verdicts,
     verdict_schema,
 )
-from humanllm.agents.mock_server import role_reply
 from humanllm.core import CharacterProfile, Conversation, Episode, Metric, Scenario, ScenarioChecklist, Score, Turn
 from humanllm.core import Verdict as V
 from humanllm.errors import DataError
 from humanllm.evaluation import Judgement, JudgeOptions, judge_character
 from humanllm.graphs.judge import batched, judge_graph, merge_verdicts
-from humanllm.llm import RoleModel, ScriptedChatModel, example_for_schema, parse_spec
+from humanllm.llm import RoleModel, parse_spec
 from humanllm.llm._messages import json_schema_of
 from humanllm.llm._structured import response_format_for
 from humanllm.patterns import PatternLibrary, load_library
+from humanllm.testing import (
+    ScriptedChatModel,
+    example_for_schema,
+    fake_judge,
+    fake_judge_score,
+    judge_reply,
+    role_reply,
+)
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 IDS = ["ipe.kind.1", "ipe.kind.2", "mpd.1"]
@@ -167,7 +173,7 @@ def test_merge_keeps_a_score_over_a_later_unscored_verdict() -> None:
     assert [len(b) for b in batched(list(range(10)), 4)] == [4, 4, 2]  # type: ignore[arg-type]
 
 
-def test_fake_judge_answers_through_the_mock_server_router() -> None:
+def test_fake_judge_answers_through_the_role_router() -> None:
     kwargs = {"response_format": response_format_for(verdict_schema(IDS))}
     data = json.loads(role_reply([], kwargs))
     assert list(data) == IDS and [v["score"] for v in data.values()] == [fake_judge_score(i) for i in IDS]

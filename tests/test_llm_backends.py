@@ -17,13 +17,12 @@ from humanllm.errors import (
 from humanllm.llm import (
     ModelSettings,
     RoleModel,
-    SchemaChatModel,
-    ScriptedChatModel,
     SQLiteResponseCache,
     build_chat_model,
     build_role_model,
     parse_spec,
 )
+from humanllm.testing import SchemaChatModel, ScriptedChatModel
 
 
 class Mood(BaseModel):

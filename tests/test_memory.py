@@ -18,11 +18,11 @@ from humanllm.evaluation import Judgement, JudgeOptions, find_source, judge_sour
 from humanllm.evaluation._pipeline import judge_batch
 from humanllm.evaluation._scoring import ScoreTally
 from humanllm.llm import build_chat_model, build_role_model
-from humanllm.llm._fake import ScriptedChatModel
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
 from humanllm.simulation._run import run_episode
 from humanllm.simulation._store import EpisodeStore
+from humanllm.testing import ScriptedChatModel
 
 EPISODES = 300
 

@@ -21,17 +21,16 @@ from humanllm.agents.pattern_builder import (
     BuildConfig,
     BuildResult,
     build_pattern,
-    builder_reply,
     chunk_corpus,
     read_corpus,
 )
-from humanllm.agents.pattern_builder._fake import QUESTIONS
 from humanllm.cli._app import register
 from humanllm.core import Pattern
 from humanllm.errors import ConfigError, DataError, EndpointError
-from humanllm.llm import ModelSettings, RoleModel, ScriptedChatModel, build_role_model, parse_spec
+from humanllm.llm import ModelSettings, RoleModel, build_role_model, parse_spec
 from humanllm.llm._messages import json_schema_of
 from humanllm.patterns import InteractionGraph, Relation, load_graph, load_library, validate_directory
+from humanllm.testing import QUESTIONS, ScriptedChatModel, builder_reply
 
 NAME = "escalation of commitment"
 PDF_SENTENCE = "Decision makers who feel personally responsible for a losing project commit even more resources to it."

@@ -28,10 +28,8 @@ from humanllm.agents._budget import (
     worst_case_tokens,
 )
 from humanllm.agents.character import TurnReply, turn_schema
-from humanllm.agents.fakes import judge_reply, writer_reply
 from humanllm.agents.judge import HolisticReply, Judge, checklist_items, system_message, verdict_schema
 from humanllm.agents.pattern_builder import _schemas as builder
-from humanllm.agents.pattern_builder._fake import builder_reply
 from humanllm.agents.scenario_writer import (
     CastMember,
     checklist_schema,
@@ -54,7 +52,6 @@ from humanllm.llm import (
     LlamaCppChatModel,
     ModelSettings,
     RoleModel,
-    ScriptedChatModel,
     build_role_model,
     parse_spec,
 )
@@ -62,6 +59,7 @@ from humanllm.llm._local import MAX_GRAMMAR_STRING
 from humanllm.llm._messages import json_schema_of
 from humanllm.llm._structured import response_format_for
 from humanllm.patterns import load_library
+from humanllm.testing import ScriptedChatModel, builder_reply, judge_reply, writer_reply
 
 NAMES = ("Mara", "Benedict", "Cid", "Dolores", "Eve", "Fitzgerald")
 NEIGHBOURS = tuple(f"A neighbouring pattern with a long name {i}" for i in range(5))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from humanllm.agents.mock_server import MockOpenAIServer
+from humanllm.testing import MockOpenAIServer
 
 KEY = "sk-PLANTEDsecret0123456789"
 ENV_KEY = "sk-PLANTEDenv0123456789"

@@ -12,7 +12,6 @@ from langchain_core.messages import BaseMessage
 from humanllm.agents.author import write_conversation
 from humanllm.agents.character import CharacterAgent
 from humanllm.agents.director import RuleDirector, TurnRules
-from humanllm.agents.fakes import fake_character, fake_writer
 from humanllm.agents.leaks import leaked_labels
 from humanllm.agents.trinity import UnknownSpeakerError, parse_transcript, parse_trinity
 from humanllm.core import CharacterProfile, Scenario, Turn
@@ -20,9 +19,10 @@ from humanllm.errors import StructuredOutputError
 from humanllm.graphs.conversation import conversation_graph
 from humanllm.graphs.episode import episode_graph
 from humanllm.graphs.scenario import ScenarioStepError, scenario_graph
-from humanllm.llm import RoleModel, ScriptedChatModel, parse_spec
+from humanllm.llm import RoleModel, parse_spec
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import RoleModels, SimulationConfig, plan_episode, run_episode
+from humanllm.testing import ScriptedChatModel, fake_character, fake_writer
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

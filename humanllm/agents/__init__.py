@@ -1,0 +1,10 @@
+"""The LLM roles: scenario writer, characters, director, judge, author, human player, pattern builder.
+
+Each role lives in its own public module (`humanllm.agents.judge`, ...); the package exports the
+prompt-template helpers and the name drawing other subpackages share.
+"""
+
+from humanllm.agents._names import draw_names
+from humanllm.agents._templates import render, template_version
+
+__all__ = ["draw_names", "render", "template_version"]

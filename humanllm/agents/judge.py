@@ -35,8 +35,7 @@ from humanllm.agents._budget import (
 from humanllm.agents._templates import render, template_version
 from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Turn, Verdict
 from humanllm.errors import DataError
-from humanllm.llm import RoleModel, extract_json, parse_reply
-from humanllm.llm._structured import response_format_for
+from humanllm.llm import RoleModel, extract_json, parse_reply, response_format_for
 from humanllm.patterns import PatternLibrary
 
 logger = logging.getLogger(__name__)

@@ -76,6 +76,9 @@ def register() -> typer.Typer:
         return app
     from humanllm.cli import data, generate, graph, models, patterns, simulate, train
     from humanllm.cli import eval as eval_
+    from humanllm.testing import register_fakes
+
+    register_fakes()  # the CLI offers `--model fake[:schema]`: the model layer builds it from the test kit
 
     app.command("models")(models.models)
     app.add_typer(patterns.app, name="patterns")

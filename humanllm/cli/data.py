@@ -16,10 +16,7 @@ from humanllm.cli._output import console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
 from humanllm.core import Episode, check_output_dir, check_output_file
 from humanllm.errors import ConfigError, DataError
-from humanllm.simulation._lock import StoreLock
-from humanllm.simulation._released import episode_to_released, import_released
-from humanllm.simulation._splits import SPLITS, split_store
-from humanllm.simulation._store import EpisodeStore
+from humanllm.simulation import SPLITS, EpisodeStore, StoreLock, episode_to_released, import_released, split_store
 
 app = typer.Typer(help="Inspect, merge, split, import and export episode stores.", no_args_is_help=True)
 

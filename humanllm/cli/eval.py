@@ -42,7 +42,7 @@ from humanllm.evaluation import (
     write_annotations,
 )
 from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, build_role_model
-from humanllm.simulation._lock import StoreLock
+from humanllm.simulation import StoreLock
 
 app = typer.Typer(
     help="Judge and benchmark: IPE/MPD checklists, the holistic baseline, human alignment and reports.",

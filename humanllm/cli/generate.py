@@ -20,18 +20,22 @@ from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, positive, turn_bounds
 from humanllm.core import TokenUsage
 from humanllm.llm import DEFAULT_SPEC, ModelSettings, endpoint_methods
-from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
-from humanllm.simulation._jobs import (
+from humanllm.simulation import (
+    EpisodeStore,
+    RoleModels,
+    RoleSpecs,
+    RunOptions,
+    RunReport,
+    SimulationConfig,
     in_shard,
     jobs_from_bundles,
     parse_shard,
     parse_situations,
     plan_jobs,
     read_bundles,
+    run_batch,
     sample_jobs,
 )
-from humanllm.simulation._runner import RunOptions, RunReport, run_batch
-from humanllm.simulation._store import EpisodeStore
 
 
 def generate(

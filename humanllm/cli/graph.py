@@ -198,7 +198,7 @@ def plot(
 
     An existing --out needs --force.
     """
-    from humanllm.patterns._plot import draw
+    from humanllm.patterns import draw
 
     check_output_file(out, force=force)
     g = graph(patterns_dir)
@@ -228,7 +228,7 @@ def annotate(
     """
     import asyncio
 
-    from humanllm.agents.pattern_builder._proposals import write_review
+    from humanllm.agents.pattern_builder import write_review
     from humanllm.agents.relation_annotator import annotate_pattern
     from humanllm.llm import ModelSettings, build_role_model
 

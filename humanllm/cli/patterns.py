@@ -148,7 +148,7 @@ def _names_for(directory: Path | None) -> PatternLibrary:
     try:
         return load_library([directory] if directory is not None else [])
     except PatternDataError:  # the card problems are reported on their own; check names against what reads
-        from humanllm.patterns._files import card_files
+        from humanllm.patterns import card_files
 
         own = [] if directory is None else [card for path in card_files(directory) for card in read_card_file(path)[0]]
         return PatternLibrary([*load_library([]), *own])
@@ -183,7 +183,7 @@ def import_released(
     Checklists are kept whole, with each item's evidence_status and the entry's case_review and notes.
     An --out folder that already holds cards (you may have edited them) needs --force.
     """
-    from humanllm.patterns._importer import import_released_files, parse_family_option
+    from humanllm.patterns import import_released_files, parse_family_option
 
     check_output_dir(out)
     if not force and out.is_dir() and (held := sorted(p.name for p in out.glob("*.y*ml"))):

@@ -98,12 +98,18 @@ def check_masks_command(
     """Verify that only the target character's turns carry loss; exit 1 if anything else does."""
     from transformers import AutoTokenizer
 
-    from humanllm.training import check_masks, masking_template, resolve_model_path, tokenize_with_mask
-    from humanllm.training._mix import read_rows, to_messages
-    from humanllm.training._templates import NAMED
+    from humanllm.training import (
+        NAMED_TEMPLATES,
+        check_masks,
+        masking_template,
+        read_rows,
+        resolve_model_path,
+        to_messages,
+        tokenize_with_mask,
+    )
 
     rows = [to_messages(r, f"{data}[{i}]") for i, r in enumerate(read_rows(data))]  # before the tokenizer loads
-    if template and template not in NAMED:
+    if template and template not in NAMED_TEMPLATES:
         read_text_file(Path(template), what="chat template")
     try:
         tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(model))

@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from humanllm.agents._templates import template_version
+from humanllm.agents import template_version
 from humanllm.agents.character import CharacterAgent
 from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.judge import judged_characters, prompt_version
@@ -40,7 +40,7 @@ from humanllm.graphs.conversation.context import Speaker
 from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, UsageMeter, build_role_model
 from humanllm.patterns import InteractionGraph, PatternLibrary
 from humanllm.redaction import redact
-from humanllm.simulation._store import EpisodeStore
+from humanllm.simulation import EpisodeStore
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from humanllm.agents.judge import HolisticScores
 from humanllm.core import ChecklistItem, Metric, TokenUsage, Verdict
 from humanllm.errors import DataError
-from humanllm.simulation._lock import StoreLock, permission_denied
-from humanllm.simulation._store import appending, read_lines, repair_torn_tail
+from humanllm.simulation import StoreLock, appending, permission_denied, read_lines, repair_torn_tail
 
 logger = logging.getLogger(__name__)
 

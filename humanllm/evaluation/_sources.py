@@ -10,8 +10,7 @@ from pydantic import ValidationError
 
 from humanllm.core import Episode, read_json_file
 from humanllm.errors import DataError
-from humanllm.simulation._splits import classify
-from humanllm.simulation._store import read_lines
+from humanllm.simulation import classify, read_lines
 
 EVAL_SPLITS = ("id_eval", "ood_eval", "mixed_eval")
 SPLIT_LABELS = {"id_eval": "id", "ood_eval": "ood", "mixed_eval": "mixed", "train": "train"}

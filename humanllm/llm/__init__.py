@@ -9,12 +9,13 @@ from humanllm.llm._factory import (
     build_role_model,
     rate_limiter_for,
 )
-from humanllm.llm._fake import SchemaChatModel, ScriptedChatModel, example_for_schema
-from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path
+from humanllm.llm._fakes import FakeBuilder, register_fake_backend
+from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
+from humanllm.llm._messages import json_schema_of
 from humanllm.llm._role import ROLES, RoleModel
 from humanllm.llm._settings import ModelSettings
 from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, parse_spec, spec_help
-from humanllm.llm._structured import extract_json, parse_reply
+from humanllm.llm._structured import extract_json, parse_reply, response_format_for
 from humanllm.llm._usage import UsageMeter
 from humanllm.redaction import redact, redact_url
 
@@ -25,13 +26,12 @@ __all__ = [
     "METHOD_CHAIN",
     "ROLES",
     "BackendStatus",
+    "FakeBuilder",
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",
     "RoleModel",
     "SQLiteResponseCache",
-    "SchemaChatModel",
-    "ScriptedChatModel",
     "StructuredEndpoint",
     "StructuredMethod",
     "UsageMeter",
@@ -39,13 +39,16 @@ __all__ = [
     "build_chat_model",
     "build_role_model",
     "endpoint_methods",
-    "example_for_schema",
     "extract_json",
+    "json_schema_of",
     "local_gguf_path",
     "parse_reply",
     "parse_spec",
     "rate_limiter_for",
     "redact",
     "redact_url",
+    "register_fake_backend",
+    "response_format_for",
+    "shared_engine",
     "spec_help",
 ]

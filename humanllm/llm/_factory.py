@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from humanllm.errors import BackendUnavailable, MissingCredentials
 from humanllm.llm._cache import SQLiteResponseCache
 from humanllm.llm._endpoint import structured_endpoint
-from humanllm.llm._fake import SchemaChatModel, ScriptedChatModel
+from humanllm.llm._fakes import build_fake, fake_registered
 from humanllm.llm._hf import TransformersChatModel
 from humanllm.llm._local import LlamaCppChatModel, llama_cpp_available, local_gguf_path
 from humanllm.llm._role import RoleModel
@@ -86,13 +86,8 @@ def build_chat_model(
                 **common,
             )
         case "fake":
-            if spec.model == "schema":
-                return SchemaChatModel(seed=settings.seed or 0, **common)
-            # role-aware scripted replies (valid for every humanllm role); imported here because the
-            # fakes know the agents' schemas, and agents depend on this package
-            from humanllm.agents.mock_server import role_reply
-
-            return ScriptedChatModel(function=role_reply, record_calls=False, **common)  # a long run keeps no prompts
+            # the builder is registered from above (humanllm.testing): see humanllm.llm._fakes
+            return build_fake(spec.model, settings, common)
 
 
 def build_role_model(
@@ -188,7 +183,14 @@ def backend_statuses(settings: ModelSettings | None = None) -> list[BackendStatu
         BackendStatus(
             "hf", "hf:<path>", torch_ok, "transformers + torch" if torch_ok else "torch missing: pip install torch"
         ),
-        BackendStatus("fake", "fake[:schema]", True, "scripted offline fake for tests and demos"),
+        BackendStatus(
+            "fake",
+            "fake[:schema]",
+            fake_registered(),
+            "scripted offline fake for tests and demos"
+            if fake_registered()
+            else "call humanllm.testing.register_fakes() (the CLI does)",
+        ),
     ]
 
 

@@ -2,7 +2,7 @@
 
 from humanllm.patterns._assign import Assignment, assign
 from humanllm.patterns._family_guess import FamilyGuess, guess_family
-from humanllm.patterns._files import CardProblem, read_card_file
+from humanllm.patterns._files import CardProblem, card_files, read_card_file
 from humanllm.patterns._graph import Edge, InteractionGraph, Violation, load_graph
 from humanllm.patterns._importer import (
     FamilyChoice,
@@ -22,6 +22,7 @@ from humanllm.patterns._library import (
     user_pattern_dirs,
     validate_directory,
 )
+from humanllm.patterns._plot import draw
 from humanllm.patterns._relations import BUILTIN_RELATIONS, Relation, RelationType, check_relation_files
 from humanllm.patterns._sampler import Bundle, BundleConstraints, BundleSampler
 
@@ -46,9 +47,11 @@ __all__ = [
     "RelationType",
     "Violation",
     "assign",
+    "card_files",
     "card_warnings",
     "check_directory",
     "check_relation_files",
+    "draw",
     "guess_family",
     "import_released_files",
     "load_graph",

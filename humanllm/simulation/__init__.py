@@ -2,24 +2,63 @@
 
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
 from humanllm.simulation._identity import episode_id, template_versions
-from humanllm.simulation._lock import StoreLock, read_holder
+from humanllm.simulation._jobs import (
+    in_shard,
+    jobs_from_bundles,
+    parse_shard,
+    parse_situations,
+    plan_jobs,
+    read_bundles,
+    sample_jobs,
+)
+from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
+from humanllm.simulation._released import episode_to_released, import_released
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
-from humanllm.simulation._store import EpisodeStore, Failure, FailureGroup, reason_cause
+from humanllm.simulation._runner import RunOptions, RunReport, run_batch
+from humanllm.simulation._splits import SPLITS, classify, split_store
+from humanllm.simulation._store import (
+    EpisodeStore,
+    Failure,
+    FailureGroup,
+    appending,
+    read_lines,
+    reason_cause,
+    repair_torn_tail,
+)
 
 __all__ = [
+    "SPLITS",
     "EpisodeStore",
     "Failure",
     "FailureGroup",
     "Plan",
     "RoleModels",
     "RoleSpecs",
+    "RunOptions",
+    "RunReport",
     "SimulationConfig",
     "StoreLock",
+    "appending",
+    "classify",
     "episode_id",
+    "episode_to_released",
+    "import_released",
+    "in_shard",
+    "jobs_from_bundles",
+    "parse_shard",
+    "parse_situations",
+    "permission_denied",
     "plan_episode",
+    "plan_jobs",
+    "read_bundles",
     "read_holder",
+    "read_lines",
     "reason_cause",
+    "repair_torn_tail",
+    "run_batch",
     "run_episode",
+    "sample_jobs",
     "simulate",
+    "split_store",
     "template_versions",
 ]

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from humanllm.agents._templates import template_version
+from humanllm.agents import template_version
 
 ID_LENGTH = 16
 

@@ -3,14 +3,16 @@
 from humanllm.training._bundled import BUNDLED_SPEC, bundled_hf_model, resolve_model_path
 from humanllm.training._export import ExportReport, export_sft
 from humanllm.training._masks import MaskReport, check_masks, tokenize_with_mask
-from humanllm.training._mix import MixReport, Source, exact_counts, mix, parse_source
+from humanllm.training._mix import MixReport, Source, exact_counts, mix, parse_source, read_rows, to_messages
 from humanllm.training._recipe import Recipe, apply_overrides, load_recipe, recipe_names
 from humanllm.training._sft_format import episode_records
+from humanllm.training._templates import NAMED as NAMED_TEMPLATES
 from humanllm.training._templates import masking_template
 from humanllm.training._train import TrainReport, load_sft_dataset, merge_lora, train
 
 __all__ = [
     "BUNDLED_SPEC",
+    "NAMED_TEMPLATES",
     "ExportReport",
     "MaskReport",
     "MixReport",
@@ -29,8 +31,10 @@ __all__ = [
     "merge_lora",
     "mix",
     "parse_source",
+    "read_rows",
     "recipe_names",
     "resolve_model_path",
+    "to_messages",
     "tokenize_with_mask",
     "train",
 ]

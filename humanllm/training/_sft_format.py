@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from humanllm.agents._templates import render
+from humanllm.agents import render
 from humanllm.agents.character import private_guidance
 from humanllm.core import Episode, Pattern, Turn
 

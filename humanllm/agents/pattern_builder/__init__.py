@@ -10,8 +10,8 @@ from humanllm.agents.pattern_builder._cache import StepCache
 from humanllm.agents.pattern_builder._checklist import Neighbour, synthesise_checklist
 from humanllm.agents.pattern_builder._config import CACHE_DIR, REVIEW_DIR, BuildConfig, BuildResult
 from humanllm.agents.pattern_builder._corpus import Chunk, Corpus, Document, chunk_corpus, read_corpus
-from humanllm.agents.pattern_builder._fake import builder_model, builder_reply
 from humanllm.agents.pattern_builder._pipeline import abuild_pattern, build_pattern
+from humanllm.agents.pattern_builder._proposals import write_review
 from humanllm.agents.pattern_builder._provenance import BuildProvenance, ChecklistRecord, SectionRecord
 from humanllm.agents.pattern_builder._steps import BuildProgress, NullProgress
 
@@ -32,9 +32,8 @@ __all__ = [
     "StepCache",
     "abuild_pattern",
     "build_pattern",
-    "builder_model",
-    "builder_reply",
     "chunk_corpus",
     "read_corpus",
     "synthesise_checklist",
+    "write_review",
 ]

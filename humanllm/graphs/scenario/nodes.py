@@ -7,7 +7,7 @@ from typing import Literal
 
 from langgraph.runtime import Runtime
 
-from humanllm.agents._names import draw_names
+from humanllm.agents import draw_names
 from humanllm.agents.scenario_writer import CastMember, write_checklists, write_draft, write_variation
 from humanllm.core import Scenario
 from humanllm.errors import HumanLLMError

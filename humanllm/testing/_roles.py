@@ -1,19 +1,28 @@
-"""Scripted stand-ins for each LLM role, shipped so users can test their own pipelines offline.
+"""Scripted stand-ins for each LLM role, and the router that picks one by the requested schema.
 
 Each factory returns a `ScriptedChatModel` whose replies are valid for the role's per-call schema
 (read from the request's `response_format`), so a whole episode runs without a real model.
+`role_reply` answers any role (the `fake` spec and the mock server use it); `role_router()` gives
+a copy to extend with routes for a user's own schemas.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from humanllm.llm import ScriptedChatModel
-from humanllm.llm._messages import json_schema_of
+from humanllm.llm import json_schema_of
+from humanllm.testing._builder import BUILDER_SCHEMAS, builder_reply
+from humanllm.testing._models import ScriptedChatModel
+from humanllm.testing._schema import example_for_schema
+
+TextReply = Callable[[list[BaseMessage], dict[str, Any]], str]
+"""A text reply function: (messages, call kwargs) -> reply text."""
 
 
 def _fit(text: str, prop: dict[str, Any]) -> str:
@@ -101,14 +110,12 @@ def fake_writer() -> ScriptedChatModel:
     return ScriptedChatModel(function=writer_reply)
 
 
-def fake_character(reply: Callable[[list[BaseMessage], dict[str, Any]], str] = character_reply) -> ScriptedChatModel:
+def fake_character(reply: TextReply = character_reply) -> ScriptedChatModel:
     return ScriptedChatModel(function=reply)
 
 
 def fake_judge_score(item_id: str) -> int:
     """The fake judge's score for an item: fixed per item id (+1, 0 or -1), so tests can predict it."""
-    import hashlib
-
     return int(hashlib.sha256(item_id.encode()).hexdigest(), 16) % 3 - 1
 
 
@@ -140,5 +147,54 @@ def judge_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
     raise ValueError(f"the fake judge does not know the schema {title!r}")
 
 
-def fake_judge(reply: Callable[[list[BaseMessage], dict[str, Any]], str] = judge_reply) -> ScriptedChatModel:
+def fake_judge(reply: TextReply = judge_reply) -> ScriptedChatModel:
     return ScriptedChatModel(function=reply)
+
+
+WRITER_SCHEMAS = ("ScenarioDraftReply", "ScenarioChecklistReply", "VariationReply")
+JUDGE_SCHEMAS = ("JudgeVerdicts", "HolisticReply")
+
+
+class ReplyRouter:
+    """A reply function that routes each request by the title of its requested schema.
+
+    A schema with no route gets a schema-valid example (seeded by the message count); a request
+    with no schema gets `text`. `with_route` returns a new router, so the shared one never changes.
+    """
+
+    def __init__(self, routes: dict[str, TextReply] | None = None, *, text: str = "All right.") -> None:
+        self.routes: dict[str, TextReply] = dict(routes or {})
+        self.text = text
+
+    def with_route(self, titles: str | Iterable[str], reply: TextReply) -> ReplyRouter:
+        """A copy of this router that answers the schemas titled `titles` with `reply`."""
+        names = [titles] if isinstance(titles, str) else list(titles)
+        return ReplyRouter({**self.routes, **dict.fromkeys(names, reply)}, text=self.text)
+
+    def __call__(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+        schema = json_schema_of(kwargs.get("response_format"))
+        route = self.routes.get((schema or {}).get("title", ""))
+        if route is not None:
+            return route(messages, kwargs)
+        if schema is not None:
+            return json.dumps(example_for_schema(schema, random.Random(len(messages))))
+        return self.text
+
+
+def role_router() -> ReplyRouter:
+    """A router with a route for every humanllm role: writer, character, judge, pattern builder."""
+    return (
+        ReplyRouter()
+        .with_route(WRITER_SCHEMAS, writer_reply)
+        .with_route("TurnReply", character_reply)
+        .with_route(JUDGE_SCHEMAS, judge_reply)
+        .with_route(BUILDER_SCHEMAS, builder_reply)
+    )
+
+
+_ROLES = role_router()
+
+
+def role_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+    """Writer, character, judge and pattern-builder replies from the fakes; other schemas get an example."""
+    return _ROLES(messages, kwargs)

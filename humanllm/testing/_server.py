@@ -18,15 +18,12 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from humanllm.agents.fakes import character_reply, judge_reply, writer_reply
-from humanllm.llm import example_for_schema
-from humanllm.llm._messages import json_schema_of
+from humanllm.testing._roles import TextReply, role_reply
 
 Fault = Literal["429", "500", "timeout", "malformed", "truncated"]
 FAULTS: tuple[Fault, ...] = ("429", "500", "timeout", "malformed", "truncated")
@@ -36,41 +33,6 @@ _LLAMA_CPP_422 = (
     b'"msg": "Input should be \'text\' or \'json_object\'", "input": "json_schema"}]}'
 )
 _SCHEMA_MARK = "valid against this JSON schema:"
-Reply = Callable[[list[BaseMessage], dict[str, Any]], str]
-
-_WRITER_SCHEMAS = {"ScenarioDraftReply", "ScenarioChecklistReply", "VariationReply"}
-_JUDGE_SCHEMAS = {"JudgeVerdicts", "HolisticReply"}
-_BUILDER_SCHEMAS = {
-    "ChunkNotes",
-    "CondensedNotes",
-    "DefinitionReply",
-    "MechanismsReply",
-    "ManifestationReply",
-    "TriggersReply",
-    "MarkersReply",
-    "RelationsReply",
-    "ChecklistReply",
-    "ChecklistReviewReply",
-}
-
-
-def role_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
-    """Writer, character, judge and pattern-builder replies from the fakes; other schemas get an example."""
-    schema = json_schema_of(kwargs.get("response_format"))
-    title = (schema or {}).get("title", "")
-    if title in _WRITER_SCHEMAS:
-        return writer_reply(messages, kwargs)
-    if title == "TurnReply":
-        return character_reply(messages, kwargs)
-    if title in _JUDGE_SCHEMAS:
-        return judge_reply(messages, kwargs)
-    if title in _BUILDER_SCHEMAS:
-        from humanllm.agents.pattern_builder._fake import builder_reply
-
-        return builder_reply(messages, kwargs)
-    if schema is not None:
-        return json.dumps(example_for_schema(schema, random.Random(len(messages))))
-    return "All right."
 
 
 def _schema_in_prompt(messages: list[BaseMessage]) -> dict[str, Any] | None:
@@ -112,7 +74,7 @@ class MockOpenAIServer:
         faults: tuple[Fault, ...] = FAULTS,
         timeout_sleep_s: float = 3.0,
         seed: int = 0,
-        reply: Reply = role_reply,
+        reply: TextReply = role_reply,
         structured: Structured = "json_schema",
         status: int | None = None,
     ) -> None:

@@ -11,8 +11,21 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from humanllm.llm import ScriptedChatModel
-from humanllm.llm._messages import json_schema_of
+from humanllm.llm import json_schema_of
+from humanllm.testing._models import ScriptedChatModel
+
+BUILDER_SCHEMAS = (
+    "ChunkNotes",
+    "CondensedNotes",
+    "DefinitionReply",
+    "MechanismsReply",
+    "ManifestationReply",
+    "TriggersReply",
+    "MarkersReply",
+    "RelationsReply",
+    "ChecklistReply",
+    "ChecklistReviewReply",
+)
 
 QUESTIONS = (
     "Does the character keep defending a plan after hearing clear evidence that it is failing?",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import threading
@@ -15,7 +16,8 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
-from humanllm.llm._messages import json_schema_of
+from humanllm.llm import json_schema_of
+from humanllm.testing._schema import example_for_schema
 
 Reply = str | AIMessage | BaseException
 Script = Callable[[list[BaseMessage], dict[str, Any]], Reply]
@@ -90,19 +92,15 @@ class ScriptedChatModel(BaseChatModel):
 
 
 class SchemaChatModel(BaseChatModel):
-    """Always answers with JSON valid for the requested schema (random but seeded), else a fixed line.
+    """Always answers with JSON valid for the requested schema, else a fixed line: the generic fake.
 
-    The offline stand-in for a model in pipeline tests and `--model fake` demos.
+    The offline stand-in for a model in pipeline tests and `--model fake:schema` demos. Each reply
+    is drawn from a generator seeded with `seed`, the requested schema and the messages, so the
+    same request gets the same reply whatever the order or concurrency of the calls.
     """
 
     seed: int = 0
     text: str = "[I should answer.] (nods) All right."
-
-    _rng: random.Random = PrivateAttr()
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-
-    def model_post_init(self, context: Any) -> None:
-        self._rng = random.Random(self.seed)
 
     @property
     def _llm_type(self) -> str:
@@ -116,60 +114,15 @@ class SchemaChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         schema = json_schema_of(kwargs.get("response_format"))
-        with self._lock:
-            reply = self.text if schema is None else json.dumps(example_for_schema(schema, self._rng))
+        if schema is None:
+            reply = self.text
+        else:
+            reply = json.dumps(example_for_schema(schema, _request_rng(self.seed, schema, messages)))
         message = AIMessage(content=reply, usage_metadata=_usage(messages, reply))
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
-_WORDS = [
-    "calm",
-    "quick",
-    "honest",
-    "worried",
-    "proud",
-    "curious",
-    "tired",
-    "bright",
-    "careful",
-    "open",
-    "warm",
-    "sharp",
-]
-
-
-def example_for_schema(schema: dict[str, Any], rng: random.Random, root: dict | None = None) -> Any:
-    """A value that validates against a (pydantic-generated) JSON schema."""
-    root = root or schema
-    if "$ref" in schema:
-        name = schema["$ref"].split("/")[-1]
-        return example_for_schema(root.get("$defs", {})[name], rng, root)
-    if "const" in schema:
-        return schema["const"]
-    if "enum" in schema:
-        return rng.choice(schema["enum"])
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
-            return example_for_schema(options[0], rng, root)
-    kind = schema.get("type", "object")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {key: example_for_schema(sub, rng, root) for key, sub in props.items()}
-    if kind == "array":
-        low = schema.get("minItems", 1)
-        high = max(low, min(schema.get("maxItems", low + 2), low + 2))
-        items = schema.get("items", {"type": "string"})
-        return [example_for_schema(items, rng, root) for _ in range(rng.randint(low, high))]
-    if kind == "string":
-        low, high = schema.get("minLength", 1), schema.get("maxLength", 60)
-        text = " ".join(rng.choice(_WORDS) for _ in range(6))
-        text = (text * (1 + low // max(1, len(text))))[: max(low, min(high, len(text)))]
-        return text
-    if kind == "integer":
-        return rng.randint(schema.get("minimum", 0), schema.get("maximum", 10))
-    if kind == "number":
-        return rng.uniform(schema.get("minimum", 0.0), schema.get("maximum", 1.0))
-    if kind == "boolean":
-        return rng.random() < 0.5
-    return None
+def _request_rng(seed: int, schema: dict[str, Any], messages: Sequence[BaseMessage]) -> random.Random:
+    """A generator fixed by the seed, the schema and the conversation (not by the call's order)."""
+    digest = hashlib.sha256(json.dumps([seed, schema, [m.text for m in messages]], sort_keys=True).encode())
+    return random.Random(digest.hexdigest())
