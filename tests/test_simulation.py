@@ -254,5 +254,11 @@ def test_episode_ids_depend_only_on_the_prompts_that_shape_an_episode() -> None:
 
     versions = template_versions()
     assert set(versions) >= {"scenario_draft", "character_system", "character_turn", "author"}
-    assert all((PROMPTS / f"{name}.jinja").exists() for name in versions)
+    model_layer = PROMPTS.parent.parent / "llm" / "prompts"
+    assert all(
+        (model_layer / f"{name.removeprefix('llm/')}.jinja" if name.startswith("llm/") else PROMPTS / f"{name}.jinja")
+        .exists()
+        for name in versions
+    )
+    assert {"writer_system", "author_system", "llm/repair", "llm/schema_instruction"} <= set(versions)
     assert not {"sft_system", "judge_items"} & set(versions)

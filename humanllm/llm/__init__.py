@@ -11,9 +11,10 @@ from humanllm.llm._factory import (
 )
 from humanllm.llm._fake import SchemaChatModel, ScriptedChatModel, example_for_schema
 from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path
+from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
 from humanllm.llm._role import ROLES, RoleModel
-from humanllm.llm._settings import ModelSettings
-from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, parse_spec, spec_help
+from humanllm.llm._settings import GenerationSpec, ModelSettings
+from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
 from humanllm.llm._structured import extract_json, parse_reply
 from humanllm.llm._usage import UsageMeter
 from humanllm.redaction import redact, redact_url
@@ -23,8 +24,10 @@ __all__ = [
     "DEFAULT_SPEC",
     "LOCAL_MODEL_NAME",
     "METHOD_CHAIN",
+    "MODEL_TEMPLATES",
     "ROLES",
     "BackendStatus",
+    "GenerationSpec",
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",
@@ -38,10 +41,12 @@ __all__ = [
     "backend_statuses",
     "build_chat_model",
     "build_role_model",
+    "canonical_spec",
     "endpoint_methods",
     "example_for_schema",
     "extract_json",
     "local_gguf_path",
+    "model_template_versions",
     "parse_reply",
     "parse_spec",
     "rate_limiter_for",
