@@ -15,7 +15,7 @@ from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.fakes import fake_character, fake_writer
 from humanllm.agents.leaks import leaked_labels
 from humanllm.agents.trinity import UnknownSpeakerError, parse_transcript, parse_trinity
-from humanllm.core import CharacterProfile, Scenario, Turn
+from humanllm.core import CharacterProfile, Scenario, Turn, spec_id
 from humanllm.errors import StructuredOutputError
 from humanllm.graphs.conversation import conversation_graph
 from humanllm.graphs.episode import episode_graph
@@ -218,6 +218,7 @@ def test_simulate_cli_runs_offline_and_saves_the_episode(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert saved["models"]["character"] == "fake" and 4 <= len(saved["conversation"]["turns"]) <= 5
+    assert spec_id(saved["spec"]) == saved["id"]  # the id is recomputed from the stored spec
 
 
 def test_variation_is_written_with_its_own_checklists(graph: InteractionGraph) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -74,11 +74,11 @@ def _records(root: Path, pattern: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield where, record
 
 
-def check_record(where: str, record: dict[str, Any], stored_id: str | None) -> Mismatch | bool | None:
-    """The mismatch of one record, None when its id is its spec's hash, False for a legacy record."""
+def check_record(where: str, record: dict[str, Any]) -> Mismatch | Literal["ok", "legacy"]:
+    """The mismatch of one record; "ok" when its id is its spec's hash, "legacy" when it has no spec."""
     raw = record.get("spec")
     if raw is None:
-        return False
+        return "legacy"
     stored = str(record.get("id") or "")
     kind = raw.get("kind") if isinstance(raw, dict) else None
     model = SPEC_KINDS.get(str(kind))
