@@ -120,7 +120,9 @@ def test_simulate_and_generate_give_one_id_and_one_sampling_for_the_same_inputs(
     rules = TurnRules(min_turns=2, max_turns=2)
     # what `humanllm simulate --seed 7` builds, and what `generate` builds for a job with seed 7
     simulated = _config(seed=7, rules=rules)
-    (generated, plan), *_ = plan_jobs(SimulationConfig(rules=rules), [Job(patterns=BUNDLE, situation="duty", seed=7)], graph)
+    (generated, plan), *_ = plan_jobs(
+        SimulationConfig(rules=rules), [Job(patterns=BUNDLE, situation="duty", seed=7)], graph
+    )
     assert plan_episode(simulated, graph).id == plan.id
     runs = []
     for config in (simulated, generated):
@@ -136,7 +138,9 @@ def test_simulate_and_generate_give_one_id_and_one_sampling_for_the_same_inputs(
 
 
 # --- every prompt an episode renders is hashed ---------------------------------------------------------
-def test_every_template_an_episode_renders_is_in_its_spec(graph: InteractionGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_template_an_episode_renders_is_in_its_spec(
+    graph: InteractionGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rendered: set[str] = set()
     real = PromptFolder.render
 
@@ -150,7 +154,9 @@ def test_every_template_an_episode_renders_is_in_its_spec(graph: InteractionGrap
         cast = [line[4:].split(" (")[0] for line in prompt.splitlines() if line.startswith("### ")]
         other = next(c for c in cast if c != cast[0])
         turns = [f"{opener or other}: (nods) Hello there."]
-        return "\n".join(turns + [f"{cast[0] if i % 2 else other}: [thinking] (looks up) Line {i}." for i in range(1, 6)])
+        return "\n".join(
+            turns + [f"{cast[0] if i % 2 else other}: [thinking] (looks up) Line {i}." for i in range(1, 6)]
+        )
 
     monkeypatch.setattr(PromptFolder, "render", recording)
     author_mode = {"mode": "author", "rules": TurnRules(min_turns=4, max_turns=8)}
