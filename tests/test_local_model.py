@@ -67,7 +67,7 @@ def test_the_same_spec_twice_gives_a_byte_identical_conversation() -> None:
         seed=3,
         guidance=True,
         rules=TurnRules(min_turns=2, max_turns=2),
-        settings=ModelSettings(max_tokens=200, threads=2),
+        settings=ModelSettings(max_tokens=256, threads=2),
     )
     graph = load_graph(load_library())
     first = simulate(config, graph)
