@@ -257,8 +257,9 @@ def test_episode_ids_depend_only_on_the_prompts_that_shape_an_episode() -> None:
     assert set(versions) >= {"scenario_draft", "character_system", "character_turn", "author"}
     model_layer = PROMPTS.parent.parent / "llm" / "prompts"
     assert all(
-        (model_layer / f"{name.removeprefix('llm/')}.jinja" if name.startswith("llm/") else PROMPTS / f"{name}.jinja")
-        .exists()
+        (
+            model_layer / f"{name.removeprefix('llm/')}.jinja" if name.startswith("llm/") else PROMPTS / f"{name}.jinja"
+        ).exists()
         for name in versions
     )
     assert {"writer_system", "author_system", "llm/repair", "llm/schema_instruction"} <= set(versions)
