@@ -30,6 +30,7 @@ from humanllm.evaluation import (
     sample_sd,
     score_judgements,
     spearman,
+    verify_store,
 )
 from humanllm.llm import RoleModel, parse_spec
 from humanllm.patterns import InteractionGraph, load_graph, load_library
@@ -253,6 +254,8 @@ def test_eval_score_end_to_end_is_idempotent(store: Path) -> None:
     again = json.loads(runner.invoke(register(), [*args, "--json"]).output)
     assert again["judging"]["judged"] == 0 and again["judging"]["already_done"] == 2 * samples
     assert (store / "judgements-main.jsonl").read_text().splitlines() == lines
+    verified = verify_store(store)
+    assert verified.ok and verified.judgements == len(lines) and verified.legacy == 0
     more = json.loads(runner.invoke(register(), [*args[:-4], "--runs", "3", "--batch-size", "5", "--json"]).output)
     assert more["judging"]["judged"] == samples  # only the new run
     results = EvalResults.load(store / "scores-fake.json")
@@ -297,6 +300,7 @@ def test_benchmark_replay_and_live_then_report(store: Path, tmp_path: Path) -> N
     assert (out / "results-replay.md").read_text().count("| fake") >= 2
     assert (out / "results-replay.png").read_bytes()[:4] == b"\x89PNG"
     played = list(EpisodeStore(out / "fake" / "replay").iter_episodes())
+    assert verify_store(out).ok and verify_store(out).legacy == 0  # plays and their judgements
     sources = {e.id: e for e in EpisodeStore(store).iter_episodes()}
     for episode in played:
         source = sources[str(episode.config["source_episode"])]

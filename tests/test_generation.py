@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from humanllm.agents.director import TurnRules
 from humanllm.cli._app import register
 from humanllm.core import Episode
+from humanllm.evaluation import verify_store
 from humanllm.llm import ModelSettings
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
@@ -33,6 +34,8 @@ def graph() -> InteractionGraph:
 
 
 def _lines_valid(store: Path) -> list[str]:
+    verified = verify_store(store)
+    assert verified.ok, [m.line() for m in verified.mismatches]  # every id is the hash of its stored spec
     ids = []
     for path in store.glob("episodes-*.jsonl"):
         for line in path.read_text().splitlines():

@@ -14,7 +14,7 @@ from humanllm.agents.character import CharacterAgent
 from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.leaks import leaked_labels
 from humanllm.agents.trinity import UnknownSpeakerError, parse_transcript, parse_trinity
-from humanllm.core import CharacterProfile, Scenario, Turn
+from humanllm.core import CharacterProfile, Scenario, Turn, spec_id
 from humanllm.errors import StructuredOutputError
 from humanllm.graphs.conversation import conversation_graph
 from humanllm.graphs.episode import episode_graph
@@ -218,6 +218,7 @@ def test_simulate_cli_runs_offline_and_saves_the_episode(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert saved["models"]["character"] == "fake" and 4 <= len(saved["conversation"]["turns"]) <= 5
+    assert spec_id(saved["spec"]) == saved["id"]  # the id is recomputed from the stored spec
 
 
 def test_variation_is_written_with_its_own_checklists(graph: InteractionGraph) -> None:
@@ -254,5 +255,12 @@ def test_episode_ids_depend_only_on_the_prompts_that_shape_an_episode() -> None:
 
     versions = template_versions()
     assert set(versions) >= {"scenario_draft", "character_system", "character_turn", "author"}
-    assert all((PROMPTS / f"{name}.jinja").exists() for name in versions)
+    model_layer = PROMPTS.parent.parent / "llm" / "prompts"
+    assert all(
+        (
+            model_layer / f"{name.removeprefix('llm/')}.jinja" if name.startswith("llm/") else PROMPTS / f"{name}.jinja"
+        ).exists()
+        for name in versions
+    )
+    assert {"writer_system", "author_system", "llm/repair", "llm/schema_instruction"} <= set(versions)
     assert not {"sft_system", "judge_items"} & set(versions)

@@ -20,7 +20,6 @@ from humanllm.core import Pattern, Scenario, Turn
 from humanllm.errors import StructuredOutputError
 from humanllm.llm import RoleModel
 
-AUTHOR_SYSTEM = "You are a novelist who writes psychologically realistic dialogue."
 TOKENS_PER_WORD = 1.7
 """Tokens per word of dialogue (SmolLM2's tokenizer, with the brackets and names of a line)."""
 LINE_OVERHEAD_TOKENS = 6
@@ -82,7 +81,7 @@ async def write_conversation(
             problem=problem,
             words=words,
         )
-        text = await model.atext([SystemMessage(content=AUTHOR_SYSTEM), HumanMessage(content=prompt)])
+        text = await model.atext([SystemMessage(content=render("author_system")), HumanMessage(content=prompt)])
         try:
             turns = parse_transcript(text, cast)
         except UnknownSpeakerError as exc:

@@ -135,10 +135,7 @@ class CharacterAgent:
             logger.info("%s named %s (attempt %d); regenerating", self.name, leaked, attempt + 1)
             messages = [
                 *messages[:-1],
-                HumanMessage(
-                    content=f"{messages[-1].text}\n\nShow how you feel through thoughts, actions and words; "
-                    f"do not use the words: {', '.join(leaked)}."
-                ),
+                HumanMessage(content=f"{messages[-1].text}\n\n{render('character_leak_retry', leaked=leaked)}"),
             ]
         logger.warning("%s kept naming a pattern after %d retries; keeping the last turn", self.name, self.leak_retries)
         return turn

@@ -35,7 +35,7 @@ from humanllm.agents._budget import (
 from humanllm.agents._templates import render, template_version
 from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Turn, Verdict
 from humanllm.errors import DataError
-from humanllm.llm import RoleModel, extract_json, parse_reply, response_format_for
+from humanllm.llm import RoleModel, extract_json, model_template_versions, parse_reply, response_format_for
 from humanllm.patterns import PatternLibrary
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ VERDICTS_TITLE = "JudgeVerdicts"
 @functools.cache
 def prompt_version() -> str:
     """A short hash of the judge's templates: part of every judgement's key (read once per process)."""
-    joined = ",".join(template_version(name) for name in JUDGE_TEMPLATES)
+    versions = [template_version(name) for name in JUDGE_TEMPLATES] + list(model_template_versions().values())
+    joined = ",".join(versions)
     return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
 

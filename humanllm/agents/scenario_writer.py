@@ -32,8 +32,6 @@ from humanllm.agents._templates import render
 from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation
 from humanllm.llm import RoleModel
 
-WRITER_SYSTEM = "You are a careful writer of realistic social scenes. Reply with JSON only."
-
 _CLOSED = ConfigDict(extra="forbid")
 """Keyed objects allow no other key: an unknown name is an error, as a missing one is."""
 
@@ -119,7 +117,7 @@ async def write_draft(model: RoleModel, cards: list[Pattern], situation: str, ca
     schema = draft_schema(cast, max_tokens_of(model))
     limits = string_bounds(schema)
     prompt = render("scenario_draft", cards=cards, situation=situation, cast=cast, limits=limits)
-    messages = [SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)]
+    messages = [SystemMessage(content=render("writer_system")), HumanMessage(content=prompt)]
     data = (await model.astructured(messages, schema)).model_dump(by_alias=True)
     profiles = [CharacterProfile(name=c.name, **data["profiles"][c.name]) for c in cast]
     return ScenarioDraft(analysis=data["analysis"], background=data["background"], profiles=profiles)
@@ -176,7 +174,9 @@ async def write_checklists(model: RoleModel, draft: ScenarioDraft, cast: list[Ca
         most=most,
         longest=longest,
     )
-    reply = await model.astructured([SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)], schema)
+    reply = await model.astructured(
+        [SystemMessage(content=render("writer_system")), HumanMessage(content=prompt)], schema
+    )
     by_name = reply.model_dump(by_alias=True)["checklists"]
     return [ScenarioChecklist(character=c.name, items=by_name[c.name]) for c in carriers]
 
@@ -205,7 +205,7 @@ async def write_variation(model: RoleModel, draft: ScenarioDraft, cast: list[Cas
     schema = variation_schema(max_tokens_of(model))
     limits = string_bounds(schema)
     prompt = render("scenario_variation", background=draft.background, analysis=draft.analysis, limits=limits)
-    messages = [SystemMessage(content=WRITER_SYSTEM), HumanMessage(content=prompt)]
+    messages = [SystemMessage(content=render("writer_system")), HumanMessage(content=prompt)]
     reply = (await model.astructured(messages, schema)).model_dump()
     varied = ScenarioDraft(analysis=reply["analysis"], background=reply["background"], profiles=draft.profiles)
     return ScenarioVariation(**reply, checklists=await write_checklists(model, varied, cast))

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, library
-from humanllm.cli._output import console, fail, print_json
+from humanllm.cli._output import console, err_console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
 from humanllm.core import Episode, check_output_dir, check_output_file
 from humanllm.errors import ConfigError, DataError
@@ -71,6 +71,31 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
         "tokens", f"{usage.total_tokens} ({usage.prompt_tokens} prompt + {usage.completion_tokens} completion)"
     )
     console.print(table)
+
+
+@app.command("verify")
+def verify(
+    store_dir: Annotated[Path, typer.Argument(help="Store folder (episodes and judgements; subfolders too).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute every episode and judgement id from the spec stored on it; exit 1 naming each mismatch.
+
+    Reads only (no lock: a store being written can be verified). Records written before specs were
+    stored are counted as legacy (unverifiable), not as mismatches.
+    """
+    from humanllm.evaluation import verify_store
+
+    if not store_dir.is_dir():
+        fail(f"{store_dir} is not a store folder")
+    report = verify_store(store_dir)
+    if as_json:
+        print_json({**report.model_dump(), "ok": report.ok})
+    else:
+        for mismatch in report.mismatches:
+            err_console.print(f"mismatch: {escape(mismatch.line())}", soft_wrap=True)
+        console.print(report.summary(), soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command("merge")

@@ -130,11 +130,14 @@ def score(
             model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
         with RichTracker(err_console, disable=as_json) as tracker:
             run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
-        report, usage = score_source(source, judge=str(model.spec), options=options, graph=g)
+        report, usage = score_source(
+            source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
+        )
         label = _label(data)
         results = EvalResults(
             kind="score",
             judge=str(model.spec),
+            generation=model.generation(),
             prompt_version=prompt_version(),
             options=options,
             config={"data": str(data)},

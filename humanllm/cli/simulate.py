@@ -99,7 +99,6 @@ def simulate(
                 max_tokens=max_tokens,
                 threads=threads,
                 base_url=base_url,
-                seed=seed,
                 timeout_s=timeout,
             ),
         )

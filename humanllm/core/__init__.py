@@ -31,6 +31,8 @@ from humanllm.core._pattern import (
 )
 from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist, ScenarioVariation
 from humanllm.core._situation import Domain, SituationType
+from humanllm.core._spec import canonical_json, sampling_seed, spec_id
+from humanllm.core._templates import PromptFolder
 
 __all__ = [
     "CHECKLIST_MAX",
@@ -49,6 +51,7 @@ __all__ = [
     "Pattern",
     "PatternKind",
     "Pole",
+    "PromptFolder",
     "Reference",
     "Scenario",
     "ScenarioChecklist",
@@ -60,13 +63,16 @@ __all__ = [
     "Turn",
     "Verdict",
     "as_object",
+    "canonical_json",
     "check_output_dir",
     "check_output_file",
     "kind_of",
     "read_json_file",
     "read_text_file",
+    "sampling_seed",
     "save_or_rescue",
     "slugify",
+    "spec_id",
     "write_text_atomic",
     "write_text_or_rescue",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.core._conversation import Conversation
@@ -43,4 +45,8 @@ class Episode(BaseModel):
     usage: dict[str, TokenUsage] = Field(default_factory=dict, description="Role -> tokens spent.")
     config: dict[str, str | int | float | bool | None] = Field(
         default_factory=dict, description="Generation parameters that determined the episode."
+    )
+    spec: dict[str, Any] | None = Field(
+        default=None,
+        description="The whole spec the episode was made from; `id` is its hash. None: a legacy record.",
     )

@@ -33,8 +33,10 @@ from humanllm.evaluation._scoring import (
     summarise,
 )
 from humanllm.evaluation._sources import EpisodeSource, find_source, read_episodes
+from humanllm.evaluation._spec import JudgementSpec, PlaySpec
 from humanllm.evaluation._stats import cohen_kappa, mean, pearson, ranks, sample_sd, spearman
 from humanllm.evaluation._tables import Table, results_markdown, results_tables, to_html, to_markdown
+from humanllm.evaluation._verify import Mismatch, VerifyReport, verify_store
 
 __all__ = [
     "BREAKDOWNS",
@@ -52,9 +54,12 @@ __all__ = [
     "JudgeRunReport",
     "Judgement",
     "JudgementKey",
+    "JudgementSpec",
     "JudgementStore",
     "MetricAlignment",
     "MetricSummary",
+    "Mismatch",
+    "PlaySpec",
     "Rating",
     "RichTracker",
     "SampleInfo",
@@ -63,6 +68,7 @@ __all__ = [
     "Table",
     "Tracker",
     "TranscriptView",
+    "VerifyReport",
     "align",
     "annotation_items",
     "cohen_kappa",
@@ -96,5 +102,6 @@ __all__ = [
     "summarise",
     "to_html",
     "to_markdown",
+    "verify_store",
     "write_annotations",
 ]

@@ -13,8 +13,6 @@ resumably, with its judgements next to it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import random
 from collections.abc import Sequence
@@ -28,16 +26,26 @@ from humanllm.agents import template_version
 from humanllm.agents.character import CharacterAgent
 from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.judge import judged_characters, prompt_version
-from humanllm.core import Conversation, Episode, Turn
+from humanllm.core import Conversation, Episode, Turn, spec_id
 from humanllm.errors import ConfigError, HumanLLMError, PermanentEndpointError, cause_of_kind
 from humanllm.evaluation._judging import JudgeOptions
 from humanllm.evaluation._pipeline import judge_source, score_source, slug
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._results import EvalResults, EvalSource
 from humanllm.evaluation._sources import EpisodeSource, find_source
+from humanllm.evaluation._spec import PlaySpec
 from humanllm.graphs.conversation import ConversationContext, conversation_graph, recursion_limit
 from humanllm.graphs.conversation.context import Speaker
-from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, UsageMeter, build_role_model
+from humanllm.llm import (
+    DEFAULT_SPEC,
+    ModelSettings,
+    RoleModel,
+    UsageMeter,
+    build_role_model,
+    canonical_spec,
+    model_template_versions,
+    parse_spec,
+)
 from humanllm.patterns import InteractionGraph, PatternLibrary
 from humanllm.redaction import redact
 from humanllm.simulation import EpisodeStore
@@ -66,20 +74,35 @@ class BenchmarkConfig(BaseModel):
     seed: int = Field(default=0, description="Sampling seed of the models under test (part of each played id).")
 
 
-def play_id(source: Episode, target: str, model: str, config: BenchmarkConfig) -> str:
-    """Content hash of one played episode: the source, the target, the model and the play settings."""
-    payload = {
-        "source": source.id,
-        "target": target,
-        "model": model,
-        "mode": config.mode,
-        "partner": config.partner if config.mode == "live" else None,
-        "guidance": config.guidance,
-        "seed": config.seed,
-        "templates": {name: template_version(name) for name in ("character_system", "character_turn")},
-    }
-    blob = json.dumps(payload, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
+PLAY_TEMPLATES = ("character_system", "character_turn", "character_leak_retry")
+"""The agents' prompts a play renders (the model layer's are added to them)."""
+
+
+def play_spec(
+    source: Episode, target: str, model: str, config: BenchmarkConfig, settings: ModelSettings | None = None
+) -> PlaySpec:
+    """Everything that determines one played episode: the source, the target, the model and all play settings."""
+    model = canonical_spec(model)
+    partner = canonical_spec(config.partner) if config.mode == "live" else None
+    remote = any(parse_spec(m).backend == "openai" for m in (model, partner) if m)
+    return PlaySpec(
+        source=source.id,
+        target=target,
+        model=model,
+        generation=(settings or ModelSettings()).generation(remote=remote),
+        mode=config.mode,
+        partner=partner,
+        guidance=config.guidance,
+        seed=config.seed,
+        templates={**{name: template_version(name) for name in PLAY_TEMPLATES}, **model_template_versions()},
+    )
+
+
+def play_id(
+    source: Episode, target: str, model: str, config: BenchmarkConfig, settings: ModelSettings | None = None
+) -> str:
+    """Content hash of one played episode: the hash of its `play_spec`."""
+    return spec_id(play_spec(source, target, model, config, settings))
 
 
 def _agent(episode: Episode, name: str, model: RoleModel, library: PatternLibrary, guidance: bool) -> CharacterAgent:
@@ -177,7 +200,7 @@ async def play_model(
     store = EpisodeStore.open_for_writing(folder, shard="bench")  # closed below; a second writer fails at once
     model = build_role_model("character", spec, settings)
     jobs = [(episode, split, target) for episode, split in pairs for target in judged_characters(episode)]
-    todo = [job for job in jobs if play_id(job[0], job[2], spec, config) not in store.done]
+    todo = [job for job in jobs if play_id(job[0], job[2], spec, config, settings) not in store.done]
     phase = f"{PLAY_PHASE} {spec}"
     tracker.start(phase, total=len(jobs), done=len(jobs) - len(todo))
     gate = asyncio.Semaphore(config.concurrency)
@@ -209,9 +232,11 @@ async def play_model(
                 failures.append(redact(f"{spec} could not play {target} in episode {episode.id}: {exc}"))
                 tracker.advance(phase)
                 return
+            played = play_spec(episode, target, spec, config, settings)
             store.add_episode(
                 Episode(
-                    id=play_id(episode, target, spec, config),
+                    id=spec_id(played),
+                    spec=played.model_dump(mode="json"),
                     scenario=episode.scenario,
                     conversation=conversation,
                     mode=config.mode,
@@ -256,6 +281,7 @@ async def run_benchmark(
     results = EvalResults(
         kind="benchmark",
         judge=str(judge.spec),
+        generation=judge.generation(),
         prompt_version=prompt_version(),
         options=options,
         config={
@@ -275,7 +301,9 @@ async def run_benchmark(
         )
         played = find_source(folder)
         await judge_source(played, model=judge, graph=graph, options=options, tracker=tracker)
-        report, judge_usage = score_source(played, judge=str(judge.spec), options=options, graph=graph)
+        report, judge_usage = score_source(
+            played, judge=str(judge.spec), options=options, graph=graph, generation=judge.generation()
+        )
         results.reports[spec] = report
         results.sources[spec] = EvalSource(data=str(folder), judgements=str(folder))
         results.usage[spec] = EpisodeStore.open_for_reading(folder).total_usage()

@@ -12,10 +12,11 @@ from dataclasses import replace
 from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.agents.judge import Judge, judged_characters, prompt_version
-from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict
+from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict, spec_id
 from humanllm.errors import HumanLLMError, PermanentEndpointError, cause_of_kind
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
+from humanllm.evaluation._spec import JudgementSpec
 from humanllm.graphs.judge import JudgeContext, JudgeState, judge_graph, recursion_limit
 from humanllm.llm import RoleModel, UsageMeter
 from humanllm.patterns import PatternLibrary
@@ -79,12 +80,15 @@ async def judge_character(
     )
     asked: list[ChecklistItem] = result["items"]
     verdicts: dict[str, Verdict] = result.get("verdicts", {})
+    spec = judgement_spec(episode.id, character, run, model, options)
     return Judgement(
+        id=spec_id(spec),
+        spec=spec,
         episode_id=episode.id,
         character=character,
-        judge=str(model.spec),
+        judge=spec.judge,
         run=run,
-        prompt_version=prompt_version(),
+        prompt_version=spec.prompt_version,
         batch_size=options.batch_size,
         items=asked,
         verdicts=[
@@ -96,8 +100,22 @@ async def judge_character(
     )
 
 
+def judgement_spec(episode_id: str, character: str, run: int, model: RoleModel, options: JudgeOptions) -> JudgementSpec:
+    """Everything that determines one judgement: the judge with all its sampling settings, the prompts, the run."""
+    return JudgementSpec(
+        episode_id=episode_id,
+        character=character,
+        judge=str(model.spec),
+        generation=model.generation(),
+        prompt_version=prompt_version(),
+        batch_size=options.batch_size,
+        run=run,
+        seed=options.seed,
+    )
+
+
 def judgement_key(episode_id: str, character: str, run: int, model: RoleModel, options: JudgeOptions) -> JudgementKey:
-    return JudgementKey(episode_id, character, str(model.spec), run, prompt_version(), options.batch_size)
+    return spec_id(judgement_spec(episode_id, character, run, model, options))
 
 
 async def judge_episodes(

@@ -17,7 +17,7 @@ from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import JudgementKey, JudgementStore
 from humanllm.evaluation._scoring import SampleInfo, SampleKey, ScoreReport, ScoreTally, sample_info_of
 from humanllm.evaluation._sources import EpisodeSource
-from humanllm.llm import RoleModel
+from humanllm.llm import GenerationSpec, RoleModel
 from humanllm.patterns import InteractionGraph
 
 
@@ -68,9 +68,15 @@ class SampleInfos(Mapping[SampleKey, SampleInfo]):
 
 
 def score_source(
-    source: EpisodeSource, *, judge: str, options: JudgeOptions, graph: InteractionGraph
+    source: EpisodeSource,
+    *,
+    judge: str,
+    options: JudgeOptions,
+    graph: InteractionGraph,
+    generation: GenerationSpec | None = None,
 ) -> tuple[ScoreReport, TokenUsage]:
-    """Score what is stored for this judge, prompt version and batch size (runs below `options.runs`).
+    """Score what is stored for this judge, prompt version and batch size (runs below `options.runs`);
+    with `generation`, only judgements made with those judge settings (temperature, max tokens, base URL).
 
     Streams the judgements into running sums: memory does not grow with the number judged.
     """
@@ -84,6 +90,7 @@ def score_source(
             or judgement.prompt_version != version
             or judgement.batch_size != options.batch_size
             or judgement.run >= options.runs
+            or (generation is not None and judgement.generation != generation)
         ):
             continue
         info = infos.get((judgement.episode_id, judgement.character))

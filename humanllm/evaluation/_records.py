@@ -1,4 +1,4 @@
-"""Judgements: one record per (episode, character, judge, run, prompt version, batch size), append-only.
+"""Judgements: one record per `JudgementSpec` (episode, character, judge and its settings, run, ...), append-only.
 
 A judgement folder holds `judgements-<shard>.jsonl` files next to the episodes they judge. Lines are
 written whole, flushed and fsynced; a key that is stored already is never written twice (nor read
@@ -17,27 +17,28 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from humanllm.agents.judge import HolisticScores
-from humanllm.core import ChecklistItem, Metric, TokenUsage, Verdict
+from humanllm.core import ChecklistItem, Metric, TokenUsage, Verdict, spec_id
 from humanllm.errors import DataError
+from humanllm.evaluation._spec import JudgementSpec
+from humanllm.llm import GenerationSpec
 from humanllm.simulation import StoreLock, appending, permission_denied, read_lines, repair_torn_tail
 
 logger = logging.getLogger(__name__)
 
 
-class JudgementKey(NamedTuple):
-    """What makes a judgement unique: judging the same thing again adds nothing."""
+JudgementKey = str
+"""What makes a judgement unique: the id of its spec (judging the same spec again adds nothing); a
+legacy record (stored without a spec) has a `legacy:` key that no new judgement has."""
 
-    episode_id: str
-    character: str
-    judge: str
-    run: int
-    prompt_version: str
-    batch_size: int
+
+def legacy_key(episode_id: str, character: str, judge: str, run: int, prompt_version: str, batch_size: int) -> str:
+    """The key of a judgement stored before specs: what it says, which is not every setting it was made with."""
+    return "legacy:" + ":".join(str(f) for f in (episode_id, character, judge, run, prompt_version, batch_size))
 
 
 class Judgement(BaseModel):
@@ -57,10 +58,19 @@ class Judgement(BaseModel):
     rounds: int = Field(default=1, description="Judging rounds (first round plus retries of unscored items).")
     usage: TokenUsage = Field(default_factory=TokenUsage, description="Judge calls and tokens spent.")
     at: float = Field(default_factory=time.time, description="When it was judged (Unix time).")
+    id: str | None = Field(default=None, description="Hash of `spec`; None: a legacy record.")
+    spec: JudgementSpec | None = Field(default=None, description="The whole spec; None: a legacy record.")
 
     @property
     def key(self) -> JudgementKey:
-        return JudgementKey(self.episode_id, self.character, self.judge, self.run, self.prompt_version, self.batch_size)
+        if self.spec is not None:
+            return spec_id(self.spec)
+        return legacy_key(self.episode_id, self.character, self.judge, self.run, self.prompt_version, self.batch_size)
+
+    @property
+    def generation(self) -> GenerationSpec | None:
+        """The judge's sampling settings, where the record says (legacy records do not)."""
+        return self.spec.generation if self.spec is not None else None
 
     def scored(self, metric: Metric) -> list[tuple[ChecklistItem, int]]:
         """(item, score) of every scored item of one metric."""
@@ -161,6 +171,7 @@ class JudgementStore:
         batch_size: int | None = None,
         runs: int | None = None,
         episode_ids: set[str] | None = None,
+        generation: GenerationSpec | None = None,
     ) -> list[Judgement]:
         """The stored judgements that match every given filter (runs: indices below `runs`)."""
         out = []
@@ -174,6 +185,8 @@ class JudgementStore:
             if runs is not None and j.run >= runs:
                 continue
             if episode_ids is not None and j.episode_id not in episode_ids:
+                continue
+            if generation is not None and j.generation != generation:
                 continue
             out.append(j)
         return out

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from humanllm.agents.judge import judged_characters
-from humanllm.core import Episode
+from humanllm.core import Episode, spec_id
 from humanllm.evaluation._plot import results_png
-from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
+from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore, legacy_key
 from humanllm.evaluation._results import EvalResults
 from humanllm.evaluation._scoring import METRICS, sample_value
 from humanllm.evaluation._sources import find_source
+from humanllm.evaluation._spec import JudgementSpec
 from humanllm.evaluation._tables import METRIC_NAMES, results_tables, to_html
 
 _STYLE = """
@@ -75,7 +76,19 @@ def collect_transcripts(results: EvalResults, *, per_label: int = 5) -> list[Tra
 
 def _run0(sample: tuple[str, str], results: EvalResults) -> JudgementKey:
     """The key of run 0 of the results' judge setting for one (episode, character)."""
-    return JudgementKey(*sample, results.judge, 0, results.prompt_version, results.options.batch_size)
+    if results.generation is None:  # results written before judge settings were kept: legacy judgements
+        return legacy_key(*sample, results.judge, 0, results.prompt_version, results.options.batch_size)
+    spec = JudgementSpec(
+        episode_id=sample[0],
+        character=sample[1],
+        judge=results.judge,
+        generation=results.generation,
+        prompt_version=results.prompt_version,
+        batch_size=results.options.batch_size,
+        run=0,
+        seed=results.options.seed,
+    )
+    return spec_id(spec)
 
 
 def _turns_html(view: TranscriptView) -> str:

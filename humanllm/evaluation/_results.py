@@ -13,6 +13,7 @@ from humanllm.errors import DataError
 from humanllm.evaluation._judging import JudgeOptions
 from humanllm.evaluation._records import Judgement, JudgementStore
 from humanllm.evaluation._scoring import ScoreReport
+from humanllm.llm import GenerationSpec
 
 ConfigValue = str | int | float | bool | None | list[str]
 
@@ -34,6 +35,9 @@ class EvalResults(BaseModel):
     kind: Literal["score", "benchmark"] = Field(description="`eval score` of stored episodes, or `eval run`.")
     judge: str = Field(description="Judge model spec.")
     prompt_version: str = Field(description="Hash of the judge's prompt templates.")
+    generation: GenerationSpec | None = Field(
+        default=None, description="The judge's sampling settings (None in results written before they were kept)."
+    )
     options: JudgeOptions
     config: dict[str, ConfigValue] = Field(default_factory=dict, description="Run settings (no secrets).")
     reports: dict[str, ScoreReport] = Field(description="Label (model under test, or data set) -> scores.")
@@ -88,6 +92,7 @@ def load_judgements(path: Path, *, judge: str | None = None) -> list[Judgement]:
                 prompt_version=results.prompt_version,
                 batch_size=results.options.batch_size,
                 runs=results.options.runs,
+                generation=results.generation,
             )
         return out
     if path.is_dir():
@@ -97,11 +102,19 @@ def load_judgements(path: Path, *, judge: str | None = None) -> list[Judgement]:
     else:
         raise DataError(f"{path} does not exist: give a scores/results JSON, a judgement folder or a JSONL file")
     found = [j for j in found if judge is None or j.judge == judge]
-    settings = sorted({(j.judge, j.prompt_version, j.batch_size) for j in found})
+    settings = sorted({(j.judge, j.prompt_version, j.batch_size, _settings_text(j)) for j in found})
     if len(settings) > 1:
-        listed = "; ".join(f"judge {a}, prompt {b}, batch size {c}" for a, b, c in settings)
+        listed = "; ".join(f"judge {a}, prompt {b}, batch size {c}{d}" for a, b, c, d in settings)
         raise DataError(
             f"{path} holds judgements of several settings ({listed}): pick one with --judge-spec, or give the "
             "scores JSON of one `eval score` run"
         )
     return found
+
+
+def _settings_text(judgement: Judgement) -> str:
+    generation = judgement.generation
+    if generation is None:
+        return ""
+    where = f", base URL {generation.base_url}" if generation.base_url else ""
+    return f", temperature {generation.temperature}, max tokens {generation.max_tokens}{where}"

@@ -12,9 +12,10 @@ from humanllm.llm._factory import (
 from humanllm.llm._fakes import FakeBuilder, register_fake_backend
 from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
 from humanllm.llm._messages import json_schema_of
+from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
 from humanllm.llm._role import ROLES, RoleModel
-from humanllm.llm._settings import ModelSettings
-from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, parse_spec, spec_help
+from humanllm.llm._settings import GenerationSpec, ModelSettings
+from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
 from humanllm.llm._structured import extract_json, parse_reply, response_format_for
 from humanllm.llm._usage import UsageMeter
 from humanllm.redaction import redact, redact_url
@@ -24,9 +25,11 @@ __all__ = [
     "DEFAULT_SPEC",
     "LOCAL_MODEL_NAME",
     "METHOD_CHAIN",
+    "MODEL_TEMPLATES",
     "ROLES",
     "BackendStatus",
     "FakeBuilder",
+    "GenerationSpec",
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",
@@ -38,10 +41,12 @@ __all__ = [
     "backend_statuses",
     "build_chat_model",
     "build_role_model",
+    "canonical_spec",
     "endpoint_methods",
     "extract_json",
     "json_schema_of",
     "local_gguf_path",
+    "model_template_versions",
     "parse_reply",
     "parse_spec",
     "rate_limiter_for",

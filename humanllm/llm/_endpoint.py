@@ -9,19 +9,17 @@ chain once (logged once) and is sent again.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal, get_args
 
-import jinja2
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from humanllm.llm._local import grammar_friendly
 from humanllm.llm._messages import json_schema_of
+from humanllm.llm._prompts import render
 
 logger = logging.getLogger(__name__)
 
@@ -93,14 +91,8 @@ def rejects_method(method: StructuredMethod, status: int | None, text: str) -> b
     return any(word in text for word in words)
 
 
-@functools.cache
-def _instruction_template() -> jinja2.Template:
-    source = (Path(__file__).parent / "prompts" / "schema_instruction.jinja").read_text(encoding="utf-8")
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False).from_string(source)
-
-
 def schema_instruction(schema: dict[str, Any]) -> str:
-    return _instruction_template().render(schema=json.dumps(schema, separators=(",", ":"))).strip()
+    return render("schema_instruction", schema=json.dumps(schema, separators=(",", ":")))
 
 
 def shape_request(

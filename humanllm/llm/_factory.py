@@ -112,6 +112,7 @@ def build_role_model(
         where=where,
         endpoint=structured_endpoint(f"{where} ({spec.model})" if remote else str(spec)),
         schema_in_extra_body=remote,
+        settings=settings,
     )
 
 

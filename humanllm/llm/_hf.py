@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 
 from humanllm.errors import BackendUnavailable
 from humanllm.llm._messages import json_schema_of, to_chat_dicts
+from humanllm.llm._prompts import render
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +68,13 @@ class TransformersChatModel(BaseChatModel):
 
         schema = json_schema_of(kwargs.get("response_format"))
         if schema is not None:
-            instruction = "Reply with one JSON object only" + (
-                f", valid against this JSON schema: {json.dumps(schema)}" if schema else "."
-            )
+            instruction = render("hf_schema_instruction", schema=json.dumps(schema) if schema else "")
             messages = [SystemMessage(content=instruction), *messages]
         with self._lock:
             model, tokenizer = self._load()
-            if self.seed is not None:
-                torch.manual_seed(self.seed)
+            seed = kwargs.get("seed", self.seed)  # per call (an episode's own seed) over the model's
+            if seed is not None:
+                torch.manual_seed(int(seed))
             inputs = tokenizer.apply_chat_template(
                 to_chat_dicts(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
             ).to(model.device)

@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -31,6 +31,7 @@ from humanllm.llm._retry import (
     retry_after_seconds,
     status_of,
 )
+from humanllm.llm._settings import GenerationSpec, ModelSettings
 from humanllm.llm._spec import ModelSpec
 from humanllm.llm._structured import parse_reply, repair_messages, response_format_for
 from humanllm.llm._usage import UsageMeter
@@ -68,6 +69,18 @@ class RoleModel:
     parse path re-validates the whole schema on every call, which costs milliseconds of CPU."""
     usage: UsageMeter = field(default_factory=UsageMeter)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    settings: ModelSettings = field(default_factory=ModelSettings)
+    """The settings the chat model was built with (what `generation()` reports for specs)."""
+    seed: int | None = None
+    """Sampling seed sent with every call that does not give its own (`with_seed` sets it per episode)."""
+
+    def with_seed(self, seed: int | None) -> RoleModel:
+        """The same chat model (same engine, rate limiter and meter) sampling with `seed` on every call."""
+        return replace(self, seed=seed)
+
+    def generation(self) -> GenerationSpec:
+        """Every setting that shapes this model's replies, as stored in specs: no key, the base URL redacted."""
+        return self.settings.generation(remote=self.spec.backend == "openai")
 
     @property
     def structured_method(self) -> StructuredMethod:
@@ -152,6 +165,8 @@ class RoleModel:
         self.endpoint.step_down(method, said)
 
     def _request(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.seed is not None and "seed" not in kwargs:
+            kwargs = {**kwargs, "seed": self.seed}
         if self.schema_in_extra_body and "response_format" in kwargs:
             rest = {k: v for k, v in kwargs.items() if k != "response_format"}
             return {**rest, "extra_body": {"response_format": kwargs["response_format"]}}

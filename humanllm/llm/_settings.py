@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from humanllm.redaction import redact_url
 
 
+class GenerationSpec(BaseModel):
+    """Every setting that shapes a model's replies, as a spec stores it: no key, the base URL redacted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    temperature: float
+    max_tokens: int
+    base_url: str | None = Field(default=None, description="The endpoint (remote models only), redacted.")
+
+
 class ModelSettings(BaseModel):
     """How to run a model. Secrets are `SecretStr` and never serialised in clear."""
 
@@ -34,6 +44,15 @@ class ModelSettings(BaseModel):
             return self.api_key
         env = os.environ.get("OPENAI_API_KEY")
         return SecretStr(env) if env else None
+
+    def generation(self, *, remote: bool) -> GenerationSpec:
+        """The settings that shape replies; the base URL (redacted) only for remote models, where it applies."""
+        base_url = self.resolved_base_url() if remote else None
+        return GenerationSpec(
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            base_url=redact_url(base_url) if base_url else None,
+        )
 
     def public_dict(self) -> dict[str, object]:
         """Settings safe to save next to outputs: the key is left out, the base URL redacted."""

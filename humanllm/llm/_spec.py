@@ -50,4 +50,9 @@ def parse_spec(text: str | ModelSpec) -> ModelSpec:
         raise ConfigError(f"model spec {raw!r} needs a model after the colon, e.g. {_HELP[backend].split()[0]}")
     if backend == "local" and model:
         raise ConfigError(f"model spec {raw!r}: 'local' takes no model name (it is the bundled SmolLM2)")
-    return ModelSpec(backend=backend, model=model)  # type: ignore[arg-type]
+    return ModelSpec(backend=backend, model=model.strip())  # type: ignore[arg-type]
+
+
+def canonical_spec(text: str | ModelSpec) -> str:
+    """The one written form of a spec (`OpenAI: gpt-4o` -> `openai:gpt-4o`): what ids and keys hold."""
+    return str(parse_spec(text))

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
+from humanllm.llm._prompts import render
+
 T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
@@ -58,8 +60,5 @@ def repair_messages(messages: list[BaseMessage], reply: str, problem: str) -> li
     return [
         *messages,
         AIMessage(content=reply),
-        HumanMessage(
-            content=f"That reply does not fit the required JSON format ({problem}). "
-            "Answer again with only the corrected JSON object."
-        ),
+        HumanMessage(content=render("repair", problem=problem)),
     ]

@@ -59,8 +59,9 @@ class VLLMChatModel(BaseChatModel):
             "max_tokens": int(kwargs.get("max_tokens", self.max_tokens)),
             "stop": stop,
         }
-        if self.seed is not None:
-            params["seed"] = self.seed
+        seed = kwargs.get("seed", self.seed)  # per call (an episode's own seed) over the model's
+        if seed is not None:
+            params["seed"] = int(seed)
         schema = json_schema_of(kwargs.get("response_format"))
         if schema:
             try:

@@ -1,7 +1,6 @@
 """Running simulations: one episode now; batches, the store and splits build on this."""
 
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
-from humanllm.simulation._identity import episode_id, template_versions
 from humanllm.simulation._jobs import (
     in_shard,
     jobs_from_bundles,
@@ -15,6 +14,14 @@ from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
 from humanllm.simulation._released import episode_to_released, import_released
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
 from humanllm.simulation._runner import RunOptions, RunReport, run_batch
+from humanllm.simulation._spec import (
+    EPISODE_TEMPLATES,
+    EpisodeSpec,
+    episode_id,
+    episode_sampling_seed,
+    episode_spec,
+    template_versions,
+)
 from humanllm.simulation._splits import SPLITS, classify, split_store
 from humanllm.simulation._store import (
     EpisodeStore,
@@ -27,7 +34,9 @@ from humanllm.simulation._store import (
 )
 
 __all__ = [
+    "EPISODE_TEMPLATES",
     "SPLITS",
+    "EpisodeSpec",
     "EpisodeStore",
     "Failure",
     "FailureGroup",
@@ -41,6 +50,8 @@ __all__ = [
     "appending",
     "classify",
     "episode_id",
+    "episode_sampling_seed",
+    "episode_spec",
     "episode_to_released",
     "import_released",
     "in_shard",

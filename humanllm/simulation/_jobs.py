@@ -75,7 +75,7 @@ def read_bundles(path: Path) -> list[list[str]]:
         bundles.append([str(p) for p in value])
     if not bundles:
         raise DataError(
-            f"{path} holds no bundles: give a JSON list such as [[\"sunk cost fallacy\", \"kind\"]] or JSONL rows "
+            f'{path} holds no bundles: give a JSON list such as [["sunk cost fallacy", "kind"]] or JSONL rows '
             'with "patterns" (`humanllm graph sample --json` writes them)'
         )
     return bundles

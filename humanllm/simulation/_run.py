@@ -9,13 +9,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from humanllm.agents.human import Reader
-from humanllm.core import Episode, SituationType, TokenUsage
+from humanllm.core import Episode, SituationType, TokenUsage, spec_id
 from humanllm.errors import ConfigError
 from humanllm.graphs.episode import EpisodeContext, episode_graph
 from humanllm.llm import RoleModel, UsageMeter, build_role_model, rate_limiter_for
 from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph, assign
 from humanllm.simulation._config import SimulationConfig
-from humanllm.simulation._identity import episode_id
+from humanllm.simulation._spec import EpisodeSpec, episode_sampling_seed, episode_spec
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Plan:
     patterns: list[str]
     situation: str
     assignment: list[list[str]]
+    spec: EpisodeSpec
     id: str
 
 
@@ -52,24 +53,8 @@ def plan_episode(config: SimulationConfig, graph: InteractionGraph) -> Plan:
         )
         patterns = sampler.sample().patterns
     assignment = assign(graph, patterns, config.characters).slots
-    params = {
-        "characters": config.characters,
-        "mode": config.mode,
-        "guidance": config.guidance,
-        "variation": config.variation,
-        "rules": config.rules.model_dump_json(),
-        "temperature": config.settings.temperature,
-        "max_tokens": config.settings.max_tokens,
-    }
-    ident = episode_id(
-        patterns=patterns,
-        assignment=assignment,
-        situation=situation,
-        seed=config.seed,
-        models=config.models.model_dump(),
-        params=params,
-    )
-    return Plan(patterns=patterns, situation=situation, assignment=assignment, id=ident)
+    spec = episode_spec(config, patterns=patterns, situation=situation, assignment=assignment)
+    return Plan(patterns=patterns, situation=situation, assignment=assignment, spec=spec, id=spec_id(spec))
 
 
 @dataclass
@@ -81,7 +66,8 @@ class RoleModels:
 
     @classmethod
     def build(cls, config: SimulationConfig) -> RoleModels:
-        settings = config.settings.model_copy(update={"seed": config.settings.seed or config.seed})
+        """Models for every episode of a run: each episode samples with its own seed (`for_episode`)."""
+        settings = config.settings
         limiter = rate_limiter_for(settings)  # one request budget shared by both roles
         return cls(
             writer=build_role_model("writer", config.models.writer, settings, rate_limiter=limiter),
@@ -90,6 +76,10 @@ class RoleModels:
 
     def usage(self) -> dict[str, TokenUsage]:
         return {"writer": self.writer.usage.usage, "character": self.character.usage.usage}
+
+    def for_episode(self, seed: int) -> RoleModels:
+        """The same models (shared engine, rate limiter and meters) sampling with one episode's seed."""
+        return RoleModels(writer=self.writer.with_seed(seed), character=self.character.with_seed(seed))
 
     def metered(self) -> RoleModels:
         """The same models with fresh token meters: one episode's own usage, even when many run at once."""
@@ -139,6 +129,7 @@ async def run_episode(
     plan = plan or plan_episode(config, graph)
     if fresh_meters:
         models = models.metered()
+    models = models.for_episode(episode_sampling_seed(plan.spec))
     context = EpisodeContext(
         writer=models.writer,
         character=models.character,
@@ -164,6 +155,7 @@ async def run_episode(
         mode=config.mode,
         seed=config.seed,
         models=config.models.model_dump(),
+        spec=plan.spec.model_dump(mode="json"),
         usage=models.usage(),
         config={
             "characters": config.characters,

@@ -24,9 +24,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
-BUILDER_SYSTEM = (
-    "You are a careful research psychologist who writes precise, behaviour-focused summaries. Reply with JSON only."
-)
+SYSTEM_TEMPLATE = "pattern_builder/system"
+"""The builder's system prompt (part of every step's cache key)."""
 
 
 class BuildProgress(Protocol):
@@ -90,17 +89,19 @@ class StepRunner:
 
         `instead` says what the caller does when it gets None; it goes into the fallback log.
         """
+        system = render(SYSTEM_TEMPLATE)
         prompt = render(template, **variables)
         version = self.templates.setdefault(template, template_version(template))
+        self.templates.setdefault(SYSTEM_TEMPLATE, template_version(SYSTEM_TEMPLATE))
         spec = str(self.model.spec)
-        key = cache_key(prompt_version=version, model=spec, schema=schema, prompt=prompt)
+        key = cache_key(prompt_version=version, model=spec, schema=schema, prompt=f"{system}\n\n{prompt}")
         if self.cache is not None:
             hit = self.cache.get(step, key, schema)
             if hit is not None:
                 self.cache_hits += 1
                 self.progress.advance(stage, cached=True, usage=self.usage)
                 return hit
-        messages = [SystemMessage(content=BUILDER_SYSTEM), HumanMessage(content=prompt)]
+        messages = [SystemMessage(content=system), HumanMessage(content=prompt)]
         try:
             async with self.semaphore:
                 reply = await self.model.astructured(messages, schema)
