@@ -14,6 +14,7 @@ from humanllm.core import (
     Score,
     Turn,
     Verdict,
+    render_turns,
     slugify,
 )
 
@@ -64,9 +65,10 @@ def test_transcript_hides_other_speakers_thoughts() -> None:
             Turn(speaker="Ben", thought="secret-b", speech="Yo"),
         ]
     )
-    seen_by_ann = conversation.transcript(viewer="Ann")
-    assert "secret-a" in seen_by_ann and "secret-b" not in seen_by_ann
-    assert "secret-b" in conversation.transcript()
+    seen_by_ann = render_turns(conversation.turns, "Ann")
+    assert seen_by_ann == "Ann: [secret-a] Hi\nBen: Yo"
+    assert render_turns(conversation.turns) == "Ann: [secret-a] Hi\nBen: [secret-b] Yo"
+    assert render_turns(conversation.turns, "Ben", numbered=True) == "1. Ann: Hi\n2. Ben: [secret-b] Yo"
 
 
 def test_verdict_allows_unscored_but_not_other_scores() -> None:

@@ -33,7 +33,7 @@ from humanllm.agents._budget import (
     stand_in_keys,
 )
 from humanllm.agents._templates import render, template_version
-from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Turn, Verdict
+from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Verdict, render_turns
 from humanllm.errors import DataError
 from humanllm.llm import RoleModel, extract_json, parse_reply
 from humanllm.llm._structured import response_format_for
@@ -119,15 +119,6 @@ def item_groups(items: Sequence[ChecklistItem], library: PatternLibrary, charact
 
 
 # --- prompts ----------------------------------------------------------------------------------
-def numbered_transcript(turns: Sequence[Turn], viewer: str) -> str:
-    """Numbered turns: the viewer's in full (thought, action, speech), the others' as the viewer saw them."""
-    lines = []
-    for number, turn in enumerate(turns, 1):
-        shown = turn if turn.speaker == viewer else turn.visible()
-        lines.append(f"{number}. {turn.speaker}: {shown.as_trinity()}")
-    return "\n".join(lines)
-
-
 def system_message(episode: Episode, character: str) -> SystemMessage:
     """The judge's fixed prefix for one character: scene, profile, transcript (shared by every call)."""
     try:
@@ -140,7 +131,7 @@ def system_message(episode: Episode, character: str) -> SystemMessage:
         name=character,
         about_self=profile.about_self,
         about_others=profile.about_others,
-        transcript=numbered_transcript(episode.conversation.turns, character),
+        transcript=render_turns(episode.conversation.turns, character, numbered=True),
     )
     return SystemMessage(content=text)
 

@@ -1,6 +1,6 @@
 """The shared vocabulary of humanllm: typed data models used by every subpackage, and the user-file helpers."""
 
-from humanllm.core._conversation import Conversation, Turn
+from humanllm.core._conversation import Channel, Conversation, Turn, bracketed, render_turns, seen_by
 from humanllm.core._episode import Episode, TokenUsage
 from humanllm.core._files import (
     as_object,
@@ -36,6 +36,7 @@ __all__ = [
     "CHECKLIST_MAX",
     "CHECKLIST_MIN",
     "CardOrigin",
+    "Channel",
     "CharacterProfile",
     "ChecklistItem",
     "Conversation",
@@ -60,12 +61,15 @@ __all__ = [
     "Turn",
     "Verdict",
     "as_object",
+    "bracketed",
     "check_output_dir",
     "check_output_file",
     "kind_of",
     "read_json_file",
     "read_text_file",
+    "render_turns",
     "save_or_rescue",
+    "seen_by",
     "slugify",
     "write_text_atomic",
     "write_text_or_rescue",
