@@ -85,3 +85,35 @@ def test_slugify_matches_card_id_rules() -> None:
     assert slugify("at ease") == "at-ease"
     assert slugify("soft-hearted") == "soft-hearted"
     assert slugify("observer-expectancy effect") == "observer-expectancy-effect"
+
+
+def test_run_bounded_keeps_at_most_n_in_flight_and_stops_on_a_permanent_error() -> None:
+    import asyncio
+
+    from humanllm.core import run_bounded
+    from humanllm.errors import PermanentEndpointError
+
+    in_flight, peak, started = 0, 0, []
+
+    async def work(item: int) -> None:
+        nonlocal in_flight, peak
+        started.append(item)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        if item == 3:
+            raise RuntimeError("wrapped") from PermanentEndpointError("401")
+
+    asyncio.run(run_bounded(range(3), work, limit=2))
+    assert peak == 2 and started == [0, 1, 2]
+    started.clear()
+    with pytest.raises(PermanentEndpointError, match="401"):
+        asyncio.run(run_bounded(range(20), work, limit=2))
+    assert len(started) < 20  # nothing starts after the permanent error, the jobs in flight end
+    with pytest.raises(ValueError):  # any other error propagates
+
+        async def bad(item: int) -> None:
+            raise ValueError(item)
+
+        asyncio.run(run_bounded([1], bad, limit=1))

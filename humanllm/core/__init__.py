@@ -1,5 +1,6 @@
 """The shared vocabulary of humanllm: typed data models used by every subpackage, and the user-file helpers."""
 
+from humanllm.core._concurrency import run_bounded
 from humanllm.core._conversation import Channel, Conversation, Turn, bracketed, render_turns, seen_by
 from humanllm.core._episode import Episode, TokenUsage
 from humanllm.core._files import (
@@ -68,6 +69,7 @@ __all__ = [
     "read_json_file",
     "read_text_file",
     "render_turns",
+    "run_bounded",
     "save_or_rescue",
     "seen_by",
     "slugify",
