@@ -80,8 +80,6 @@ class CharacterAgent:
     min_words: int = 5
     max_words: int = 60
     leak_retries: int = MAX_LEAK_RETRIES
-    regenerated: int = field(default=0, init=False)
-    """How many turns were regenerated because they named a pattern."""
     _system: str | None = field(default=None, init=False, repr=False)
 
     @property
@@ -120,7 +118,6 @@ class CharacterAgent:
             leaked = leaked_labels(turn, self.patterns)
             if not leaked:
                 return turn
-            self.regenerated += 1
             logger.info("%s named %s (attempt %d); regenerating", self.name, leaked, attempt + 1)
             messages = [
                 *messages[:-1],

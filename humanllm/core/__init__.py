@@ -31,7 +31,7 @@ from humanllm.core._pattern import (
     slugify,
 )
 from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist, ScenarioVariation
-from humanllm.core._situation import Domain, SituationType
+from humanllm.core._situation import SituationType
 
 __all__ = [
     "CHECKLIST_MAX",
@@ -42,7 +42,6 @@ __all__ = [
     "ChecklistItem",
     "Conversation",
     "CoreMechanisms",
-    "Domain",
     "Episode",
     "Family",
     "Manifestation",

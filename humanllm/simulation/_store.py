@@ -136,12 +136,6 @@ class EpisodeStore(RecordStore):
         return cls(root, shard, write=True, wait=wait)
 
     # --- reading ------------------------------------------------------------------------------
-    def episode_files(self) -> list[Path]:
-        return self.files("episodes")
-
-    def attempt_files(self) -> list[Path]:
-        return self.files("attempts")
-
     def _read_done_ids(self) -> tuple[set[str], int]:
         ids: set[str] = set()
         duplicates = 0
