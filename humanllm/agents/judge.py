@@ -42,6 +42,8 @@ from humanllm.patterns import PatternLibrary
 logger = logging.getLogger(__name__)
 
 JUDGE_TEMPLATES = ("judge_system", "judge_items", "judge_holistic")
+JUDGE_TEMPERATURE = 0.7
+"""The judge's default sampling temperature (`eval score` and `eval run`)."""
 QUOTE_MAX = 120
 """Characters of the quoted evidence (bounded so small models stop)."""
 REASON_MAX = 160

@@ -12,9 +12,40 @@ from rich.table import Table as RichTable
 
 from humanllm.agents.judge import judged_characters, prompt_version
 from humanllm.cli._exit import NOTHING_DONE, batch_code
-from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph, library
+from humanllm.cli._options import (
+    BATCH_SIZE,
+    HOLISTIC,
+    JUDGE_CONCURRENCY,
+    JUDGE_MAX_TOKENS_DEFAULT,
+    JUDGE_TEMPERATURE_DEFAULT,
+    MAX_TOKENS,
+    MODEL,
+    RETRIES,
+    RUNS,
+    TEMPERATURE,
+    TIMEOUT_S,
+    BaseUrlOption,
+    BatchSizeOption,
+    ForceOption,
+    HolisticOption,
+    JsonOption,
+    JudgeBaseUrlOption,
+    JudgeConcurrencyOption,
+    JudgeMaxTokensOption,
+    JudgeSpecOption,
+    JudgeTemperatureOption,
+    MaxTokensOption,
+    PatternsDirOption,
+    RetriesOption,
+    RunsOption,
+    TemperatureOption,
+    ThreadsOption,
+    TimeoutOption,
+    graph,
+    library,
+)
 from humanllm.cli._output import console, err_console, print_json
-from humanllm.cli._validate import one_of, options_config, positive
+from humanllm.cli._validate import one_of, options_config
 from humanllm.core import check_output_dir, check_output_file, write_text_atomic
 from humanllm.errors import ConfigError
 from humanllm.evaluation import (
@@ -41,7 +72,7 @@ from humanllm.evaluation import (
     score_source,
     write_annotations,
 )
-from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, build_role_model
+from humanllm.llm import ModelSettings, RoleModel, build_role_model
 from humanllm.simulation._lock import StoreLock
 
 app = typer.Typer(
@@ -49,25 +80,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JudgeSpec = Annotated[
-    str, typer.Option("--judge", help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`).")
-]
-Runs = Annotated[int, typer.Option(min=1, help="Independent judge runs, reported as mean ± SD.")]
-BatchSize = Annotated[int, typer.Option(min=1, help="Checklist items per judge call; 1 = one call per item.")]
-Retries = Annotated[int, typer.Option(min=0, help="Extra rounds for unscored items (each halves the batch).")]
-Holistic = Annotated[bool, typer.Option(help="Also rate anthropomorphism and character fidelity (0-100).")]
-Concurrency = Annotated[int, typer.Option(min=1, help="Characters judged (or played) at once.")]
-JudgeBaseUrl = Annotated[
-    str | None, typer.Option("--judge-base-url", help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server).")
-]
-JudgeTemperature = Annotated[
-    float, typer.Option("--judge-temperature", min=0.0, max=2.0, help="Judge sampling temperature.")
-]
-JudgeMaxTokens = Annotated[
-    int, typer.Option("--judge-max-tokens", min=64, help="Judge completion limit per call (fit a whole batch).")
-]
-Timeout = Annotated[float, typer.Option(callback=positive, help="Per-request timeout in seconds.")]
-Threads = Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")]
 Seed = Annotated[int, typer.Option(help="Judge run r samples with seed SEED + r; also seeds the models under test.")]
 Wait = Annotated[bool, typer.Option("--wait", help="If another command writes the folder, wait instead of failing.")]
 
@@ -97,17 +109,17 @@ def _label(data: Path) -> str:
 @app.command("score")
 def score(
     data: Annotated[Path, typer.Argument(help="Store folder, split folder, or one JSONL file of episodes.")],
-    judge: JudgeSpec,
-    runs: Runs = 3,
-    batch_size: BatchSize = 8,
-    retries: Retries = 2,
-    holistic: Holistic = True,
-    concurrency: Concurrency = 4,
-    judge_base_url: JudgeBaseUrl = None,
-    judge_temperature: JudgeTemperature = 0.7,
-    judge_max_tokens: JudgeMaxTokens = 1536,
-    timeout: Timeout = 120.0,
-    threads: Threads = None,
+    judge: JudgeSpecOption,
+    runs: RunsOption = RUNS,
+    batch_size: BatchSizeOption = BATCH_SIZE,
+    retries: RetriesOption = RETRIES,
+    holistic: HolisticOption = HOLISTIC,
+    concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
+    judge_max_tokens: JudgeMaxTokensOption = JUDGE_MAX_TOKENS_DEFAULT,
+    timeout: TimeoutOption = TIMEOUT_S,
+    threads: ThreadsOption = None,
     seed: Seed = 0,
     patterns_dir: PatternsDirOption = None,
     wait: Wait = False,
@@ -169,7 +181,7 @@ def score(
 @app.command("run")
 def run(
     model: Annotated[list[str], typer.Option("--model", help="Model under test (repeatable).")],
-    judge: JudgeSpec,
+    judge: JudgeSpecOption,
     data: Annotated[Path, typer.Option("--data", help="Split folder (from `humanllm data split`) or a JSONL file.")],
     mode: Annotated[
         str,
@@ -177,25 +189,25 @@ def run(
     ] = "replay",
     partner_model: Annotated[
         str, typer.Option(help="live mode: the fixed model that plays the other characters.")
-    ] = DEFAULT_SPEC,
+    ] = MODEL,
     out: Annotated[Path, typer.Option(help="Folder for played episodes, judgements and results.")] = Path("runs/eval"),
-    runs: Runs = 3,
-    batch_size: BatchSize = 8,
-    retries: Retries = 2,
-    holistic: Holistic = True,
+    runs: RunsOption = RUNS,
+    batch_size: BatchSizeOption = BATCH_SIZE,
+    retries: RetriesOption = RETRIES,
+    holistic: HolisticOption = HOLISTIC,
     guidance: Annotated[
         bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
     ] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many episodes per split.")] = None,
-    concurrency: Concurrency = 4,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint of the models under test.")] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature of the models.")] = 0.8,
-    max_tokens: Annotated[int, typer.Option(min=16, help="Completion limit per turn of the models.")] = 512,
-    judge_base_url: JudgeBaseUrl = None,
-    judge_temperature: JudgeTemperature = 0.7,
-    judge_max_tokens: JudgeMaxTokens = 1536,
-    timeout: Timeout = 120.0,
-    threads: Threads = None,
+    concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
+    base_url: BaseUrlOption = None,
+    temperature: TemperatureOption = TEMPERATURE,
+    max_tokens: MaxTokensOption = MAX_TOKENS,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
+    judge_max_tokens: JudgeMaxTokensOption = JUDGE_MAX_TOKENS_DEFAULT,
+    timeout: TimeoutOption = TIMEOUT_S,
+    threads: ThreadsOption = None,
     seed: Seed = 0,
     patterns_dir: PatternsDirOption = None,
     wait: Wait = False,

@@ -15,11 +15,27 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from humanllm import __version__
 from humanllm.agents.director import TurnRules
 from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
-from humanllm.cli._options import PatternsDirOption, graph
+from humanllm.cli._options import (
+    MAX_TOKENS,
+    MODEL,
+    TEMPERATURE,
+    TIMEOUT_S,
+    BaseUrlOption,
+    CharacterModelOption,
+    MaxTokensOption,
+    ModelOption,
+    PatternsDirOption,
+    RpmOption,
+    TemperatureOption,
+    ThreadsOption,
+    TimeoutOption,
+    WriterModelOption,
+    graph,
+)
 from humanllm.cli._output import console, err_console, print_json
-from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, positive, turn_bounds
+from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import TokenUsage
-from humanllm.llm import DEFAULT_SPEC, ModelSettings, endpoint_methods
+from humanllm.llm import ModelSettings, endpoint_methods
 from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
 from humanllm.simulation._jobs import (
     in_shard,
@@ -47,7 +63,7 @@ def generate(
         ),
     ] = "all",
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
-    rpm: Annotated[float | None, typer.Option(callback=positive, help="Requests per minute, across roles.")] = None,
+    rpm: RpmOption = None,
     tpm: Annotated[int | None, typer.Option(min=1, help="Tokens per minute, across episodes.")] = None,
     budget_tokens: Annotated[int | None, typer.Option(min=1, help="Stop cleanly after about this many tokens.")] = None,
     episode_retries: Annotated[int, typer.Option(min=0, help="Extra tries for a failing episode.")] = 3,
@@ -62,14 +78,14 @@ def generate(
     characters: Annotated[int, typer.Option(min=2, max=6, help="Characters per episode.")] = 2,
     turns: Annotated[str, typer.Option(callback=turn_bounds, metavar="MIN-MAX", help="Turn bounds MIN-MAX.")] = "12-20",
     mode: Annotated[str, typer.Option(callback=mode_choice, help="agents or author.")] = "agents",
-    model: Annotated[str, typer.Option("--model", help="Model spec for every role.")] = DEFAULT_SPEC,
-    writer_model: Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")] = None,
-    character_model: Annotated[str | None, typer.Option(help="Model spec for the characters.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (e.g. a vLLM server).")] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.8,
-    max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
-    timeout: Annotated[float, typer.Option(callback=positive, help="Per-request timeout in seconds.")] = 120.0,
-    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
+    model: ModelOption = MODEL,
+    writer_model: WriterModelOption = None,
+    character_model: CharacterModelOption = None,
+    base_url: BaseUrlOption = None,
+    temperature: TemperatureOption = TEMPERATURE,
+    max_tokens: MaxTokensOption = MAX_TOKENS,
+    timeout: TimeoutOption = TIMEOUT_S,
+    threads: ThreadsOption = None,
     variation: Annotated[bool, typer.Option("--variation", help="Also write scenario variations.")] = False,
     patterns_dir: PatternsDirOption = None,
     wait: Annotated[

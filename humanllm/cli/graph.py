@@ -12,11 +12,10 @@ import networkx as nx
 import typer
 from rich.table import Table
 
-from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph
+from humanllm.cli._options import MODEL, BaseUrlOption, ForceOption, JsonOption, ModelOption, PatternsDirOption, graph
 from humanllm.cli._output import console, print_json
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import SituationType, check_output_file, save_or_rescue, write_text_atomic
-from humanllm.llm import DEFAULT_SPEC
 from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign
 
 app = typer.Typer(help="The pattern-interaction graph: which patterns combine, and how.", no_args_is_help=True)
@@ -211,12 +210,12 @@ def plot(
 @app.command("annotate")
 def annotate(
     name: Annotated[str, typer.Argument(help="The pattern to propose relations for.")],
-    model: Annotated[str, typer.Option("--model", help="Model spec (see `humanllm models`).")] = DEFAULT_SPEC,
+    model: ModelOption = MODEL,
     out: Annotated[Path, typer.Option(help="Review folder; a file <id>.yaml is written in it.")] = Path(
         "review/relations"
     ),
     candidates: Annotated[int, typer.Option(min=1, max=20, help="Library patterns offered to the model.")] = 8,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model>.")] = None,
+    base_url: BaseUrlOption = None,
     force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
 ) -> None:
