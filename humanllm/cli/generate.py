@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,6 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from humanllm import __version__
 from humanllm.agents.director import TurnRules
 from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
 from humanllm.cli._options import (
@@ -35,7 +33,7 @@ from humanllm.cli._options import (
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import TokenUsage
-from humanllm.llm import ModelSettings, endpoint_methods
+from humanllm.llm import ModelSettings
 from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
 from humanllm.simulation._jobs import (
     in_shard,
@@ -46,6 +44,7 @@ from humanllm.simulation._jobs import (
     read_bundles,
     sample_jobs,
 )
+from humanllm.simulation._manifest import finished_manifest, run_manifest
 from humanllm.simulation._runner import RunOptions, RunReport, run_batch
 from humanllm.simulation._store import EpisodeStore
 
@@ -136,18 +135,9 @@ def generate(
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
-        manifest = {
-            "humanllm": __version__,
-            "shard": f"{index}/{total}",
-            "seed": seed,
-            "situations": situation_list,
-            "requested": len(planned),
-            "requested_ids": [p.id for _, p in planned],
-            "config": base.public_dict(),
-            "options": options.model_dump(),
-            "started_at": time.time(),
-        }
-        store.write_manifest({**store.read_manifest(), **manifest})
+        store.update_manifest(
+            run_manifest(base, planned, options, seed=seed, situations=situation_list, shard=(index, total))
+        )
         models = RoleModels.build(base)
         already = sum(1 for _, p in planned if p.id in store.done)
         with _progress(as_json) as progress:
@@ -163,14 +153,7 @@ def generate(
                     progress.update(task, advance=1, failed=spent["failed"])
 
             report = asyncio.run(run_batch(store, planned, g, models, options, on_event, seed=seed))
-        store.write_manifest(
-            {
-                **store.read_manifest(),
-                "last_run": report.model_dump(),
-                "structured_output": endpoint_methods(),
-                "finished_at": time.time(),
-            }
-        )
+        store.update_manifest(finished_manifest(report))
         if as_json:
             print_json(report)
         else:

@@ -215,6 +215,10 @@ class EpisodeStore(RecordStore):
         except PermissionError as exc:
             raise permission_denied(self.root, exc) from exc
 
+    def update_manifest(self, entries: dict[str, Any]) -> None:
+        """Add `entries` to the manifest (replacing those of the same keys), atomically."""
+        self.write_manifest({**self.read_manifest(), **entries})
+
     def read_manifest(self) -> dict[str, Any]:
         path = self.root / MANIFEST
         if not path.exists():
