@@ -4,6 +4,7 @@ from humanllm.patterns._assign import Assignment, assign
 from humanllm.patterns._family_guess import FamilyGuess, guess_family
 from humanllm.patterns._files import CardProblem, read_card_file
 from humanllm.patterns._graph import Edge, InteractionGraph, Violation, load_graph
+from humanllm.patterns._graph_export import ExportFormat, export_graph, graph_statistics
 from humanllm.patterns._importer import (
     FamilyChoice,
     ImportedCard,
@@ -36,6 +37,7 @@ __all__ = [
     "CardProblem",
     "DirectoryCheck",
     "Edge",
+    "ExportFormat",
     "FamilyChoice",
     "FamilyGuess",
     "ImportReport",
@@ -49,6 +51,8 @@ __all__ = [
     "card_warnings",
     "check_directory",
     "check_relation_files",
+    "export_graph",
+    "graph_statistics",
     "guess_family",
     "import_released_files",
     "load_graph",
