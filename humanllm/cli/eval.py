@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from humanllm.agents.judge import judged_characters, prompt_version
+from humanllm.agents.judge import judged_characters
 from humanllm.cli._exit import NOTHING_DONE, batch_code
 from humanllm.cli._options import (
     BATCH_SIZE,
@@ -51,7 +51,6 @@ from humanllm.errors import ConfigError
 from humanllm.evaluation import (
     BenchmarkConfig,
     EvalResults,
-    EvalSource,
     JudgeOptions,
     RichTracker,
     Table,
@@ -65,11 +64,11 @@ from humanllm.evaluation import (
     read_ratings,
     render_report,
     results_markdown,
-    results_name,
     results_png,
     results_tables,
     run_benchmark,
-    score_source,
+    score_results,
+    scores_path,
     write_annotations,
 )
 from humanllm.llm import ModelSettings, RoleModel, build_role_model
@@ -100,10 +99,6 @@ def _print_table(table: Table) -> None:
     for row in table.rows:
         shown.add_row(*row)
     console.print(shown)
-
-
-def _label(data: Path) -> str:
-    return data.stem if data.is_file() else data.name
 
 
 @app.command("score")
@@ -142,19 +137,8 @@ def score(
             model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
         with RichTracker(err_console, disable=as_json) as tracker:
             run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
-        report, usage = score_source(source, judge=str(model.spec), options=options, graph=g)
-        label = _label(data)
-        results = EvalResults(
-            kind="score",
-            judge=str(model.spec),
-            prompt_version=prompt_version(),
-            options=options,
-            config={"data": str(data)},
-            reports={label: report},
-            sources={label: EvalSource(data=str(data), judgements=str(source.judgements))},
-            usage={"judge": usage},
-        )
-        path = results.save(source.judgements / results_name(str(model.spec), data.stem if data.is_file() else None))
+        results = score_results(data, source, judge=str(model.spec), options=options, graph=g)
+        path = results.save(scores_path(data, source, str(model.spec)))
     if as_json:
         print_json({"judging": run_report.model_dump(mode="json"), "results": results.model_dump(mode="json")})
     else:
