@@ -34,7 +34,7 @@ from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import TokenUsage
 from humanllm.llm import ModelSettings
-from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
+from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig, finished_manifest, run_manifest
 from humanllm.simulation._jobs import (
     in_shard,
     jobs_from_bundles,
@@ -44,7 +44,6 @@ from humanllm.simulation._jobs import (
     read_bundles,
     sample_jobs,
 )
-from humanllm.simulation._manifest import finished_manifest, run_manifest
 from humanllm.simulation._runner import RunOptions, RunReport, run_batch
 from humanllm.simulation._store import EpisodeStore
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.agents.judge import HolisticScores
 from humanllm.core import ChecklistItem, Metric, TokenUsage, Verdict
-from humanllm.simulation._records import RecordStore
+from humanllm.simulation import RecordStore
 
 logger = logging.getLogger(__name__)
 
