@@ -14,6 +14,7 @@ from humanllm.core import (
     Score,
     Turn,
     Verdict,
+    render_turns,
     slugify,
 )
 
@@ -64,9 +65,10 @@ def test_transcript_hides_other_speakers_thoughts() -> None:
             Turn(speaker="Ben", thought="secret-b", speech="Yo"),
         ]
     )
-    seen_by_ann = conversation.transcript(viewer="Ann")
-    assert "secret-a" in seen_by_ann and "secret-b" not in seen_by_ann
-    assert "secret-b" in conversation.transcript()
+    seen_by_ann = render_turns(conversation.turns, "Ann")
+    assert seen_by_ann == "Ann: [secret-a] Hi\nBen: Yo"
+    assert render_turns(conversation.turns) == "Ann: [secret-a] Hi\nBen: [secret-b] Yo"
+    assert render_turns(conversation.turns, "Ben", numbered=True) == "1. Ann: Hi\n2. Ben: [secret-b] Yo"
 
 
 def test_verdict_allows_unscored_but_not_other_scores() -> None:
@@ -83,3 +85,35 @@ def test_slugify_matches_card_id_rules() -> None:
     assert slugify("at ease") == "at-ease"
     assert slugify("soft-hearted") == "soft-hearted"
     assert slugify("observer-expectancy effect") == "observer-expectancy-effect"
+
+
+def test_run_bounded_keeps_at_most_n_in_flight_and_stops_on_a_permanent_error() -> None:
+    import asyncio
+
+    from humanllm.core import run_bounded
+    from humanllm.errors import PermanentEndpointError
+
+    in_flight, peak, started = 0, 0, []
+
+    async def work(item: int) -> None:
+        nonlocal in_flight, peak
+        started.append(item)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        if item == 3:
+            raise RuntimeError("wrapped") from PermanentEndpointError("401")
+
+    asyncio.run(run_bounded(range(3), work, limit=2))
+    assert peak == 2 and started == [0, 1, 2]
+    started.clear()
+    with pytest.raises(PermanentEndpointError, match="401"):
+        asyncio.run(run_bounded(range(20), work, limit=2))
+    assert len(started) < 20  # nothing starts after the permanent error, the jobs in flight end
+    with pytest.raises(ValueError):  # any other error propagates
+
+        async def bad(item: int) -> None:
+            raise ValueError(item)
+
+        asyncio.run(run_bounded([1], bad, limit=1))

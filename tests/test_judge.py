@@ -14,11 +14,20 @@ from humanllm.agents.judge import (
     Judge,
     checklist_items,
     judged_characters,
-    numbered_transcript,
     parse_verdicts,
     verdict_schema,
 )
-from humanllm.core import CharacterProfile, Conversation, Episode, Metric, Scenario, ScenarioChecklist, Score, Turn
+from humanllm.core import (
+    CharacterProfile,
+    Conversation,
+    Episode,
+    Metric,
+    Scenario,
+    ScenarioChecklist,
+    Score,
+    Turn,
+    render_turns,
+)
 from humanllm.core import Verdict as V
 from humanllm.errors import DataError
 from humanllm.evaluation import Judgement, JudgeOptions, judge_character
@@ -93,7 +102,7 @@ def test_items_are_pattern_checklists_then_the_scenario_checklist(library: Patte
 
 
 def test_the_judge_sees_the_characters_thoughts_but_not_the_others() -> None:
-    text = numbered_transcript(episode().conversation.turns, "Ann")
+    text = render_turns(episode().conversation.turns, "Ann", numbered=True)
     assert "1. Ben: (fidgets) I broke the build." in text
     assert "2. Ann: [He must be tired.] (smiles)" in text
     assert "BEN-SECRET" not in text

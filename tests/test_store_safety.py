@@ -504,3 +504,40 @@ def test_a_reader_cannot_write(store: Path) -> None:
         reader.add_episode(_extra(store, "new"))
     with pytest.raises(DataError, match="opened for reading"):
         reader.write_manifest({})
+
+
+def test_the_record_store_is_generic_over_record_type_and_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import BaseModel
+
+    from humanllm.simulation import RecordStore
+
+    class Note(BaseModel):
+        text: str
+
+    class NoteStore(RecordStore):
+        PREFIXES = ("notes",)
+
+    folder = tmp_path / "notes"
+    reader = NoteStore(folder, write=False)
+    assert (
+        list(reader.records("notes", Note, "{where}: {msg}")) == [] and not folder.exists()
+    )  # a reader writes nothing
+    with pytest.raises(DataError, match="opened for reading"):
+        reader.append("notes", [Note(text="x")])
+    calls: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
+    with NoteStore(folder, shard="a") as writer:
+        assert writer.append("notes", (Note(text=str(i)) for i in range(50))) == 50
+    assert len(calls) == 1  # one fsync per batch
+    shard = folder / "notes-a.jsonl"
+    shard.write_bytes(shard.read_bytes() + b'{"text": "tor')  # a crash mid-write
+    assert len(list(NoteStore(folder, write=False).records("notes", Note, "{where}: {msg}"))) == 50
+    with NoteStore(folder, shard="a"):
+        pass
+    assert (folder / "notes-a.jsonl.torn").read_bytes() == b'{"text": "tor\n'
+    shard.write_bytes(shard.read_bytes() + b'{"nope": 1}\n')
+    with pytest.raises(DataError, match=r"notes-a.jsonl:51: Field required"):
+        list(NoteStore(folder, write=False).records("notes", Note, "{where}: {msg}"))

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from humanllm.agents._budget import fit, max_tokens_of, scaled, worst_case_tokens
 from humanllm.agents._templates import render
 from humanllm.agents.leaks import leaked_labels
-from humanllm.core import CharacterProfile, Pattern, Turn
+from humanllm.core import CharacterProfile, Pattern, Turn, render_turns
 from humanllm.llm import RoleModel
 
 logger = logging.getLogger(__name__)
@@ -56,15 +56,6 @@ def turn_schema(max_tokens: int) -> type[BaseModel]:
     return fit(_turn_at, max_tokens, what="character turn")
 
 
-def visible_transcript(turns: Sequence[Turn], viewer: str) -> str:
-    """The conversation as `viewer` perceives it: their own thoughts kept, everyone else's removed."""
-    lines = []
-    for turn in turns:
-        shown = turn if turn.speaker == viewer else turn.visible()
-        lines.append(f"{turn.speaker}: {shown.as_trinity()}")
-    return "\n".join(lines)
-
-
 def private_guidance(patterns: Sequence[Pattern]) -> list[str]:
     """How the character's patterns show, in behaviour: their markers, never their names."""
     lines = []
@@ -89,8 +80,6 @@ class CharacterAgent:
     min_words: int = 5
     max_words: int = 60
     leak_retries: int = MAX_LEAK_RETRIES
-    regenerated: int = field(default=0, init=False)
-    """How many turns were regenerated because they named a pattern."""
     _system: str | None = field(default=None, init=False, repr=False)
 
     @property
@@ -116,9 +105,7 @@ class CharacterAgent:
         )
 
     def messages(self, turns: Sequence[Turn], *, closing: bool = False) -> list[BaseMessage]:
-        user = render(
-            "character_turn", transcript=visible_transcript(turns, self.name), closing=closing, name=self.name
-        )
+        user = render("character_turn", transcript=render_turns(turns, self.name), closing=closing, name=self.name)
         return [SystemMessage(content=self.system_prompt()), HumanMessage(content=user)]
 
     async def take_turn(self, turns: Sequence[Turn], *, closing: bool = False) -> Turn:
@@ -131,7 +118,6 @@ class CharacterAgent:
             leaked = leaked_labels(turn, self.patterns)
             if not leaked:
                 return turn
-            self.regenerated += 1
             logger.info("%s named %s (attempt %d); regenerating", self.name, leaked, attempt + 1)
             messages = [
                 *messages[:-1],

@@ -33,7 +33,7 @@ from humanllm.agents._budget import (
     stand_in_keys,
 )
 from humanllm.agents._templates import render, template_version
-from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Turn, Verdict
+from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Verdict, render_turns
 from humanllm.errors import DataError
 from humanllm.llm import RoleModel, extract_json, model_template_versions, parse_reply, response_format_for
 from humanllm.patterns import PatternLibrary
@@ -41,6 +41,8 @@ from humanllm.patterns import PatternLibrary
 logger = logging.getLogger(__name__)
 
 JUDGE_TEMPLATES = ("judge_system", "judge_items", "judge_holistic")
+JUDGE_TEMPERATURE = 0.7
+"""The judge's default sampling temperature (`eval score` and `eval run`)."""
 QUOTE_MAX = 120
 """Characters of the quoted evidence (bounded so small models stop)."""
 REASON_MAX = 160
@@ -119,15 +121,6 @@ def item_groups(items: Sequence[ChecklistItem], library: PatternLibrary, charact
 
 
 # --- prompts ----------------------------------------------------------------------------------
-def numbered_transcript(turns: Sequence[Turn], viewer: str) -> str:
-    """Numbered turns: the viewer's in full (thought, action, speech), the others' as the viewer saw them."""
-    lines = []
-    for number, turn in enumerate(turns, 1):
-        shown = turn if turn.speaker == viewer else turn.visible()
-        lines.append(f"{number}. {turn.speaker}: {shown.as_trinity()}")
-    return "\n".join(lines)
-
-
 def system_message(episode: Episode, character: str) -> SystemMessage:
     """The judge's fixed prefix for one character: scene, profile, transcript (shared by every call)."""
     try:
@@ -140,7 +133,7 @@ def system_message(episode: Episode, character: str) -> SystemMessage:
         name=character,
         about_self=profile.about_self,
         about_others=profile.about_others,
-        transcript=numbered_transcript(episode.conversation.turns, character),
+        transcript=render_turns(episode.conversation.turns, character, numbered=True),
     )
     return SystemMessage(content=text)
 

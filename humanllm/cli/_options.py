@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
+from humanllm.agents.judge import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE
+from humanllm.cli._validate import positive
+from humanllm.evaluation import JudgeOptions
+from humanllm.llm import DEFAULT_SPEC, ModelSettings
 from humanllm.patterns import InteractionGraph, PatternLibrary, load_graph, load_library
 
 PatternsDirOption = Annotated[
@@ -30,3 +35,55 @@ def library(patterns_dir: list[Path] | None) -> PatternLibrary:
 
 def graph(patterns_dir: list[Path] | None) -> InteractionGraph:
     return load_graph(library(patterns_dir), patterns_dir or [])
+
+
+# --- model options: declared once, defaults taken from the library ------------------------------
+
+
+def _default(model: type[BaseModel], name: str) -> Any:
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+TEMPERATURE: float = _default(ModelSettings, "temperature")
+MAX_TOKENS: int = _default(ModelSettings, "max_tokens")
+TIMEOUT_S: float = _default(ModelSettings, "timeout_s")
+MODEL: str = DEFAULT_SPEC
+JUDGE_TEMPERATURE_DEFAULT: float = JUDGE_TEMPERATURE
+JUDGE_MAX_TOKENS_DEFAULT: int = JUDGE_MAX_TOKENS
+RUNS: int = _default(JudgeOptions, "runs")
+BATCH_SIZE: int = _default(JudgeOptions, "batch_size")
+RETRIES: int = _default(JudgeOptions, "retries")
+HOLISTIC: bool = _default(JudgeOptions, "holistic")
+JUDGE_CONCURRENCY: int = _default(JudgeOptions, "concurrency")
+
+ModelOption = Annotated[str, typer.Option("--model", help="Model spec for every role (see `humanllm models`).")]
+WriterModelOption = Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")]
+CharacterModelOption = Annotated[str | None, typer.Option(help="Model spec for the characters.")]
+BaseUrlOption = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model> specs (e.g. a vLLM server).")
+]
+TemperatureOption = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")]
+MaxTokensOption = Annotated[int, typer.Option(min=16, help="Completion token limit per call.")]
+ThreadsOption = Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")]
+TimeoutOption = Annotated[
+    float, typer.Option(callback=positive, help="Per-request timeout in seconds (remote endpoints).")
+]
+RpmOption = Annotated[float | None, typer.Option(callback=positive, help="Requests per minute, across roles.")]
+
+JudgeSpecOption = Annotated[
+    str, typer.Option("--judge", help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`).")
+]
+JudgeBaseUrlOption = Annotated[
+    str | None, typer.Option("--judge-base-url", help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server).")
+]
+JudgeTemperatureOption = Annotated[
+    float, typer.Option("--judge-temperature", min=0.0, max=2.0, help="Judge sampling temperature.")
+]
+JudgeMaxTokensOption = Annotated[
+    int, typer.Option("--judge-max-tokens", min=64, help="Judge completion limit per call (fit a whole batch).")
+]
+RunsOption = Annotated[int, typer.Option(min=1, help="Independent judge runs, reported as mean ± SD.")]
+BatchSizeOption = Annotated[int, typer.Option(min=1, help="Checklist items per judge call; 1 = one call per item.")]
+RetriesOption = Annotated[int, typer.Option(min=0, help="Extra rounds for unscored items (each halves the batch).")]
+HolisticOption = Annotated[bool, typer.Option(help="Also rate anthropomorphism and character fidelity (0-100).")]
+JudgeConcurrencyOption = Annotated[int, typer.Option(min=1, help="Characters judged (or played) at once.")]

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
-from humanllm.core import Episode, Scenario, Turn
+from humanllm.core import Channel, Episode, Scenario, Turn, bracketed
 
 _COLOURS = ["cyan", "green", "magenta", "yellow", "blue", "red"]
 
@@ -48,16 +48,15 @@ def render_scenario(scenario: Scenario) -> Panel:
     return Panel(Group(*parts), title="scenario", expand=False)
 
 
+_CHANNEL_STYLES: dict[Channel, str] = {"thought": "italic dim magenta", "action": "yellow", "speech": ""}
+
+
 def render_turn(turn: Turn, colour: str, index: int) -> Text:
     """`n. Name [thought] (action) speech`, each channel styled differently."""
     text = Text(f"{index:>2}. ", style="dim")
     text.append(turn.speaker, style=f"bold {colour}")
-    if turn.thought:
-        text.append(f"  [{turn.thought}]", style="italic dim magenta")
-    if turn.action:
-        text.append(f"  ({turn.action})", style="yellow")
-    if turn.speech:
-        text.append(f"  {turn.speech}")
+    for channel, part in turn.parts():
+        text.append(f"  {bracketed(channel, part)}", style=_CHANNEL_STYLES[channel])
     return text
 
 

@@ -10,17 +10,47 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from humanllm.agents.judge import judged_characters, prompt_version
+from humanllm.agents.judge import judged_characters
 from humanllm.cli._exit import NOTHING_DONE, batch_code
-from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph, library
+from humanllm.cli._options import (
+    BATCH_SIZE,
+    HOLISTIC,
+    JUDGE_CONCURRENCY,
+    JUDGE_MAX_TOKENS_DEFAULT,
+    JUDGE_TEMPERATURE_DEFAULT,
+    MAX_TOKENS,
+    MODEL,
+    RETRIES,
+    RUNS,
+    TEMPERATURE,
+    TIMEOUT_S,
+    BaseUrlOption,
+    BatchSizeOption,
+    ForceOption,
+    HolisticOption,
+    JsonOption,
+    JudgeBaseUrlOption,
+    JudgeConcurrencyOption,
+    JudgeMaxTokensOption,
+    JudgeSpecOption,
+    JudgeTemperatureOption,
+    MaxTokensOption,
+    PatternsDirOption,
+    RetriesOption,
+    RunsOption,
+    TemperatureOption,
+    ThreadsOption,
+    TimeoutOption,
+    graph,
+    library,
+)
 from humanllm.cli._output import console, err_console, print_json
-from humanllm.cli._validate import one_of, options_config, positive
+from humanllm.cli._validate import one_of, options_config
 from humanllm.core import check_output_dir, check_output_file, write_text_atomic
 from humanllm.errors import ConfigError
 from humanllm.evaluation import (
     BenchmarkConfig,
     EvalResults,
-    EvalSource,
     JudgeOptions,
     RichTracker,
     Table,
@@ -34,14 +64,14 @@ from humanllm.evaluation import (
     read_ratings,
     render_report,
     results_markdown,
-    results_name,
     results_png,
     results_tables,
     run_benchmark,
-    score_source,
+    score_results,
+    scores_path,
     write_annotations,
 )
-from humanllm.llm import DEFAULT_SPEC, ModelSettings, RoleModel, build_role_model
+from humanllm.llm import ModelSettings, RoleModel, build_role_model
 from humanllm.simulation import StoreLock
 
 app = typer.Typer(
@@ -49,25 +79,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JudgeSpec = Annotated[
-    str, typer.Option("--judge", help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`).")
-]
-Runs = Annotated[int, typer.Option(min=1, help="Independent judge runs, reported as mean ± SD.")]
-BatchSize = Annotated[int, typer.Option(min=1, help="Checklist items per judge call; 1 = one call per item.")]
-Retries = Annotated[int, typer.Option(min=0, help="Extra rounds for unscored items (each halves the batch).")]
-Holistic = Annotated[bool, typer.Option(help="Also rate anthropomorphism and character fidelity (0-100).")]
-Concurrency = Annotated[int, typer.Option(min=1, help="Characters judged (or played) at once.")]
-JudgeBaseUrl = Annotated[
-    str | None, typer.Option("--judge-base-url", help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server).")
-]
-JudgeTemperature = Annotated[
-    float, typer.Option("--judge-temperature", min=0.0, max=2.0, help="Judge sampling temperature.")
-]
-JudgeMaxTokens = Annotated[
-    int, typer.Option("--judge-max-tokens", min=64, help="Judge completion limit per call (fit a whole batch).")
-]
-Timeout = Annotated[float, typer.Option(callback=positive, help="Per-request timeout in seconds.")]
-Threads = Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")]
 Seed = Annotated[int, typer.Option(help="Judge run r samples with seed SEED + r; also seeds the models under test.")]
 Wait = Annotated[bool, typer.Option("--wait", help="If another command writes the folder, wait instead of failing.")]
 
@@ -90,24 +101,20 @@ def _print_table(table: Table) -> None:
     console.print(shown)
 
 
-def _label(data: Path) -> str:
-    return data.stem if data.is_file() else data.name
-
-
 @app.command("score")
 def score(
     data: Annotated[Path, typer.Argument(help="Store folder, split folder, or one JSONL file of episodes.")],
-    judge: JudgeSpec,
-    runs: Runs = 3,
-    batch_size: BatchSize = 8,
-    retries: Retries = 2,
-    holistic: Holistic = True,
-    concurrency: Concurrency = 4,
-    judge_base_url: JudgeBaseUrl = None,
-    judge_temperature: JudgeTemperature = 0.7,
-    judge_max_tokens: JudgeMaxTokens = 1536,
-    timeout: Timeout = 120.0,
-    threads: Threads = None,
+    judge: JudgeSpecOption,
+    runs: RunsOption = RUNS,
+    batch_size: BatchSizeOption = BATCH_SIZE,
+    retries: RetriesOption = RETRIES,
+    holistic: HolisticOption = HOLISTIC,
+    concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
+    judge_max_tokens: JudgeMaxTokensOption = JUDGE_MAX_TOKENS_DEFAULT,
+    timeout: TimeoutOption = TIMEOUT_S,
+    threads: ThreadsOption = None,
     seed: Seed = 0,
     patterns_dir: PatternsDirOption = None,
     wait: Wait = False,
@@ -130,22 +137,10 @@ def score(
             model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
         with RichTracker(err_console, disable=as_json) as tracker:
             run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
-        report, usage = score_source(
-            source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
+        results = score_results(
+            data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
         )
-        label = _label(data)
-        results = EvalResults(
-            kind="score",
-            judge=str(model.spec),
-            generation=model.generation(),
-            prompt_version=prompt_version(),
-            options=options,
-            config={"data": str(data)},
-            reports={label: report},
-            sources={label: EvalSource(data=str(data), judgements=str(source.judgements))},
-            usage={"judge": usage},
-        )
-        path = results.save(source.judgements / results_name(str(model.spec), data.stem if data.is_file() else None))
+        path = results.save(scores_path(data, source, str(model.spec)))
     if as_json:
         print_json({"judging": run_report.model_dump(mode="json"), "results": results.model_dump(mode="json")})
     else:
@@ -172,7 +167,7 @@ def score(
 @app.command("run")
 def run(
     model: Annotated[list[str], typer.Option("--model", help="Model under test (repeatable).")],
-    judge: JudgeSpec,
+    judge: JudgeSpecOption,
     data: Annotated[Path, typer.Option("--data", help="Split folder (from `humanllm data split`) or a JSONL file.")],
     mode: Annotated[
         str,
@@ -180,25 +175,25 @@ def run(
     ] = "replay",
     partner_model: Annotated[
         str, typer.Option(help="live mode: the fixed model that plays the other characters.")
-    ] = DEFAULT_SPEC,
+    ] = MODEL,
     out: Annotated[Path, typer.Option(help="Folder for played episodes, judgements and results.")] = Path("runs/eval"),
-    runs: Runs = 3,
-    batch_size: BatchSize = 8,
-    retries: Retries = 2,
-    holistic: Holistic = True,
+    runs: RunsOption = RUNS,
+    batch_size: BatchSizeOption = BATCH_SIZE,
+    retries: RetriesOption = RETRIES,
+    holistic: HolisticOption = HOLISTIC,
     guidance: Annotated[
         bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
     ] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many episodes per split.")] = None,
-    concurrency: Concurrency = 4,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint of the models under test.")] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature of the models.")] = 0.8,
-    max_tokens: Annotated[int, typer.Option(min=16, help="Completion limit per turn of the models.")] = 512,
-    judge_base_url: JudgeBaseUrl = None,
-    judge_temperature: JudgeTemperature = 0.7,
-    judge_max_tokens: JudgeMaxTokens = 1536,
-    timeout: Timeout = 120.0,
-    threads: Threads = None,
+    concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
+    base_url: BaseUrlOption = None,
+    temperature: TemperatureOption = TEMPERATURE,
+    max_tokens: MaxTokensOption = MAX_TOKENS,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
+    judge_max_tokens: JudgeMaxTokensOption = JUDGE_MAX_TOKENS_DEFAULT,
+    timeout: TimeoutOption = TIMEOUT_S,
+    threads: ThreadsOption = None,
     seed: Seed = 0,
     patterns_dir: PatternsDirOption = None,
     wait: Wait = False,

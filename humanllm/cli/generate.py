@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -12,14 +11,29 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from humanllm import __version__
 from humanllm.agents.director import TurnRules
 from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
-from humanllm.cli._options import PatternsDirOption, graph
+from humanllm.cli._options import (
+    MAX_TOKENS,
+    MODEL,
+    TEMPERATURE,
+    TIMEOUT_S,
+    BaseUrlOption,
+    CharacterModelOption,
+    MaxTokensOption,
+    ModelOption,
+    PatternsDirOption,
+    RpmOption,
+    TemperatureOption,
+    ThreadsOption,
+    TimeoutOption,
+    WriterModelOption,
+    graph,
+)
 from humanllm.cli._output import console, err_console, print_json
-from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, positive, turn_bounds
+from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import TokenUsage
-from humanllm.llm import DEFAULT_SPEC, ModelSettings, endpoint_methods
+from humanllm.llm import ModelSettings
 from humanllm.simulation import (
     EpisodeStore,
     RoleModels,
@@ -27,6 +41,7 @@ from humanllm.simulation import (
     RunOptions,
     RunReport,
     SimulationConfig,
+    finished_manifest,
     in_shard,
     jobs_from_bundles,
     parse_shard,
@@ -34,6 +49,7 @@ from humanllm.simulation import (
     plan_jobs,
     read_bundles,
     run_batch,
+    run_manifest,
     sample_jobs,
 )
 
@@ -51,7 +67,7 @@ def generate(
         ),
     ] = "all",
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
-    rpm: Annotated[float | None, typer.Option(callback=positive, help="Requests per minute, across roles.")] = None,
+    rpm: RpmOption = None,
     tpm: Annotated[int | None, typer.Option(min=1, help="Tokens per minute, across episodes.")] = None,
     budget_tokens: Annotated[int | None, typer.Option(min=1, help="Stop cleanly after about this many tokens.")] = None,
     episode_retries: Annotated[int, typer.Option(min=0, help="Extra tries for a failing episode.")] = 3,
@@ -66,14 +82,14 @@ def generate(
     characters: Annotated[int, typer.Option(min=2, max=6, help="Characters per episode.")] = 2,
     turns: Annotated[str, typer.Option(callback=turn_bounds, metavar="MIN-MAX", help="Turn bounds MIN-MAX.")] = "12-20",
     mode: Annotated[str, typer.Option(callback=mode_choice, help="agents or author.")] = "agents",
-    model: Annotated[str, typer.Option("--model", help="Model spec for every role.")] = DEFAULT_SPEC,
-    writer_model: Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")] = None,
-    character_model: Annotated[str | None, typer.Option(help="Model spec for the characters.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (e.g. a vLLM server).")] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0)] = 0.8,
-    max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
-    timeout: Annotated[float, typer.Option(callback=positive, help="Per-request timeout in seconds.")] = 120.0,
-    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
+    model: ModelOption = MODEL,
+    writer_model: WriterModelOption = None,
+    character_model: CharacterModelOption = None,
+    base_url: BaseUrlOption = None,
+    temperature: TemperatureOption = TEMPERATURE,
+    max_tokens: MaxTokensOption = MAX_TOKENS,
+    timeout: TimeoutOption = TIMEOUT_S,
+    threads: ThreadsOption = None,
     variation: Annotated[bool, typer.Option("--variation", help="Also write scenario variations.")] = False,
     patterns_dir: PatternsDirOption = None,
     wait: Annotated[
@@ -124,18 +140,9 @@ def generate(
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
-        manifest = {
-            "humanllm": __version__,
-            "shard": f"{index}/{total}",
-            "seed": seed,
-            "situations": situation_list,
-            "requested": len(planned),
-            "requested_ids": [p.id for _, p in planned],
-            "config": base.public_dict(),
-            "options": options.model_dump(),
-            "started_at": time.time(),
-        }
-        store.write_manifest({**store.read_manifest(), **manifest})
+        store.update_manifest(
+            run_manifest(base, planned, options, seed=seed, situations=situation_list, shard=(index, total))
+        )
         models = RoleModels.build(base)
         already = sum(1 for _, p in planned if p.id in store.done)
         with _progress(as_json) as progress:
@@ -151,14 +158,7 @@ def generate(
                     progress.update(task, advance=1, failed=spent["failed"])
 
             report = asyncio.run(run_batch(store, planned, g, models, options, on_event, seed=seed))
-        store.write_manifest(
-            {
-                **store.read_manifest(),
-                "last_run": report.model_dump(),
-                "structured_output": endpoint_methods(),
-                "finished_at": time.time(),
-            }
-        )
+        store.update_manifest(finished_manifest(report))
         if as_json:
             print_json(report)
         else:

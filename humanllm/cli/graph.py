@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
-import networkx as nx
 import typer
 from rich.table import Table
 
-from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph
+from humanllm.cli._options import MODEL, BaseUrlOption, ForceOption, JsonOption, ModelOption, PatternsDirOption, graph
 from humanllm.cli._output import console, print_json
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import SituationType, check_output_file, save_or_rescue, write_text_atomic
-from humanllm.llm import DEFAULT_SPEC
-from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign
+from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign, export_graph, graph_statistics
 
 app = typer.Typer(help="The pattern-interaction graph: which patterns combine, and how.", no_args_is_help=True)
 
@@ -132,24 +128,7 @@ def sample(
 @app.command("stats")
 def stats(patterns_dir: PatternsDirOption = None, as_json: JsonOption = False) -> None:
     """Degrees, relation counts by type and family, coverage and components."""
-    g = graph(patterns_dir)
-    by_type = Counter(key for _, _, key in g.nx.edges(keys=True))
-    interaction = nx.Graph([(a, b) for a, b, key in g.nx.edges(keys=True) if key != RelationType.EXCLUDES.value])
-    interaction.add_nodes_from(g.nx.nodes)
-    degrees = [len(g.interactions(n)) for n in g.nx.nodes]
-    family_edges: Counter[str] = Counter()
-    for a, b, key in g.nx.edges(keys=True):
-        if key != RelationType.EXCLUDES.value:
-            family_edges[g.nx.nodes[a]["family"]] += 1
-            family_edges[g.nx.nodes[b]["family"]] += 1
-    data = {
-        "patterns": g.nx.number_of_nodes(),
-        "relations_by_type": dict(sorted(by_type.items())),
-        "interaction_degree": {"min": min(degrees), "max": max(degrees), "mean": sum(degrees) / len(degrees)},
-        "patterns_with_fewer_than_2_interactions": sorted(n for n in g.nx.nodes if len(g.interactions(n)) < 2),
-        "components": nx.number_connected_components(interaction),
-        "interaction_endpoints_by_family": dict(sorted(family_edges.items())),
-    }
+    data = graph_statistics(graph(patterns_dir))
     if as_json:
         print_json(data)
         return
@@ -172,19 +151,9 @@ def export(
 ) -> None:
     """Write the whole graph for other tools (Gephi, Cytoscape, networkx); an existing --out needs --force."""
     check_output_file(out, force=force)
-    g = graph(patterns_dir)
-    plain = nx.MultiGraph()
-    plain.add_nodes_from(g.nx.nodes(data=True))
-    for a, b, key, attrs in g.nx.edges(keys=True, data=True):
-        plain.add_edge(a, b, key=key, type=key, **{k: str(v) for k, v in attrs.items()})
-    if fmt == "graphml":
-        buffer = io.BytesIO()
-        nx.write_graphml(plain, buffer)
-        text = buffer.getvalue().decode("utf-8")
-    else:
-        text = json.dumps(nx.node_link_data(plain, edges="edges"), indent=1)
+    text, nodes, edges = export_graph(graph(patterns_dir), "json" if fmt == "json" else "graphml")
     write_text_atomic(out, text)
-    console.print(f"wrote {out} ({plain.number_of_nodes()} nodes, {plain.number_of_edges()} edges)")
+    console.print(f"wrote {out} ({nodes} nodes, {edges} edges)")
 
 
 @app.command("plot")
@@ -211,12 +180,12 @@ def plot(
 @app.command("annotate")
 def annotate(
     name: Annotated[str, typer.Argument(help="The pattern to propose relations for.")],
-    model: Annotated[str, typer.Option("--model", help="Model spec (see `humanllm models`).")] = DEFAULT_SPEC,
+    model: ModelOption = MODEL,
     out: Annotated[Path, typer.Option(help="Review folder; a file <id>.yaml is written in it.")] = Path(
         "review/relations"
     ),
     candidates: Annotated[int, typer.Option(min=1, max=20, help="Library patterns offered to the model.")] = 8,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model>.")] = None,
+    base_url: BaseUrlOption = None,
     force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
 ) -> None:

@@ -10,7 +10,16 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, library
+from humanllm.cli._options import (
+    BaseUrlOption,
+    ForceOption,
+    JsonOption,
+    ModelOption,
+    PatternsDirOption,
+    TemperatureOption,
+    ThreadsOption,
+    library,
+)
 from humanllm.cli._output import console, fail, print_json
 from humanllm.core import Family, Pattern, PatternKind, Pole, check_output_dir, read_text_file
 from humanllm.errors import PatternDataError
@@ -247,11 +256,11 @@ def build(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the card (load it with --patterns-dir), provenance, review.")
     ] = Path("built-patterns"),
-    model: Annotated[str, typer.Option("--model", help="Model spec (see `humanllm models`).")] = "local",
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model> specs.")] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.3,
+    model: ModelOption = "local",
+    base_url: BaseUrlOption = None,
+    temperature: TemperatureOption = 0.3,  # the builder's own default: drafting wants little randomness
     max_tokens: Annotated[int, typer.Option(min=64, help="Completion token limit per call.")] = 1024,
-    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
+    threads: ThreadsOption = None,
     seed: Annotated[int | None, typer.Option(help="Sampling seed where the backend takes one.")] = None,
     max_chars: Annotated[
         int, typer.Option("--max-chars", min=1, help="Refuse a corpus with more characters of text than this.")

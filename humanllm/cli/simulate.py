@@ -9,12 +9,29 @@ from typing import Annotated
 import typer
 
 from humanllm.agents.director import TurnRules
-from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, graph
+from humanllm.cli._options import (
+    MAX_TOKENS,
+    MODEL,
+    TEMPERATURE,
+    TIMEOUT_S,
+    BaseUrlOption,
+    CharacterModelOption,
+    ForceOption,
+    JsonOption,
+    MaxTokensOption,
+    ModelOption,
+    PatternsDirOption,
+    TemperatureOption,
+    ThreadsOption,
+    TimeoutOption,
+    WriterModelOption,
+    graph,
+)
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._render import render_scenario, render_summary, render_turn, speaker_colours
-from humanllm.cli._validate import mode_choice, options_config, parse_mode, parse_turns, positive, turn_bounds
+from humanllm.cli._validate import mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import Scenario, Turn, check_output_dir, check_output_file, write_text_or_rescue
-from humanllm.llm import DEFAULT_SPEC, ModelSettings
+from humanllm.llm import ModelSettings
 from humanllm.simulation import RoleSpecs, SimulationConfig
 from humanllm.simulation import simulate as run_simulation
 
@@ -40,18 +57,14 @@ def simulate(
             callback=mode_choice, help="agents: one agent per character; author: one call writes it all (baseline)."
         ),
     ] = "agents",
-    model: Annotated[
-        str, typer.Option("--model", help="Model spec for every role (see `humanllm models`).")
-    ] = DEFAULT_SPEC,
-    writer_model: Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")] = None,
-    character_model: Annotated[str | None, typer.Option(help="Model spec for the characters.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model> specs.")] = None,
-    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.8,
-    max_tokens: Annotated[int, typer.Option(min=16, help="Completion token limit per call.")] = 512,
-    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")] = None,
-    timeout: Annotated[
-        float, typer.Option(callback=positive, help="Per-request timeout in seconds (remote endpoints).")
-    ] = 120.0,
+    model: ModelOption = MODEL,
+    writer_model: WriterModelOption = None,
+    character_model: CharacterModelOption = None,
+    base_url: BaseUrlOption = None,
+    temperature: TemperatureOption = TEMPERATURE,
+    max_tokens: MaxTokensOption = MAX_TOKENS,
+    threads: ThreadsOption = None,
+    timeout: TimeoutOption = TIMEOUT_S,
     guidance: Annotated[bool, typer.Option(help="Give characters private guidance from their patterns.")] = True,
     variation: Annotated[
         bool, typer.Option("--variation", help="Also write a counterfactual scenario with changed situational factors.")

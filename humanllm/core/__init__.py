@@ -1,6 +1,7 @@
 """The shared vocabulary of humanllm: typed data models used by every subpackage, and the user-file helpers."""
 
-from humanllm.core._conversation import Conversation, Turn
+from humanllm.core._concurrency import run_bounded
+from humanllm.core._conversation import Channel, Conversation, Turn, bracketed, render_turns, seen_by
 from humanllm.core._episode import Episode, TokenUsage
 from humanllm.core._files import (
     as_object,
@@ -30,7 +31,7 @@ from humanllm.core._pattern import (
     slugify,
 )
 from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist, ScenarioVariation
-from humanllm.core._situation import Domain, SituationType
+from humanllm.core._situation import SituationType
 from humanllm.core._spec import canonical_json, sampling_seed, spec_id
 from humanllm.core._templates import PromptFolder
 
@@ -38,11 +39,11 @@ __all__ = [
     "CHECKLIST_MAX",
     "CHECKLIST_MIN",
     "CardOrigin",
+    "Channel",
     "CharacterProfile",
     "ChecklistItem",
     "Conversation",
     "CoreMechanisms",
-    "Domain",
     "Episode",
     "Family",
     "Manifestation",
@@ -63,14 +64,18 @@ __all__ = [
     "Turn",
     "Verdict",
     "as_object",
+    "bracketed",
     "canonical_json",
     "check_output_dir",
     "check_output_file",
     "kind_of",
     "read_json_file",
     "read_text_file",
+    "render_turns",
+    "run_bounded",
     "sampling_seed",
     "save_or_rescue",
+    "seen_by",
     "slugify",
     "spec_id",
     "write_text_atomic",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["thought", "action", "speech"]
 
 
 class Turn(BaseModel):
@@ -15,20 +20,47 @@ class Turn(BaseModel):
     action: str = Field(default="", description="Visible action or expression; everyone present sees it.")
     speech: str = Field(default="", description="What is said aloud.")
 
+    def parts(self, *, with_thought: bool = True) -> list[tuple[Channel, str]]:
+        """The non-empty channels in trinity order, each as its text (not yet bracketed)."""
+        parts: list[tuple[Channel, str]] = []
+        if with_thought and self.thought:
+            parts.append(("thought", self.thought))
+        if self.action:
+            parts.append(("action", self.action))
+        if self.speech:
+            parts.append(("speech", self.speech))
+        return parts
+
     def as_trinity(self, *, with_thought: bool = True) -> str:
         """`[thought] (action) speech`, the released text format."""
-        parts: list[str] = []
-        if with_thought and self.thought:
-            parts.append(f"[{self.thought}]")
-        if self.action:
-            parts.append(f"({self.action})")
-        if self.speech:
-            parts.append(self.speech)
-        return " ".join(parts)
+        return " ".join(bracketed(channel, text) for channel, text in self.parts(with_thought=with_thought))
 
     def visible(self) -> Turn:
         """This turn as another character perceives it: no thought."""
         return self.model_copy(update={"thought": ""})
+
+
+def bracketed(channel: Channel, text: str) -> str:
+    """One channel's text as written in the trinity format: `[thought]`, `(action)`, `speech`."""
+    return f"[{text}]" if channel == "thought" else f"({text})" if channel == "action" else text
+
+
+def seen_by(turn: Turn, viewer: str | None) -> Turn:
+    """`turn` as `viewer` perceives it: whole when it is theirs (or `viewer` is None), else without thought."""
+    return turn if viewer is None or turn.speaker == viewer else turn.visible()
+
+
+def render_turns(turns: Sequence[Turn], viewer: str | None = None, *, numbered: bool = False) -> str:
+    """The one visible-transcript renderer: `[n. ]Name: [thought] (action) speech` lines.
+
+    Seen by `viewer`, everyone else's thoughts are removed (the viewer's own are kept); with no
+    viewer every thought is shown. `numbered` prefixes each line with its 1-based turn number.
+    """
+    lines = []
+    for number, turn in enumerate(turns, 1):
+        prefix = f"{number}. " if numbered else ""
+        lines.append(f"{prefix}{turn.speaker}: {seen_by(turn, viewer).as_trinity()}")
+    return "\n".join(lines)
 
 
 class Conversation(BaseModel):
@@ -38,11 +70,3 @@ class Conversation(BaseModel):
 
     turns: list[Turn] = Field(default_factory=list)
     ended_by: str = Field(default="", description="Why the conversation ended (director's reason).")
-
-    def transcript(self, *, viewer: str | None = None) -> str:
-        """Readable text; seen by `viewer`, other speakers' thoughts are removed."""
-        lines = []
-        for turn in self.turns:
-            keep = viewer is None or turn.speaker == viewer
-            lines.append(f"{turn.speaker}: {turn.as_trinity(with_thought=keep)}")
-        return "\n".join(lines)

@@ -32,14 +32,3 @@ _SITUATION_DESCRIPTIONS: dict[SituationType, str] = {
     SituationType.DECEPTION: "someone may be lying, hiding something, or not to be trusted",
     SituationType.SOCIALITY: "social interaction, belonging and relationships are central",
 }
-
-
-class Domain(StrEnum):
-    """Everyday life domains, used for out-of-domain scenario top-ups."""
-
-    HOME = "home & private life"
-    EDUCATION = "education & academic"
-    LEISURE = "leisure & socializing"
-    SERVICES = "services & transactions"
-    HEALTH = "health & well-being"
-    ROMANTIC = "romantic & intimate"

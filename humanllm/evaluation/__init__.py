@@ -13,7 +13,15 @@ from humanllm.evaluation._alignment import (
 )
 from humanllm.evaluation._benchmark import BenchmarkConfig, BenchMode, live_conversation, replay_turns, run_benchmark
 from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_character, judge_episodes
-from humanllm.evaluation._pipeline import judge_source, results_name, score_source, slug
+from humanllm.evaluation._pipeline import (
+    data_label,
+    judge_source,
+    results_name,
+    score_results,
+    score_source,
+    scores_path,
+    slug,
+)
 from humanllm.evaluation._plot import results_png
 from humanllm.evaluation._progress import RichTracker, SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
@@ -73,6 +81,7 @@ __all__ = [
     "annotation_items",
     "cohen_kappa",
     "collect_transcripts",
+    "data_label",
     "find_source",
     "judge_character",
     "judge_episodes",
@@ -96,7 +105,9 @@ __all__ = [
     "sample_sd",
     "sample_value",
     "score_judgements",
+    "score_results",
     "score_source",
+    "scores_path",
     "slug",
     "spearman",
     "summarise",

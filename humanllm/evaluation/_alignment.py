@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from humanllm.agents.judge import checklist_items, judged_characters, numbered_transcript
-from humanllm.core import Episode, read_text_file
+from humanllm.agents.judge import checklist_items, judged_characters
+from humanllm.core import Episode, read_text_file, render_turns
 from humanllm.errors import ConfigError, DataError
 from humanllm.evaluation._records import Judgement
 from humanllm.evaluation._scoring import HOLISTIC, METRICS
@@ -69,7 +69,7 @@ def annotation_items(
             "split": split,
             "background": episode.scenario.background,
             "profile": episode.scenario.profile(character).about_self,
-            "transcript": numbered_transcript(episode.conversation.turns, character),
+            "transcript": render_turns(episode.conversation.turns, character, numbered=True),
         }
         for item in checklist_items(episode.scenario, character, library):
             rows.append(

@@ -12,7 +12,6 @@ resumably, with its judgements next to it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from humanllm.agents import template_version
 from humanllm.agents.character import CharacterAgent
 from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.judge import judged_characters, prompt_version
-from humanllm.core import Conversation, Episode, Turn, spec_id
+from humanllm.core import Conversation, Episode, Turn, run_bounded, spec_id
 from humanllm.errors import ConfigError, HumanLLMError, PermanentEndpointError, cause_of_kind
 from humanllm.evaluation._judging import JudgeOptions
 from humanllm.evaluation._pipeline import judge_source, score_source, slug
@@ -203,62 +202,54 @@ async def play_model(
     todo = [job for job in jobs if play_id(job[0], job[2], spec, config, settings) not in store.done]
     phase = f"{PLAY_PHASE} {spec}"
     tracker.start(phase, total=len(jobs), done=len(jobs) - len(todo))
-    gate = asyncio.Semaphore(config.concurrency)
     failures: list[str] = []
-    fatal: list[PermanentEndpointError] = []
 
-    async def one(episode: Episode, split: str, target: str) -> None:
-        async with gate:
-            if fatal:
-                return
-            metered = replace(model, usage=UsageMeter())
-            try:
-                if config.mode == "replay":
-                    conversation = Conversation(
-                        turns=await replay_turns(episode, target, metered, library, guidance=config.guidance),
-                        ended_by="replay",
-                    )
-                else:
-                    assert partner is not None
-                    conversation = await live_conversation(
-                        episode, target, metered, partner, library, guidance=config.guidance
-                    )
-            except HumanLLMError as exc:
-                permanent = cause_of_kind(exc, PermanentEndpointError)
-                if permanent is not None:  # the endpoint refuses us: every other play would fail too
-                    fatal.append(permanent)
-                    return
-                logger.warning("%s could not play %s in %s: %s", spec, target, episode.id, exc)
-                failures.append(redact(f"{spec} could not play {target} in episode {episode.id}: {exc}"))
-                tracker.advance(phase)
-                return
-            played = play_spec(episode, target, spec, config, settings)
-            store.add_episode(
-                Episode(
-                    id=spec_id(played),
-                    spec=played.model_dump(mode="json"),
-                    scenario=episode.scenario,
-                    conversation=conversation,
-                    mode=config.mode,
-                    seed=episode.seed,
-                    models={"character": spec, **({"partner": config.partner} if config.mode == "live" else {})},
-                    usage={"character": metered.usage.usage},
-                    config={
-                        "target": target,
-                        "source_episode": episode.id,
-                        "split": split,
-                        "guidance": config.guidance,
-                    },
+    async def one(job: tuple[Episode, str, str]) -> None:
+        episode, split, target = job
+        metered = replace(model, usage=UsageMeter())
+        try:
+            if config.mode == "replay":
+                conversation = Conversation(
+                    turns=await replay_turns(episode, target, metered, library, guidance=config.guidance),
+                    ended_by="replay",
                 )
-            )
+            else:
+                assert partner is not None
+                conversation = await live_conversation(
+                    episode, target, metered, partner, library, guidance=config.guidance
+                )
+        except HumanLLMError as exc:
+            if cause_of_kind(exc, PermanentEndpointError) is not None:
+                raise  # the endpoint refuses us: every other play would fail too (run_bounded stops)
+            logger.warning("%s could not play %s in %s: %s", spec, target, episode.id, exc)
+            failures.append(redact(f"{spec} could not play {target} in episode {episode.id}: {exc}"))
             tracker.advance(phase)
+            return
+        played = play_spec(episode, target, spec, config, settings)
+        store.add_episode(
+            Episode(
+                id=spec_id(played),
+                spec=played.model_dump(mode="json"),
+                scenario=episode.scenario,
+                conversation=conversation,
+                mode=config.mode,
+                seed=episode.seed,
+                models={"character": spec, **({"partner": config.partner} if config.mode == "live" else {})},
+                usage={"character": metered.usage.usage},
+                config={
+                    "target": target,
+                    "source_episode": episode.id,
+                    "split": split,
+                    "guidance": config.guidance,
+                },
+            )
+        )
+        tracker.advance(phase)
 
     try:
-        await asyncio.gather(*(one(*job) for job in todo))
+        await run_bounded(todo, one, limit=config.concurrency)
     finally:
         store.close()
-    if fatal:
-        raise fatal[0]
     return folder, failures
 
 

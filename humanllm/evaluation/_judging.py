@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import Counter
@@ -12,7 +11,7 @@ from dataclasses import replace
 from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.agents.judge import Judge, judged_characters, prompt_version
-from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict, spec_id
+from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict, run_bounded, spec_id
 from humanllm.errors import HumanLLMError, PermanentEndpointError, cause_of_kind
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
@@ -138,37 +137,29 @@ async def judge_episodes(
     todo = [job for job in jobs if judgement_key(job[0].id, job[1], job[2], model, options) not in store]
     report = JudgeRunReport(requested=len(jobs), already_done=len(jobs) - len(todo))
     tracker.start(JUDGE_PHASE, total=len(jobs), done=report.already_done)
-    gate = asyncio.Semaphore(options.concurrency)
     reasons: Counter[str] = Counter()
     start = time.monotonic()
-    fatal: list[PermanentEndpointError] = []
 
-    async def one(episode: Episode, character: str, run: int) -> None:
-        async with gate:
-            if fatal:
-                return
-            try:
-                judgement = await judge_character(
-                    episode, character, model=model, library=library, options=options, run=run
-                )
-            except Exception as exc:  # recorded; one bad character never stops the pass
-                permanent = cause_of_kind(exc, PermanentEndpointError)
-                if permanent is not None:  # ... but a judge endpoint that refuses us stops it
-                    fatal.append(permanent)
-                    return
-                if not isinstance(exc, HumanLLMError):
-                    logger.exception("judging %s / %s failed unexpectedly", episode.id, character)
-                logger.warning("judging %s / %s (run %d) failed: %s", episode.id, character, run, exc)
-                report.failed += 1
-                reasons[redact(f"{type(exc).__name__}: {str(exc)[:120]}")] += 1
-            else:
-                report.judged += store.add(judgement)
-                report.usage = report.usage.add(judgement.usage)
-            tracker.advance(JUDGE_PHASE)
+    async def one(job: tuple[Episode, str, int]) -> None:
+        episode, character, run = job
+        try:
+            judgement = await judge_character(
+                episode, character, model=model, library=library, options=options, run=run
+            )
+        except Exception as exc:  # recorded; one bad character never stops the pass
+            if cause_of_kind(exc, PermanentEndpointError) is not None:
+                raise  # ... but a judge endpoint that refuses us stops it (run_bounded)
+            if not isinstance(exc, HumanLLMError):
+                logger.exception("judging %s / %s failed unexpectedly", episode.id, character)
+            logger.warning("judging %s / %s (run %d) failed: %s", episode.id, character, run, exc)
+            report.failed += 1
+            reasons[redact(f"{type(exc).__name__}: {str(exc)[:120]}")] += 1
+        else:
+            report.judged += store.add(judgement)
+            report.usage = report.usage.add(judgement.usage)
+        tracker.advance(JUDGE_PHASE)
 
-    await asyncio.gather(*(one(*job) for job in todo))
-    if fatal:
-        raise fatal[0]
+    await run_bounded(todo, one, limit=options.concurrency)
     report.failures = dict(reasons.most_common())
     report.elapsed_s = time.monotonic() - start
     return report

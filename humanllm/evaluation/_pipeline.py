@@ -8,6 +8,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 from humanllm.agents.judge import judged_characters, prompt_version
 from humanllm.core import Episode, TokenUsage
@@ -15,6 +16,7 @@ from humanllm.errors import DataError
 from humanllm.evaluation._judging import JUDGE_PHASE, JudgeOptions, JudgeRunReport, judge_episodes, judgement_key
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import JudgementKey, JudgementStore
+from humanllm.evaluation._results import EvalResults, EvalSource
 from humanllm.evaluation._scoring import SampleInfo, SampleKey, ScoreReport, ScoreTally, sample_info_of
 from humanllm.evaluation._sources import EpisodeSource
 from humanllm.llm import GenerationSpec, RoleModel
@@ -99,6 +101,41 @@ def score_source(
         tally.add(judgement, info)
         usage = usage.add(judgement.usage)
     return tally.report(), usage
+
+
+def data_label(data: Path) -> str:
+    """The name a data set is reported under: a file's stem, a folder's name."""
+    return data.stem if data.is_file() else data.name
+
+
+def score_results(
+    data: Path,
+    source: EpisodeSource,
+    *,
+    judge: str,
+    options: JudgeOptions,
+    graph: InteractionGraph,
+    generation: GenerationSpec | None = None,
+) -> EvalResults:
+    """`eval score`'s results: the scores of what is stored for this judge setting, under the data's label."""
+    report, usage = score_source(source, judge=judge, options=options, graph=graph, generation=generation)
+    label = data_label(data)
+    return EvalResults(
+        kind="score",
+        judge=judge,
+        generation=generation,
+        prompt_version=prompt_version(),
+        options=options,
+        config={"data": str(data)},
+        reports={label: report},
+        sources={label: EvalSource(data=str(data), judgements=str(source.judgements))},
+        usage={"judge": usage},
+    )
+
+
+def scores_path(data: Path, source: EpisodeSource, judge: str) -> Path:
+    """Where `eval score` saves its results: scores-<judge>[-<file stem>].json beside the judgements."""
+    return source.judgements / results_name(judge, data.stem if data.is_file() else None)
 
 
 async def judge_source(

@@ -11,22 +11,17 @@ once, and moves a torn last line to `<shard>.jsonl.torn`.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.agents.judge import HolisticScores
 from humanllm.core import ChecklistItem, Metric, TokenUsage, Verdict, spec_id
-from humanllm.errors import DataError
 from humanllm.evaluation._spec import JudgementSpec
 from humanllm.llm import GenerationSpec
-from humanllm.simulation import StoreLock, appending, permission_denied, read_lines, repair_torn_tail
+from humanllm.simulation import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -83,29 +78,14 @@ class Judgement(BaseModel):
         return out
 
 
-class JudgementStore:
+class JudgementStore(RecordStore):
     """Appends judgements to one shard of a folder (writers, under the folder's lock); reads every shard of it."""
 
+    PREFIXES = ("judgements",)
+    WRITE_HINT = "open it with JudgementStore(folder) to add"
+
     def __init__(self, root: Path, shard: str = "main", *, write: bool = True, wait: bool | float = False) -> None:
-        self.root = Path(root)
-        self.shard = shard
-        self.writable = write
-        self._mutex = threading.Lock()
-        self._lock: StoreLock | None = None
-        self._release: weakref.finalize[Any, Any] | None = None
-        if write:
-            lock = StoreLock(self.root, wait=wait).acquire()
-            self._lock = lock
-            self._release = weakref.finalize(self, lock.release)
-            try:
-                for path in self.files():
-                    repair_torn_tail(path)
-            except PermissionError as exc:
-                self.close()
-                raise permission_denied(self.root, exc) from exc
-            except BaseException:
-                self.close()
-                raise
+        super().__init__(root, shard, write=write, wait=wait)
         self._keys = {j.key for j in self}
 
     @classmethod
@@ -113,37 +93,17 @@ class JudgementStore:
         """Read the judgements of a folder without writing anything; a missing folder reads as empty."""
         return cls(root, write=False)
 
-    def close(self) -> None:
-        """Release the writer's lock; the store cannot add afterwards."""
-        if self._release is not None:
-            self._release()
-        self._lock = None
-
-    def __enter__(self) -> JudgementStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def files(self) -> list[Path]:
-        return sorted(self.root.glob("judgements-*.jsonl"))
+    def files(self, prefix: str = "judgements") -> list[Path]:
+        return super().files(prefix)
 
     def __iter__(self) -> Iterator[Judgement]:
         """Every stored judgement once per key (the first line wins)."""
         seen: set[JudgementKey] = set()
-        for path in self.files():
-            for number, line in read_lines(path):
-                try:
-                    judgement = Judgement.model_validate_json(line)
-                except ValidationError as exc:
-                    raise DataError(
-                        f"{path}:{number}: not a judgement record ({exc.errors()[0]['msg']}); move the file aside"
-                    ) from exc
-                if judgement.key not in seen:
-                    seen.add(judgement.key)
-                    yield judgement
+        invalid = "{where}: not a judgement record ({msg}); move the file aside"
+        for judgement in self.records("judgements", Judgement, invalid):
+            if judgement.key not in seen:
+                seen.add(judgement.key)
+                yield judgement
 
     def __contains__(self, key: object) -> bool:
         with self._mutex:
@@ -151,15 +111,11 @@ class JudgementStore:
 
     def add(self, judgement: Judgement) -> bool:
         """Append unless its key is stored already; returns whether it was written."""
-        if not self.writable:
-            raise DataError(f"{self.root} was opened for reading: open it with JudgementStore(folder) to add")
-        if self._lock is None:
-            raise DataError(f"{self.root}: this judgement store was closed; open it again to add")
+        self.check_writable()
         with self._mutex:
             if judgement.key in self._keys:
                 return False
-            with appending(self.root / f"judgements-{self.shard}.jsonl", self.root) as handle:
-                handle.write(judgement.model_dump_json() + "\n")
+            self.append("judgements", [judgement])
             self._keys.add(judgement.key)
             return True
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from humanllm.agents.judge import judged_characters
-from humanllm.core import Episode, spec_id
+from humanllm.core import Episode, bracketed, seen_by, spec_id
 from humanllm.evaluation._plot import results_png
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore, legacy_key
 from humanllm.evaluation._results import EvalResults
@@ -96,12 +96,9 @@ def _turns_html(view: TranscriptView) -> str:
     for number, turn in enumerate(view.episode.conversation.turns, 1):
         mine = turn.speaker == view.character
         parts = [f'<span class="speaker">{number}. {html.escape(turn.speaker)}:</span>']
-        if mine and turn.thought:
-            parts.append(f'<span class="thought">[{html.escape(turn.thought)}]</span>')
-        if turn.action:
-            parts.append(f'<span class="action">({html.escape(turn.action)})</span>')
-        if turn.speech:
-            parts.append(html.escape(turn.speech))
+        for channel, text in seen_by(turn, view.character).parts():
+            shown = html.escape(bracketed(channel, text))
+            parts.append(shown if channel == "speech" else f'<span class="{channel}">{shown}</span>')
         rows.append(f'<div class="turn{" judged" if mine else ""}">{" ".join(parts)}</div>')
     return "".join(rows)
 

@@ -4,6 +4,7 @@ from humanllm.patterns._assign import Assignment, assign
 from humanllm.patterns._family_guess import FamilyGuess, guess_family
 from humanllm.patterns._files import CardProblem, card_files, read_card_file
 from humanllm.patterns._graph import Edge, InteractionGraph, Violation, load_graph
+from humanllm.patterns._graph_export import ExportFormat, export_graph, graph_statistics
 from humanllm.patterns._importer import (
     FamilyChoice,
     ImportedCard,
@@ -37,6 +38,7 @@ __all__ = [
     "CardProblem",
     "DirectoryCheck",
     "Edge",
+    "ExportFormat",
     "FamilyChoice",
     "FamilyGuess",
     "ImportReport",
@@ -52,6 +54,8 @@ __all__ = [
     "check_directory",
     "check_relation_files",
     "draw",
+    "export_graph",
+    "graph_statistics",
     "guess_family",
     "import_released_files",
     "load_graph",

@@ -46,10 +46,6 @@ class Relation(BaseModel):
         return self.directed or self.type is RelationType.MODULATES
 
 
-class RelationProblem(PatternDataError):
-    pass
-
-
 def _parse(path: Path) -> tuple[list[tuple[object, yaml.Node]], list[tuple[int, str]]]:
     """(entry, its node) of a relations file, or the one problem that stops it being read."""
     try:

@@ -11,6 +11,8 @@ from humanllm.simulation._jobs import (
     sample_jobs,
 )
 from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
+from humanllm.simulation._manifest import finished_manifest, run_manifest
+from humanllm.simulation._records import RecordStore
 from humanllm.simulation._released import episode_to_released, import_released
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
 from humanllm.simulation._runner import RunOptions, RunReport, run_batch
@@ -41,6 +43,7 @@ __all__ = [
     "Failure",
     "FailureGroup",
     "Plan",
+    "RecordStore",
     "RoleModels",
     "RoleSpecs",
     "RunOptions",
@@ -53,6 +56,7 @@ __all__ = [
     "episode_sampling_seed",
     "episode_spec",
     "episode_to_released",
+    "finished_manifest",
     "import_released",
     "in_shard",
     "jobs_from_bundles",
@@ -68,6 +72,7 @@ __all__ = [
     "repair_torn_tail",
     "run_batch",
     "run_episode",
+    "run_manifest",
     "sample_jobs",
     "simulate",
     "split_store",

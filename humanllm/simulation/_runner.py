@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from humanllm.core import Episode, TokenUsage
+from humanllm.core import Episode, TokenUsage, run_bounded
 from humanllm.errors import (
     EndpointError,
     HumanLLMError,
@@ -129,11 +129,9 @@ async def run_batch(
     report = RunReport(requested=len(planned), already_done=len(planned) - len(todo))
     rng = random.Random(seed)
     rate = _TokenRate(options.tokens_per_minute)
-    gate = asyncio.Semaphore(options.concurrency)
     stop = asyncio.Event()
     start = time.monotonic()
     emit = on_event or (lambda *_args: None)
-    fatal: list[PermanentEndpointError] = []
     streak = {"failures": 0}
 
     def trip_breaker(reason: str) -> None:
@@ -149,53 +147,48 @@ async def run_batch(
     def over_budget() -> bool:
         return options.budget_tokens is not None and report.usage.total_tokens >= options.budget_tokens
 
-    async def one(config: SimulationConfig, plan: Plan) -> None:
-        async with gate:
-            for attempt in range(1, options.episode_retries + 2):
-                if stop.is_set() or over_budget():
-                    stop.set()
-                    return
-                await rate.wait()
-                metered = models.metered()
-                try:
-                    episode = await run_episode(config, graph, metered, plan=plan, fresh_meters=False)
-                except Exception as exc:  # recorded and retried: one bad episode never stops the batch
-                    lost = _sum(metered.usage().values())
-                    rate.add(lost.total_tokens)
-                    report.usage = report.usage.add(lost)
-                    report.usage_failed = report.usage_failed.add(lost)
-                    permanent = cause_of_kind(exc, PermanentEndpointError)
-                    if permanent is not None:  # ... unless the user must fix something: stop everything
-                        fatal.append(permanent)
-                        stop.set()
-                        return
-                    if not isinstance(exc, HumanLLMError):
-                        logger.exception("episode %s failed unexpectedly", plan.id)
-                    reason = redact(f"{type(exc).__name__}: {exc}")
-                    endpoint_error = cause_of_kind(exc, EndpointError)
-                    store.add_failure(Failure(id=plan.id, attempt=attempt, reason=reason, cause=failure_cause(exc)))
-                    if endpoint_error is not None:
-                        trip_breaker(str(endpoint_error))
-                    if attempt > options.episode_retries:
-                        report.failed += 1
-                        emit("failed", plan.id, None)
-                        return
-                    emit("retry", plan.id, None)
-                    transient = endpoint_error is not None
-                    await asyncio.sleep(rng.uniform(0, options.backoff_s * 2 ** (attempt - 1)) if transient else 0)
-                    continue
-                streak["failures"] = 0
-                spent = _total(episode)
-                rate.add(spent.total_tokens)
-                report.usage = report.usage.add(spent)
-                if store.add_episode(episode):
-                    report.done += 1
-                emit("done", plan.id, spent)
+    async def one(job: tuple[SimulationConfig, Plan]) -> None:
+        config, plan = job
+        for attempt in range(1, options.episode_retries + 2):
+            if stop.is_set() or over_budget():
+                stop.set()
                 return
+            await rate.wait()
+            metered = models.metered()
+            try:
+                episode = await run_episode(config, graph, metered, plan=plan, fresh_meters=False)
+            except Exception as exc:  # recorded and retried: one bad episode never stops the batch
+                lost = _sum(metered.usage().values())
+                rate.add(lost.total_tokens)
+                report.usage = report.usage.add(lost)
+                report.usage_failed = report.usage_failed.add(lost)
+                if cause_of_kind(exc, PermanentEndpointError) is not None:
+                    raise  # ... unless the user must fix something: run_bounded stops everything
+                if not isinstance(exc, HumanLLMError):
+                    logger.exception("episode %s failed unexpectedly", plan.id)
+                reason = redact(f"{type(exc).__name__}: {exc}")
+                endpoint_error = cause_of_kind(exc, EndpointError)
+                store.add_failure(Failure(id=plan.id, attempt=attempt, reason=reason, cause=failure_cause(exc)))
+                if endpoint_error is not None:
+                    trip_breaker(str(endpoint_error))
+                if attempt > options.episode_retries:
+                    report.failed += 1
+                    emit("failed", plan.id, None)
+                    return
+                emit("retry", plan.id, None)
+                transient = endpoint_error is not None
+                await asyncio.sleep(rng.uniform(0, options.backoff_s * 2 ** (attempt - 1)) if transient else 0)
+                continue
+            streak["failures"] = 0
+            spent = _total(episode)
+            rate.add(spent.total_tokens)
+            report.usage = report.usage.add(spent)
+            if store.add_episode(episode):
+                report.done += 1
+            emit("done", plan.id, spent)
+            return
 
-    await asyncio.gather(*(one(c, p) for c, p in todo))
-    if fatal:
-        raise fatal[0]
+    await run_bounded(todo, one, limit=options.concurrency, stop=stop)
     report.stopped_by_budget = stop.is_set() and report.stopped_reason is None
     report.elapsed_s = time.monotonic() - start
     return report

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from humanllm.agents import render
 from humanllm.agents.character import private_guidance
-from humanllm.core import Episode, Pattern, Turn
+from humanllm.core import Episode, Pattern, Turn, render_turns
 
 Format = Literal["sharegpt", "messages"]
 
@@ -42,13 +42,13 @@ def system_prompt(episode: Episode, character: str, guidance: list[str] | None =
 def exchanges(turns: list[Turn], character: str) -> list[Exchange]:
     """Target replies with the merged visible context before each; trailing others are dropped."""
     out: list[Exchange] = []
-    pending: list[str] = []
+    pending: list[Turn] = []
     for turn in turns:
         if turn.speaker == character:
-            out.append(Exchange(context="\n".join(pending), reply=turn.as_trinity()))
+            out.append(Exchange(context=render_turns(pending, character), reply=turn.as_trinity()))
             pending = []
         else:
-            pending.append(f"{turn.speaker}: {turn.as_trinity(with_thought=False)}")
+            pending.append(turn)
     return out
 
 

@@ -1,0 +1,48 @@
+"""One bounded concurrent runner: at most N jobs in flight, stopped by a permanent endpoint error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from humanllm.errors import PermanentEndpointError, cause_of_kind
+
+T = TypeVar("T")
+
+
+async def run_bounded(
+    items: Iterable[T],
+    work: Callable[[T], Awaitable[None]],
+    *,
+    limit: int,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run `work(item)` for every item with at most `limit` in flight; returns when all have ended.
+
+    A job whose error has a `PermanentEndpointError` in its chain of causes (the endpoint refuses
+    us: every other job would fail too) sets `stop`; no job starts once `stop` is set (the caller
+    may set it too: a budget, a circuit breaker), the jobs in flight run to their end, and then
+    that permanent error is raised. Any other error propagates as from `asyncio.gather`; jobs
+    handle the errors they record themselves. Cancelling the caller cancels every job.
+    """
+    gate = asyncio.Semaphore(limit)
+    halt = stop if stop is not None else asyncio.Event()
+    fatal: list[PermanentEndpointError] = []
+
+    async def one(item: T) -> None:
+        async with gate:
+            if halt.is_set():
+                return
+            try:
+                await work(item)
+            except Exception as exc:
+                permanent = cause_of_kind(exc, PermanentEndpointError)
+                if permanent is None:
+                    raise
+                fatal.append(permanent)
+                halt.set()
+
+    await asyncio.gather(*(one(item) for item in items))
+    if fatal:
+        raise fatal[0]
