@@ -88,7 +88,7 @@ def test_graph_check_exits_1_on_an_excluded_pair_and_0_on_a_fine_one(tmp_path: P
         (["patterns", "show", "nosuchpattern"], "unknown pattern 'nosuchpattern'"),
         (["simulate", "--model", "nosuch:x"], "unknown model spec 'nosuch:x'"),
         (["data", "status", "no-such-store"], "is not a store folder"),
-        (["eval", "report", "missing.json"], "is not an evaluation result"),
+        (["eval", "report", "missing.json"], "missing.json does not exist"),
     ],
 )
 def test_a_humanllm_error_is_one_line_and_exits_1(tmp_path: Path, args: list[str], needle: str) -> None:
@@ -369,14 +369,15 @@ def test_eval_score_with_a_failing_judge_exits_4(fake_store: Path, tmp_path: Pat
     assert list(tmp_path.glob("scores-*openai_judge.json"))  # the (empty) scores are still written
 
 
-def test_eval_score_with_some_failed_judgements_exits_3(tmp_path: Path, failing_endpoint: str) -> None:
+def test_eval_score_with_some_failed_judgements_exits_3(tmp_path: Path) -> None:
     generate = ["generate", "--out", "store", "--model", "fake", "--situations", "duty", "--turns", "2-2"]
     cli(tmp_path, *generate, "--n", "1", code=0)
     with MockOpenAIServer() as server:  # judges the first episode
-        judge = ["--judge", "openai:judge", "--runs", "1", "--no-holistic"]
-        cli(tmp_path, "eval", "score", "store", *judge, "--judge-base-url", server.base_url, code=_exit.OK)
-    cli(tmp_path, *generate, "--n", "2", code=0)  # a second episode, not judged yet
-    proc = cli(tmp_path, "eval", "score", "store", *judge, "--judge-base-url", failing_endpoint, "--json")
+        judge = ["--judge", "openai:judge", "--runs", "1", "--no-holistic", "--judge-base-url", server.base_url]
+        cli(tmp_path, "eval", "score", "store", *judge, code=_exit.OK)
+        cli(tmp_path, *generate, "--n", "2", code=0)  # a second episode, not judged yet
+        server.status = 418  # the same endpoint (judgements are keyed by it) now fails every call
+        proc = cli(tmp_path, "eval", "score", "store", *judge, "--json")
     assert proc.returncode == _exit.PARTIAL, proc.stderr
     judging = json.loads(proc.stdout)["judging"]
     assert judging["already_done"] >= 1 and judging["failed"] >= 1 and judging["judged"] == 0

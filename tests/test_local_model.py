@@ -38,9 +38,11 @@ def test_simulation_runs_end_to_end_on_the_local_model() -> None:
     """The whole pipeline (scenario graph, director, agents) on the embedded model, offline."""
     from humanllm.agents.director import TurnRules
     from humanllm.patterns import load_graph, load_library
-    from humanllm.simulation import SimulationConfig, simulate
+    from humanllm.simulation import RoleSpecs, SimulationConfig, simulate
 
+    # the characters speak with the bundled model; the scripted writer keeps the test short
     config = SimulationConfig(
+        models=RoleSpecs(writer="fake", character="local"),
         patterns=["sunk cost fallacy", "anxious"],
         situation="duty",
         seed=1,
@@ -58,9 +60,11 @@ def test_the_same_spec_twice_gives_a_byte_identical_conversation() -> None:
     """Seeds flow one way: an episode samples with the seed derived from its spec, on every call (issue 14)."""
     from humanllm.agents.director import TurnRules
     from humanllm.patterns import load_graph, load_library
-    from humanllm.simulation import SimulationConfig, simulate
+    from humanllm.simulation import RoleSpecs, SimulationConfig, simulate
 
+    # the characters speak with the bundled model; the scripted writer keeps the test short
     config = SimulationConfig(
+        models=RoleSpecs(writer="fake", character="local"),
         patterns=["sunk cost fallacy", "anxious"],
         situation="duty",
         characters=2,
@@ -72,6 +76,7 @@ def test_the_same_spec_twice_gives_a_byte_identical_conversation() -> None:
     graph = load_graph(load_library())
     first = simulate(config, graph)
     second = simulate(config, graph)  # the same engine, warm: only the per-call seed makes them agree
+    assert first.models["character"] == "local" and first.usage["character"].calls >= 2
     assert first.id == second.id
     assert first.scenario.model_dump_json() == second.scenario.model_dump_json()
     assert first.conversation.model_dump_json() == second.conversation.model_dump_json()
