@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from humanllm.errors import DataError
+from humanllm.evaluation import verify_store
 from humanllm.testing import register_fakes
 
 _real_connect = socket.socket.connect
@@ -67,3 +70,22 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 def _fake_backend() -> None:
     """`fake` model specs build from the test kit here, as they do in the CLI (see `humanllm.llm._fakes`)."""
     register_fakes()
+
+
+@pytest.fixture(autouse=True)
+def _stores_verify(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
+    """Every store a test writes passes `humanllm data verify`: each id is the hash of its stored spec.
+
+    Tests that tamper with records on purpose are marked `tampers_store`; files that are not
+    records at all (torn lines, garbage written to test the readers) are the readers' tests, not this.
+    """
+    yield
+    if request.node.get_closest_marker("tampers_store") or not tmp_path.exists():
+        return
+    try:
+        report = verify_store(tmp_path)
+    except DataError:
+        return
+    assert report.ok, "stores written by this test fail `data verify`:\n" + "\n".join(
+        mismatch.line() for mismatch in report.mismatches
+    )

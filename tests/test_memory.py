@@ -65,7 +65,7 @@ def big_store(tmp_path: Path, graph: InteractionGraph) -> Path:
     folder = tmp_path / "store"
     with EpisodeStore.open_for_writing(folder) as store:
         clones = (
-            episode.model_copy(update={"id": hashlib.sha256(f"clone:{i}".encode()).hexdigest()[:16]})
+            episode.model_copy(update={"id": hashlib.sha256(f"clone:{i}".encode()).hexdigest()[:16], "spec": None})
             for i in range(EPISODES)
         )
         assert store.add_episodes(clones) == EPISODES

@@ -209,6 +209,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.tampers_store
 def test_data_verify_passes_on_written_stores_and_names_a_tampered_record(tmp_path: Path) -> None:
     out = tmp_path / "store"
     made = _cli("generate", "--out", str(out), "--model", "fake", "--n", "2", "--situations", "duty", "--turns", "2-2")

@@ -80,7 +80,7 @@ def _shard(store: Path) -> Path:
 
 def _extra(store: Path, episode_id: str) -> Episode:
     template = next(EpisodeStore.open_for_reading(store).iter_episodes())
-    return template.model_copy(update={"id": episode_id})
+    return template.model_copy(update={"id": episode_id, "spec": None})  # a clone is not its spec's episode
 
 
 # --- one writer per store -------------------------------------------------------------------------
@@ -433,7 +433,10 @@ def test_merge_fsyncs_once_per_output_shard_and_keeps_each_id_once(
     source = tmp_path / "big"
     template = _extra(store, "x")
     with EpisodeStore.open_for_writing(source, shard="a") as writer:
-        assert writer.add_episodes(template.model_copy(update={"id": f"ep-{i:05d}"}) for i in range(2000)) == 2000
+        assert (
+            writer.add_episodes(template.model_copy(update={"id": f"ep-{i:05d}", "spec": None}) for i in range(2000))
+            == 2000
+        )
     calls: list[int] = []
     real_fsync = os.fsync
 

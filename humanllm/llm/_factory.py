@@ -23,8 +23,6 @@ from humanllm.llm._spec import DEFAULT_SPEC, ModelSpec, parse_spec
 from humanllm.llm._vllm import VLLMChatModel, vllm_available
 from humanllm.redaction import redact_url
 
-_VLLM_HINT = "pip install 'humanllm[gpu]' (pip install -e '.[gpu]' in a checkout) on a CUDA machine"
-_TORCH_HINT = "torch missing: pip install torch"
 _LOCAL_BASE_URL_KEY = "not-needed"  # OpenAI-compatible local servers accept any key
 
 
