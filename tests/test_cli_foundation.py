@@ -41,3 +41,27 @@ def test_errors_are_one_line_with_nonzero_exit(args: list[str], needle: str) -> 
     assert needle in proc.stderr
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_ctrl_c_whose_cancellation_is_swallowed_still_ends_as_interrupted() -> None:
+    """Python 3.11's wait_for can swallow a cancellation; the command must still end interrupted (130)."""
+    import asyncio
+    import signal
+
+    from humanllm.cli._async import run_interruptibly
+
+    async def swallowing() -> str:
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C while the command runs
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            return "ran on"  # what a swallowed cancellation looks like to the caller
+        return "never interrupted"
+
+    with pytest.raises(KeyboardInterrupt):
+        run_interruptibly(swallowing())
+    assert asyncio.run(_plain()) == "done"  # the previous SIGINT handling is restored
+
+
+async def _plain() -> str:
+    return "done"

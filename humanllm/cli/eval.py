@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from humanllm.agents.judge import judged_characters
+from humanllm.cli._async import run_interruptibly
 from humanllm.cli._exit import NOTHING_DONE, batch_code
 from humanllm.cli._options import (
     BATCH_SIZE,
@@ -136,7 +136,7 @@ def score(
             )
             model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
         with RichTracker(err_console, disable=as_json) as tracker:
-            run_report = asyncio.run(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
+            run_report = run_interruptibly(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
         results = score_results(
             data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
         )
@@ -233,7 +233,7 @@ def run(
         judge_model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
     with StoreLock(out, wait=wait):  # one benchmark per output folder; the stores inside lock themselves
         with RichTracker(err_console, disable=as_json) as tracker:
-            results = asyncio.run(
+            results = run_interruptibly(
                 run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
             )
         stem = out / f"results-{config.mode}"

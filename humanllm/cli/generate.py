@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from humanllm.agents.director import TurnRules
+from humanllm.cli._async import run_interruptibly
 from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
 from humanllm.cli._options import (
     MAX_TOKENS,
@@ -157,7 +157,7 @@ def generate(
                     spent["failed"] += 1
                     progress.update(task, advance=1, failed=spent["failed"])
 
-            report = asyncio.run(run_batch(store, planned, g, models, options, on_event, seed=seed))
+            report = run_interruptibly(run_batch(store, planned, g, models, options, on_event, seed=seed))
         store.update_manifest(finished_manifest(report))
         if as_json:
             print_json(report)

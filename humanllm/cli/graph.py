@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from humanllm.cli._async import run_interruptibly
 from humanllm.cli._options import MODEL, BaseUrlOption, ForceOption, JsonOption, ModelOption, PatternsDirOption, graph
 from humanllm.cli._output import console, print_json
 from humanllm.cli._validate import one_of, options_config
@@ -195,7 +196,6 @@ def annotate(
     <patterns-dir>/relations/<file>.yaml. An existing review file (you may be editing it) needs
     --force; the path is checked before the model is called.
     """
-    import asyncio
 
     from humanllm.agents.pattern_builder import write_review
     from humanllm.agents.relation_annotator import annotate_pattern
@@ -205,7 +205,7 @@ def annotate(
     card = g.library.get(name)
     path = check_output_file(out / f"{card.id}.yaml", force=force)
     role = build_role_model("writer", model, ModelSettings(base_url=base_url, temperature=0.3))
-    relations = asyncio.run(annotate_pattern(role, g, card.name, candidates))
+    relations = run_interruptibly(annotate_pattern(role, g, card.name, candidates))
     save_or_rescue(
         path, lambda where: write_review(where, card.name, relations), rescue_id=card.id, what="proposed relations"
     )
