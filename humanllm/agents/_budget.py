@@ -14,6 +14,7 @@ punctuation, one space at every place llama.cpp's grammar allows one) at
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -160,19 +161,26 @@ def fitted_scale(
     )
 
 
-def key_lengths(keys: Sequence[str]) -> tuple[int, ...]:
-    """The JSON lengths of a schema's keys, sorted: all of the keys that sizes a reply.
+def fit_keyed(
+    build: Callable[..., M], keys: Sequence[str], max_tokens: int, *, what: str, params: tuple[Any, ...] = ()
+) -> M:
+    """`fit` for a schema keyed by names or item ids: `build(keys, scale, *params)` at the largest scale that fits.
 
-    Schemas keyed by names or item ids are built per call and often unique (a scenario's own
-    checklist), and a pydantic model is tens of KB: cache the fitted scale under this shape for
-    long and the schemas themselves only briefly, so memory stays flat over a long run.
+    Such schemas are built per call and often unique (a scenario's own checklist), and a pydantic
+    model is tens of KB; what sizes a reply is only the keys' JSON lengths. So the fitted scale is
+    cached under those lengths (`build` and `params` must be hashable), and only the final schema is
+    built with the real keys: memory stays flat over a long run, and the search runs once per shape.
     """
-    return tuple(sorted(len(json.dumps(key)) for key in keys))
+    lengths = tuple(sorted(len(json.dumps(key)) for key in keys))
+    return build(tuple(keys), _keyed_scale(build, lengths, max_tokens, what, params), *params)
 
 
-def stand_in_keys(lengths: tuple[int, ...]) -> tuple[str, ...]:
-    """Distinct keys with these JSON lengths (ASCII), to size a schema of that shape."""
-    return tuple(str(n).rjust(length - 2, "x") for n, length in enumerate(lengths))
+@functools.lru_cache(maxsize=4096)
+def _keyed_scale(
+    build: Callable[..., type[BaseModel]], lengths: tuple[int, ...], max_tokens: int, what: str, params: tuple[Any, ...]
+) -> float:
+    stand_ins = tuple(str(n).rjust(length - 2, "x") for n, length in enumerate(lengths))  # distinct, same lengths
+    return fitted_scale(lambda scale: build(stand_ins, scale, *params), max_tokens, what=what)
 
 
 def scaled(base: int, scale: float, floor: int) -> int:

@@ -26,11 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from humanllm.agents._budget import (
     JUDGE_MAX_TOKENS,
     BudgetTooSmallError,
-    fitted_scale,
-    key_lengths,
+    fit_keyed,
     max_tokens_of,
     scaled,
-    stand_in_keys,
 )
 from humanllm.agents._templates import render, template_version
 from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Verdict, render_turns
@@ -182,7 +180,7 @@ def verdict_schema(
     return _verdict_schema(tuple(item_ids), n_turns, max_tokens)
 
 
-def _verdicts_at(item_ids: tuple[str, ...], n_turns: int | None, scale: float) -> type[BaseModel]:
+def _verdicts_at(item_ids: tuple[str, ...], scale: float, n_turns: int | None) -> type[BaseModel]:
     entry = _verdict_reply(scaled(QUOTE_MAX, scale, QUOTE_MIN), scaled(REASON_MAX, scale, REASON_MIN), n_turns)
     fields: dict[str, Any] = {
         f"item_{n}": (entry, Field(alias=item_id, description=f"The verdict on item {item_id}."))
@@ -193,16 +191,8 @@ def _verdicts_at(item_ids: tuple[str, ...], n_turns: int | None, scale: float) -
 
 @functools.lru_cache(maxsize=64)
 def _verdict_schema(item_ids: tuple[str, ...], n_turns: int | None, max_tokens: int) -> type[BaseModel]:
-    return _verdicts_at(item_ids, n_turns, _verdict_scale(key_lengths(item_ids), n_turns, max_tokens))
-
-
-@functools.lru_cache(maxsize=4096)
-def _verdict_scale(lengths: tuple[int, ...], n_turns: int | None, max_tokens: int) -> float:
-    return fitted_scale(
-        lambda s: _verdicts_at(stand_in_keys(lengths), n_turns, s),
-        max_tokens,
-        what=f"judge reply for a batch of {len(lengths)} items (or use a smaller --batch-size)",
-    )
+    what = f"judge reply for a batch of {len(item_ids)} items (or use a smaller --batch-size)"
+    return fit_keyed(_verdicts_at, item_ids, max_tokens, what=what, params=(n_turns,))
 
 
 Rating = Annotated[int, Field(ge=0, le=100, json_schema_extra={"enum": list(range(101))})]

@@ -21,11 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from humanllm.agents._budget import (
     DEFAULT_MAX_TOKENS,
     fit,
-    fitted_scale,
-    key_lengths,
+    fit_keyed,
     max_tokens_of,
     scaled,
-    stand_in_keys,
     string_bounds,
 )
 from humanllm.agents._templates import render
@@ -103,13 +101,7 @@ def _draft_at(names: tuple[str, ...], scale: float) -> type[BaseModel]:
 
 @functools.lru_cache(maxsize=64)
 def _draft_schema(names: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
-    return _draft_at(names, _draft_scale(key_lengths(names), max_tokens))
-
-
-@functools.lru_cache(maxsize=1024)
-def _draft_scale(lengths: tuple[int, ...], max_tokens: int) -> float:
-    build = functools.partial(_draft_at, stand_in_keys(lengths))
-    return fitted_scale(build, max_tokens, what=f"scenario draft for {len(lengths)} characters")
+    return fit_keyed(_draft_at, names, max_tokens, what=f"scenario draft for {len(names)} characters")
 
 
 async def write_draft(model: RoleModel, cards: list[Pattern], situation: str, cast: list[CastMember]) -> ScenarioDraft:
@@ -143,13 +135,7 @@ def _checklist_at(carriers: tuple[str, ...], scale: float) -> type[BaseModel]:
 
 @functools.lru_cache(maxsize=64)
 def _checklist_schema(carriers: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
-    return _checklist_at(carriers, _checklist_scale(key_lengths(carriers), max_tokens))
-
-
-@functools.lru_cache(maxsize=1024)
-def _checklist_scale(lengths: tuple[int, ...], max_tokens: int) -> float:
-    build = functools.partial(_checklist_at, stand_in_keys(lengths))
-    return fitted_scale(build, max_tokens, what=f"checklist for {len(lengths)} characters")
+    return fit_keyed(_checklist_at, carriers, max_tokens, what=f"checklist for {len(carriers)} characters")
 
 
 def _checklist_bounds(schema: type[BaseModel]) -> tuple[int, int]:
