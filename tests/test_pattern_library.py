@@ -182,3 +182,30 @@ def test_cli_list_show_validate(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("- name: x\n")
     invalid = runner.invoke(register(), ["patterns", "validate", str(tmp_path)])
     assert invalid.exit_code == 1 and "bad.yaml" in invalid.output
+
+
+def test_contrast_items_must_be_items_naming_a_listed_sibling(tmp_path: Path) -> None:
+    card = _card("sibling one")
+    card["contrast_with"] = ["shy"]
+    card["contrast_items"] = {card["checklist"][0]: "shy"}
+    (tmp_path / "ok.yaml").write_text(yaml.safe_dump([card]))
+    assert validate_directory(tmp_path) == []  # "shy" is a built-in card: known to a user folder
+    assert load_library([tmp_path]).get("sibling one").contrast_items == {card["checklist"][0]: "shy"}
+
+    not_an_item = {**card, "contrast_items": {"Does the character do something else?": "shy"}}
+    unlisted = {**card, "name": "sibling two", "id": "sibling-two", "contrast_items": {card["checklist"][0]: "timid"}}
+    unknown = {
+        **card,
+        "name": "sibling three",
+        "id": "sibling-three",
+        "contrast_with": ["no such trait"],
+        "contrast_items": {},
+    }
+    for name, bad in [("a", not_an_item), ("b", unlisted), ("c", unknown)]:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "bad.yaml").write_text(yaml.safe_dump([bad]))
+        problems = [str(p) for p in validate_directory(folder)]
+        assert any("contrast" in p for p in problems), (name, problems)
+        with pytest.raises(PatternDataError, match="contrast"):
+            load_library([folder])

@@ -178,6 +178,17 @@ class Pattern(_Strict):
     notes: str | None = Field(
         default=None, description="Released `notes`: the authors' instructions for using the checklist."
     )
+    contrast_with: list[str] = Field(
+        default_factory=list,
+        description="Sibling patterns this card must be told apart from (near-synonym traits, twin constructs "
+        "of the other kind), by name. Its checklist is written so that most items would not be satisfied as well "
+        "by a character playing a sibling.",
+    )
+    contrast_items: dict[str, str] = Field(
+        default_factory=dict,
+        description="Contrast items: checklist questions (keys) that a character playing the named sibling "
+        "(value, one of `contrast_with`) would answer -1, contradicted. They make the checklist tell siblings apart.",
+    )
     references: list[Reference] = Field(default_factory=list)
 
     @field_validator("definition")
@@ -220,6 +231,17 @@ class Pattern(_Strict):
         if stray := [q for q in evidence if q not in questions]:
             raise ValueError(f"evidence for a question that is not a checklist item: {stray[0]!r}")
         return evidence
+
+    @field_validator("contrast_items")
+    @classmethod
+    def _contrasts_are_items(cls, contrasts: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        questions = set(info.data.get("checklist", []))
+        siblings = {s.lower() for s in info.data.get("contrast_with", [])}
+        if stray := [q for q in contrasts if q not in questions]:
+            raise ValueError(f"contrast item that is not a checklist item: {stray[0]!r}")
+        if unnamed := [s for s in contrasts.values() if s.lower() not in siblings]:
+            raise ValueError(f"contrast item names {unnamed[0]!r}, which is not in contrast_with")
+        return contrasts
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

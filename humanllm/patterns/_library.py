@@ -123,6 +123,17 @@ def check_cards(cards: Sequence[tuple[Pattern, Path]]) -> list[CardProblem]:
     return problems
 
 
+def unknown_siblings(cards: Sequence[tuple[Pattern, Path]], known: Iterable[Pattern] = ()) -> list[CardProblem]:
+    """`contrast_with` names that neither another of `cards` nor one of `known` answers to."""
+    owner = {key.lower(): card.id for card in [*known, *(c for c, _ in cards)] for key in card.names()}
+    return [
+        CardProblem(path, f"card {card.name!r} field contrast_with", f"{sibling!r} is not another card's name")
+        for card, path in cards
+        for sibling in card.contrast_with
+        if owner.get(sibling.lower()) in (None, card.id)
+    ]
+
+
 def incomplete_message(card: Pattern) -> str | None:
     """One line saying what an incomplete card lacks and what that means; None when complete."""
     missing = card.missing()
@@ -186,7 +197,9 @@ class DirectoryCheck:
 def check_directory(directory: Path) -> DirectoryCheck:
     """Every problem and warning in a directory of cards (each file, then across files)."""
     found, problems = read_cards(directory)
-    return DirectoryCheck(problems + check_cards(found), card_warnings(found), len(found))
+    builtin = [card for card, _ in read_cards(BUILTIN_CARDS)[0]] if directory != BUILTIN_CARDS else []
+    problems += check_cards(found) + unknown_siblings(found, builtin)
+    return DirectoryCheck(problems, card_warnings(found), len(found))
 
 
 def validate_directory(directory: Path) -> list[CardProblem]:
@@ -205,6 +218,7 @@ def load_library(patterns_dirs: Sequence[Path] = (), *, builtin: bool = True) ->
         for card, path in cards:
             found[card.id] = (card, path)
     problems.extend(p for p in check_cards(list(found.values())) if "checklist" not in p.where)
+    problems.extend(unknown_siblings(list(found.values())))
     if incomplete := [c.name for c, _ in found.values() if not c.complete]:
         logger.info("%d incomplete imported card(s) loaded: %s", len(incomplete), ", ".join(incomplete[:10]))
     if problems:
