@@ -26,10 +26,14 @@ from humanllm.errors import PatternDataError
 from humanllm.patterns import (
     BUILTIN_CARDS,
     BUILTIN_RELATIONS,
+    DEFAULT_THRESHOLD,
+    NearDuplicate,
     PatternLibrary,
+    card_files,
     check_directory,
     check_relation_files,
     load_library,
+    near_duplicate_items,
     read_card_file,
 )
 
@@ -150,6 +154,71 @@ def validate(
     )
     if check.warnings:
         console.print(f"  {len(check.warnings)} warning(s) above; --strict makes them fail")
+    similar = near_duplicate_items(_names_for(directory) if directory is None else _cards_in(target))
+    if similar:
+        where = "" if directory is None else f" {target}"
+        console.print(
+            f"  [yellow]≈[/] {len(similar)} pair(s) of near-duplicate checklist items across cards (cosine >= "
+            f"{DEFAULT_THRESHOLD}); list them with: humanllm patterns similar{where}"
+        )
+
+
+def _cards_in(directory: Path) -> list[Pattern]:
+    return [card for path in card_files(directory) for card in read_card_file(path)[0]]
+
+
+SimilarityOption = Annotated[
+    float,
+    typer.Option(
+        "--threshold",
+        min=0.05,
+        max=1.0,
+        help="TF-IDF cosine at or above which two items count as near-duplicates.",
+    ),
+]
+
+
+@app.command("similar")
+def similar(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Folder of card YAML files (default: the built-in library).")
+    ] = None,
+    threshold: SimilarityOption = DEFAULT_THRESHOLD,
+    pattern: Annotated[str | None, typer.Option("--pattern", help="Only pairs that involve this pattern.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Checklist items of different cards that ask for nearly the same behaviour.
+
+    Similarity is TF-IDF cosine over the items' stemmed content words (the "Does the character"
+    boilerplate and function words dropped), computed across every card of the folder; the shared words
+    are shown as the reason. Items of opposite poles of one Big-Five dimension mirror each other by
+    design and are left out. A lexical measure misses paraphrases in other words: `patterns
+    discriminate` tests checklists on played transcripts."""
+    cards = list(_names_for(None)) if directory is None else _cards_in(directory)
+    found = near_duplicate_items(cards, threshold=threshold)
+    if pattern is not None:
+        name = PatternLibrary(cards).get(pattern).name
+        found = [d for d in found if name in (d.first_card, d.second_card)]
+    if as_json:
+        print_json([_pair_json(d) for d in found])
+        return
+    table = Table(title=f"{len(found)} near-duplicate pair(s) at cosine >= {threshold}")
+    for column in ("cosine", "card", "item", "card", "item", "shared words"):
+        table.add_column(column, overflow="fold")
+    for d in found:
+        table.add_row(
+            f"{d.similarity:.2f}", d.first_card, d.first_item, d.second_card, d.second_item, ", ".join(d.shared)
+        )
+    console.print(table)
+
+
+def _pair_json(duplicate: NearDuplicate) -> dict[str, object]:
+    return {
+        "similarity": duplicate.similarity,
+        "first": {"pattern": duplicate.first_card, "item": duplicate.first_item},
+        "second": {"pattern": duplicate.second_card, "item": duplicate.second_item},
+        "shared_terms": list(duplicate.shared),
+    }
 
 
 def _names_for(directory: Path | None) -> PatternLibrary:
@@ -157,10 +226,7 @@ def _names_for(directory: Path | None) -> PatternLibrary:
     try:
         return load_library([directory] if directory is not None else [])
     except PatternDataError:  # the card problems are reported on their own; check names against what reads
-        from humanllm.patterns import card_files
-
-        own = [] if directory is None else [card for path in card_files(directory) for card in read_card_file(path)[0]]
-        return PatternLibrary([*load_library([]), *own])
+        return PatternLibrary([*load_library([]), *([] if directory is None else _cards_in(directory))])
 
 
 @app.command("import")

@@ -26,10 +26,12 @@ from humanllm.patterns._library import (
 from humanllm.patterns._plot import draw
 from humanllm.patterns._relations import BUILTIN_RELATIONS, Relation, RelationType, check_relation_files
 from humanllm.patterns._sampler import Bundle, BundleConstraints, BundleSampler
+from humanllm.patterns._similarity import DEFAULT_THRESHOLD, NearDuplicate, near_duplicate_items
 
 __all__ = [
     "BUILTIN_CARDS",
     "BUILTIN_RELATIONS",
+    "DEFAULT_THRESHOLD",
     "PATTERNS_DIR_ENV",
     "Assignment",
     "Bundle",
@@ -44,6 +46,7 @@ __all__ = [
     "ImportReport",
     "ImportedCard",
     "InteractionGraph",
+    "NearDuplicate",
     "PatternLibrary",
     "Relation",
     "RelationType",
@@ -60,6 +63,7 @@ __all__ = [
     "import_released_files",
     "load_graph",
     "load_library",
+    "near_duplicate_items",
     "parse_family_option",
     "read_card_file",
     "user_pattern_dirs",
