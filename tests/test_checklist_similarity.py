@@ -22,7 +22,7 @@ def _card(name: str, checklist: list[str]) -> dict:
 def _items(prefix: str) -> list[str]:
     return [
         f"Does the character {prefix} number {word}?"
-        for word in "one two three four five six seven eight nine ten eleven twelve".split()
+        for word in ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
     ]
 
 
