@@ -21,6 +21,7 @@ from humanllm.cli._options import (
     library,
 )
 from humanllm.cli._output import console, fail, print_json
+from humanllm.cli.discriminate import discriminate_command
 from humanllm.core import Family, Pattern, PatternKind, Pole, check_output_dir, read_text_file
 from humanllm.errors import PatternDataError
 from humanllm.patterns import (
@@ -38,6 +39,7 @@ from humanllm.patterns import (
 )
 
 app = typer.Typer(help="Browse, show, validate and import pattern cards.", no_args_is_help=True)
+app.command("discriminate")(discriminate_command)
 
 
 @app.command("list")

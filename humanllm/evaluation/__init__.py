@@ -12,6 +12,7 @@ from humanllm.evaluation._alignment import (
     write_annotations,
 )
 from humanllm.evaluation._benchmark import BenchmarkConfig, BenchMode, live_conversation, replay_turns, run_benchmark
+from humanllm.evaluation._discriminate import DiscriminationReport, ItemDiscrimination, discriminate, family_of
 from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_character, judge_episodes
 from humanllm.evaluation._pipeline import (
     data_label,
@@ -55,9 +56,11 @@ __all__ = [
     "BenchMode",
     "BenchmarkConfig",
     "Coverage",
+    "DiscriminationReport",
     "EpisodeSource",
     "EvalResults",
     "EvalSource",
+    "ItemDiscrimination",
     "JudgeOptions",
     "JudgeRunReport",
     "Judgement",
@@ -82,6 +85,8 @@ __all__ = [
     "cohen_kappa",
     "collect_transcripts",
     "data_label",
+    "discriminate",
+    "family_of",
     "find_source",
     "judge_character",
     "judge_episodes",
