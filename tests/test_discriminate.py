@@ -21,10 +21,6 @@ def test_matrix_and_item_discrimination_by_hand() -> None:
     quiet, shy = library.resolve(["quiet", "shy"])
     items = family_items([quiet, shy])
     q1, q2 = [i.id for i in items if i.pattern == "quiet"][:2]
-        (i.id for i in items if i.pattern == "quiet")[:2]
-        if False
-        else [i.id for i in items if i.pattern == "quiet"][:2]
-    )
     s1 = next(i.id for i in items if i.pattern == "shy")
     plays: dict[str, list[Episode]] = {"quiet": [], "shy": []}
     verdicts = {
@@ -38,8 +34,6 @@ def test_matrix_and_item_discrimination_by_hand() -> None:
     assert matrix["quiet"]["quiet"] == pytest.approx(100 * (1 + 1 + 0 + 1) / 4)
     assert matrix["shy"]["quiet"] == pytest.approx(100 * (0 + 0 + 1 + 1) / 4)
     assert matrix["shy"]["shy"] == 0.0 and matrix["quiet"]["shy"] is None
-        f"ipe.{library.get(t.pattern).id}.{n}": t for t, n in zip(table, [*range(1, 14), *range(1, 14)], strict=False)
-    }
     first, second = table[0], table[1]
     assert first.own == 1.0 and first.siblings == {"shy": 0.0} and first.discriminates is True
     assert second.own == 0.5 and second.shared_with == ["shy"] and second.discriminates is False
@@ -51,12 +45,8 @@ def test_matrix_and_item_discrimination_by_hand() -> None:
 def test_one_name_expands_to_its_contrast_siblings_or_fails_in_one_line() -> None:
     library = load_library()
     assert [c.name for c in family_of(library, ["quiet", "shy"])] == ["quiet", "shy"]
-    lonely = library.get("cold")
-    if lonely.contrast_with:
-        assert len(family_of(library, ["cold"])) == 1 + len(lonely.contrast_with)
-    else:
-        with pytest.raises(ConfigError, match="names no siblings"):
-            family_of(library, ["cold"])
+    with pytest.raises(ConfigError, match="names no siblings"):
+        family_of(library, ["cold"])  # no rewritten family: its card names no siblings
 
 
 def test_cli_plays_and_judges_every_member_on_every_checklist(tmp_path: Path) -> None:
