@@ -42,13 +42,45 @@ def test_curated_relations_meet_the_bar(graph: InteractionGraph) -> None:
     assert len(families) == 9  # every social-cognitive family and every Big-Five dimension
 
 
-def test_every_big_five_opposite_pair_is_excluded(graph: InteractionGraph) -> None:
+def test_opposite_poles_exclude_each_other_only_within_one_aspect(graph: InteractionGraph) -> None:
     traits = [c for c in graph.library if c.kind is PatternKind.TRAIT]
+    assert all(c.aspect is not None and c.aspect.dimension is c.family for c in traits)
+    pairs = same_aspect = 0
     for a, b in combinations(traits, 2):
         if a.family is b.family and a.pole is not b.pole:
-            assert graph.excluded(a.name, b.name)
-            assert graph.violations([a.name, b.name])[0].rule == "opposite Big-Five poles"
-    assert graph.excluded("talkative", "quiet") and not graph.excluded("talkative", "kind")
+            pairs += 1
+            if a.aspect is b.aspect:
+                same_aspect += 1
+                assert graph.excluded(a.name, b.name)
+                assert graph.violations([a.name, b.name])[0].rule == "opposite Big-Five poles"
+            else:
+                assert (
+                    graph.violations([a.name, b.name]) == [] or "curated" in graph.violations([a.name, b.name])[0].rule
+                )
+    assert pairs == 500 and same_aspect < 0.6 * pairs
+    assert graph.excluded("talkative", "quiet") and graph.excluded("secure", "insecure")
+    # coherent inner-conflict characters (issue 16): opposite poles of different aspects
+    for a, b in [
+        ("composed", "anxious"),
+        ("critical", "kind"),
+        ("reserved", "assertive"),
+        ("intellectual", "unartistic"),
+    ]:
+        assert not graph.excluded(a, b), (a, b)
+    # two curated exclusions were wrong: a silent person can still quarrel; conservatism and base-rate neglect
+    # live in one mind, depending on the evidence (Griffin & Tversky 1992)
+    assert not graph.excluded("silent", "quarrelsome")
+    assert not graph.excluded("conservatism", "base rate fallacy")
+    assert RelationType.MODULATES in {e.type for e in graph.edges_between("conservatism", "base rate fallacy")}
+
+
+def test_a_trait_without_an_aspect_excludes_the_whole_opposite_pole() -> None:
+    library = load_library()
+    quiet = library.get("quiet").model_copy(update={"aspect": None})
+    cards = [quiet if c.name == "quiet" else c for c in library]
+    graph = InteractionGraph(type(library)(cards), [])
+    assert graph.excluded("quiet", "outgoing")  # enthusiasm vs (unknown): the old, strict rule
+    assert not graph.excluded("reserved", "assertive")
 
 
 def test_check_explains_the_pair_and_rule(graph: InteractionGraph) -> None:

@@ -18,6 +18,7 @@ from humanllm.core._judging import ChecklistItem, Metric, Score, Verdict
 from humanllm.core._pattern import (
     CHECKLIST_MAX,
     CHECKLIST_MIN,
+    Aspect,
     CardOrigin,
     CoreMechanisms,
     Family,
@@ -38,6 +39,7 @@ from humanllm.core._templates import PromptFolder
 __all__ = [
     "CHECKLIST_MAX",
     "CHECKLIST_MIN",
+    "Aspect",
     "CardOrigin",
     "Channel",
     "CharacterProfile",

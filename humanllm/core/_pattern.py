@@ -62,6 +62,44 @@ class Pole(StrEnum):
     NEGATIVE = "negative"
 
 
+class Aspect(StrEnum):
+    """The ten Big-Five aspects, two per dimension (DeYoung, Quilty & Peterson, 2007).
+
+    Opposite poles of one aspect cannot describe one person (talkative and quiet are both about
+    assertiveness); opposite poles of different aspects of one dimension can, and make the
+    inner-conflict characters a multi-pattern benchmark wants (composed yet anxious: steady under
+    provocation, worried inside)."""
+
+    ENTHUSIASM = "enthusiasm"
+    ASSERTIVENESS = "assertiveness"
+    COMPASSION = "compassion"
+    POLITENESS = "politeness"
+    INDUSTRIOUSNESS = "industriousness"
+    ORDERLINESS = "orderliness"
+    VOLATILITY = "volatility"
+    WITHDRAWAL = "withdrawal"
+    INTELLECT = "intellect"
+    OPENNESS = "openness"
+
+    @property
+    def dimension(self) -> Family:
+        return _ASPECT_DIMENSION[self]
+
+
+_ASPECT_DIMENSION = {
+    Aspect.ENTHUSIASM: Family.EXTRAVERSION,
+    Aspect.ASSERTIVENESS: Family.EXTRAVERSION,
+    Aspect.COMPASSION: Family.AGREEABLENESS,
+    Aspect.POLITENESS: Family.AGREEABLENESS,
+    Aspect.INDUSTRIOUSNESS: Family.CONSCIENTIOUSNESS,
+    Aspect.ORDERLINESS: Family.CONSCIENTIOUSNESS,
+    Aspect.VOLATILITY: Family.EMOTIONAL_STABILITY,
+    Aspect.WITHDRAWAL: Family.EMOTIONAL_STABILITY,
+    Aspect.INTELLECT: Family.OPENNESS,
+    Aspect.OPENNESS: Family.OPENNESS,
+}
+
+
 class CardOrigin(StrEnum):
     """Where a card came from, which decides how complete it must be."""
 
@@ -151,6 +189,11 @@ class Pattern(_Strict):
     kind: PatternKind
     family: Family = Field(description="Social-cognitive family, or the Big-Five dimension for traits.")
     pole: Pole | None = Field(default=None, description="Traits only: which pole of the dimension.")
+    aspect: Aspect | None = Field(
+        default=None,
+        description="Traits only: which of its dimension's two aspects (DeYoung et al., 2007) the marker belongs "
+        "to. Opposite poles of one aspect exclude each other in one character; of different aspects they do not.",
+    )
     origin: CardOrigin = Field(
         default=CardOrigin.AUTHORED,
         description="'authored' cards must be complete; 'imported' ones keep what the released files give.",
@@ -250,9 +293,13 @@ class Pattern(_Strict):
         if self.kind is PatternKind.TRAIT:
             if not self.family.is_big_five or self.pole is None:
                 raise ValueError("a trait needs a Big-Five family and a pole")
+            if self.aspect is not None and self.aspect.dimension is not self.family:
+                raise ValueError(
+                    f"aspect {self.aspect.value!r} belongs to {self.aspect.dimension.value}, not {self.family}"
+                )
         else:
-            if self.family.is_big_five or self.pole is not None:
-                raise ValueError("a social-cognitive pattern needs a social-cognitive family and no pole")
+            if self.family.is_big_five or self.pole is not None or self.aspect is not None:
+                raise ValueError("a social-cognitive pattern needs a social-cognitive family and no pole or aspect")
             if self.origin is CardOrigin.AUTHORED and not self.core_mechanisms.motivation:
                 raise ValueError("core_mechanisms.motivation is required for social-cognitive patterns")
         return self

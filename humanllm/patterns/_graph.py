@@ -45,16 +45,24 @@ class Violation:
 
 
 def _opposite_poles(cards: Sequence[Pattern]) -> Iterable[Relation]:
-    """Generated `excludes` edges: opposite poles of the same Big-Five dimension."""
+    """Generated `excludes` edges: opposite poles of one Big-Five aspect (DeYoung et al., 2007).
+
+    Talkative and quiet (both assertiveness) exclude each other; reserved and assertive (enthusiasm
+    against assertiveness) do not: a reserved person who speaks up firmly is a coherent character.
+    A trait card with no aspect (an imported one) is held to the old, stricter rule: every opposite
+    pole of its dimension."""
     traits = [c for c in cards if c.kind is PatternKind.TRAIT]
     for a, b in combinations(traits, 2):
-        if a.family is b.family and a.pole is not b.pole:
-            yield Relation(
-                source=a.name,
-                target=b.name,
-                type=RelationType.EXCLUDES,
-                rationale=f"opposite poles of {a.family.value.replace('_', ' ')}",
-            )
+        if a.family is not b.family or a.pole is b.pole:
+            continue
+        dimension = a.family.value.replace("_", " ")
+        if a.aspect is not None and b.aspect is not None:
+            if a.aspect is not b.aspect:
+                continue
+            rationale = f"opposite poles of the {a.aspect.value} aspect of {dimension}"
+        else:
+            rationale = f"opposite poles of {dimension} (a card without an aspect excludes the whole opposite pole)"
+        yield Relation(source=a.name, target=b.name, type=RelationType.EXCLUDES, rationale=rationale)
 
 
 class InteractionGraph:
