@@ -39,7 +39,8 @@ def _mix(graph: InteractionGraph, recipe: BundleRecipe, samples: int) -> str:
     traits = [sum(kind[n] is PatternKind.TRAIT for n in b.patterns) for b in bundles]
     excluded = sum(1 for b in bundles if graph.violations(b.patterns)) / len(bundles)
     return (
-        f"recipe {recipe.value:<6} mean size {statistics.mean(sizes):.2f}, traits/bundle {statistics.mean(traits):.2f}, "
+        f"recipe {recipe.value:<6} mean size {statistics.mean(sizes):.2f}, "
+        f"traits/bundle {statistics.mean(traits):.2f}, "
         f"social-cognitive/bundle {statistics.mean(s - t for s, t in zip(sizes, traits, strict=True)):.2f}, "
         f"sizes {min(sizes)}-{max(sizes)}, with an excluded pair (spread over characters) {excluded:.1%}"
     )

@@ -20,12 +20,12 @@ from humanllm.patterns import (
     BundleRecipe,
     InteractionGraph,
     PaperRecipe,
+    _paper,
     assign,
     bundle_source,
     load_graph,
     load_library,
 )
-from humanllm.patterns import _paper
 
 runner = CliRunner()
 
@@ -115,7 +115,7 @@ def test_graph_sample_cli_takes_the_recipe() -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert len(rows) == 20 and all(3 <= len(r["patterns"]) <= 5 for r in rows)
-    assert all(sorted(sum(r["assignment"], [])) == sorted(r["patterns"]) for r in rows)
+    assert all(sorted(n for slot in r["assignment"] for n in slot) == sorted(r["patterns"]) for r in rows)
     default = json.loads(runner.invoke(register(), ["graph", "sample", "--n", "20", "--seed", "5", "--json"]).output)
     assert [r["patterns"] for r in default] != [r["patterns"] for r in rows]
 
