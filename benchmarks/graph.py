@@ -1,4 +1,4 @@
-"""Time to load the pattern library, build the interaction graph, and sample 10,000 bundles.
+"""Time to load the pattern library, build the interaction graph, and sample 10,000 bundles; the bundle mix per recipe.
 
 Run:  python benchmarks/graph.py [--samples 10000] [--repeats 3]
 """
@@ -10,7 +10,16 @@ import statistics
 import time
 from collections import Counter
 
-from humanllm.patterns import BundleSampler, assign, load_graph, load_library
+from humanllm.core import PatternKind
+from humanllm.patterns import (
+    BundleRecipe,
+    BundleSampler,
+    InteractionGraph,
+    assign,
+    bundle_source,
+    load_graph,
+    load_library,
+)
 
 
 def _best(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
@@ -20,6 +29,21 @@ def _best(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def _mix(graph: InteractionGraph, recipe: BundleRecipe, samples: int) -> str:
+    """Mean size, trait markers and social-cognitive patterns per bundle, and the share holding an excluded pair."""
+    kind = {card.name: card.kind for card in graph.library}
+    bundles = bundle_source(recipe, graph, seed=0).sample_many(samples)
+    sizes = [len(b.patterns) for b in bundles]
+    traits = [sum(kind[n] is PatternKind.TRAIT for n in b.patterns) for b in bundles]
+    excluded = sum(1 for b in bundles if graph.violations(b.patterns)) / len(bundles)
+    return (
+        f"recipe {recipe.value:<6} mean size {statistics.mean(sizes):.2f}, "
+        f"traits/bundle {statistics.mean(traits):.2f}, "
+        f"social-cognitive/bundle {statistics.mean(s - t for s, t in zip(sizes, traits, strict=True)):.2f}, "
+        f"sizes {min(sizes)}-{max(sizes)}, with an excluded pair (spread over characters) {excluded:.1%}"
+    )
 
 
 def main() -> None:
@@ -44,6 +68,8 @@ def main() -> None:
     print(f"coverage max/min:          {max(counts.values()) / min(counts.values()):8.2f}  over {len(counts)} patterns")
     print(f"mean bundle size:          {statistics.mean(sizes):8.2f}")
     print(f"bundles with an edge:      {sum(1 for b in bundles if b.edges) / len(bundles):8.1%}")
+    for recipe in BundleRecipe:
+        print(_mix(graph, recipe, args.samples))
 
 
 if __name__ == "__main__":

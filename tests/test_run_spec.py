@@ -16,7 +16,7 @@ from humanllm.core import PromptFolder, spec_id
 from humanllm.evaluation import JudgeOptions, verify_store
 from humanllm.evaluation._judging import judgement_key, judgement_spec
 from humanllm.llm import ModelSettings, RoleModel, build_role_model, canonical_spec, parse_spec
-from humanllm.patterns import InteractionGraph, load_graph, load_library
+from humanllm.patterns import BundleRecipe, InteractionGraph, load_graph, load_library
 from humanllm.simulation import (
     EPISODE_TEMPLATES,
     RoleModels,
@@ -91,6 +91,7 @@ def test_every_input_changes_the_id(graph: InteractionGraph) -> None:
         {"models": RoleSpecs(character="fake")},
         {"settings": ModelSettings(temperature=0.2)},
         {"settings": ModelSettings(max_tokens=256)},
+        {"recipe": BundleRecipe.PAPER},
     ]
     ids = [plan_episode(_config(**change), graph).id for change in changes]
     assert len(set(ids)) == len(ids)

@@ -23,8 +23,10 @@ from humanllm.training import (
     merge_lora,
     mix,
     parse_source,
+    recipe_names,
     train,
 )
+from humanllm.training._recipe import resolve_builtin_paths
 
 
 def _episode(first: str = "Ben", n: int = 5, eid: str = "e1") -> Episode:
@@ -138,6 +140,110 @@ def test_recipes_validate_fields_and_overrides() -> None:
         load_recipe("nope")
 
 
+def _write_rows(path: Path, start: int, n: int) -> Path:
+    """`n` tiny messages rows (ids start..start+n) as parquet, JSON or JSONL, by the file's suffix."""
+    rows = [
+        {"messages": [{"role": "user", "content": f"{path.stem}-{i}"}, {"role": "assistant", "content": "ok"}]}
+        for i in range(start, start + n)
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(rows))
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_a_source_may_be_a_folder_or_a_glob_of_shards(tmp_path: Path) -> None:
+    for index in range(3):  # a dataset shipped as parquet shards, with a README beside them
+        _write_rows(tmp_path / "ot" / "data" / f"train-{index:05d}-of-00003.parquet", 100 * index, 10)
+    (tmp_path / "ot" / "README.md").write_text("# not data")
+    (tmp_path / "ot" / "data" / ".gitattributes").write_text("*.parquet filter=lfs")
+    _write_rows(tmp_path / "coser" / "part-a.jsonl", 0, 5)
+    _write_rows(tmp_path / "coser" / "part-b.json", 5, 5)
+    single = _write_rows(tmp_path / "h.jsonl", 0, 20)
+    sources = [
+        parse_source(f"humanllm={single}:4"),  # the old form: one file
+        parse_source(f"openthoughts={tmp_path}/ot/**/*.parquet:4"),
+        parse_source(f"coser={tmp_path / 'coser'}:2"),
+    ]
+    report = mix(sources, tmp_path / "mix.jsonl", seed=3)
+    assert report.available == {"humanllm": 20, "openthoughts": 30, "coser": 10}
+    assert [Path(f).name for f in report.files["openthoughts"]] == [f"train-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert report.counts == {"humanllm": 20, "openthoughts": 20, "coser": 10}
+    taken = [json.loads(line)["messages"][0]["content"] for line in (tmp_path / "mix.jsonl").read_text().splitlines()]
+    assert any(t.startswith("train-00002") for t in taken) and any(t.startswith("part-b") for t in taken)
+    again = mix(sources, tmp_path / "again.jsonl", seed=3)
+    assert again == report and (tmp_path / "again.jsonl").read_text() == (tmp_path / "mix.jsonl").read_text()
+    with pytest.raises(DataError, match=r"no \.parquet, \.jsonl, \.json file matches"):
+        mix([parse_source(f"x={tmp_path}/nothing/*.parquet:1")], tmp_path / "x.jsonl")
+    with pytest.raises(DataError, match=r"holds no \.parquet"):
+        mix([parse_source(f"x={tmp_path / 'ot'}:1")], tmp_path / "x.jsonl")  # only a README and a folder in it
+    with pytest.raises(ConfigError, match="given twice"):
+        mix([sources[0], sources[0]], tmp_path / "x.jsonl")
+
+
+def test_the_papers_mixture_counts(tmp_path: Path) -> None:
+    # HumanLLM 30,543 : OpenThoughts 30,543 : CoSER 15,272 = 76,358 for weights 4:4:2 (REFERENCE §9)
+    assert exact_counts({"humanllm": 4, "openthoughts": 4, "coser": 2}, 76358) == {
+        "humanllm": 30543,
+        "openthoughts": 30543,
+        "coser": 15272,
+    }
+    from typer.testing import CliRunner
+
+    from humanllm.cli._app import register
+
+    _write_rows(tmp_path / "humanllm.jsonl", 0, 30543)
+    for index in range(3):
+        _write_rows(tmp_path / "ot" / f"train-{index}.parquet", 10200 * index, 10200)
+    _write_rows(tmp_path / "coser.json", 0, 15300)
+    args = ["data", "mix", "--source", f"humanllm={tmp_path / 'humanllm.jsonl'}:4"]
+    args += ["--source", f"openthoughts={tmp_path}/ot/*.parquet:4", "--source", f"coser={tmp_path / 'coser.json'}:2"]
+    result = CliRunner().invoke(register(), [*args, "--total", "76358", "--out", str(tmp_path / "mix.jsonl"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["counts"] == {"humanllm": 30543, "openthoughts": 30543, "coser": 15272}
+    assert report["available"]["openthoughts"] == 30600 and len(report["files"]["openthoughts"]) == 3
+    assert sum(1 for _ in (tmp_path / "mix.jsonl").open()) == 76358
+
+
+def test_every_recipe_states_a_global_batch_that_adds_up(tmp_path: Path) -> None:
+    for name in recipe_names():
+        recipe = load_recipe(name)
+        sft = recipe.sft
+        assert recipe.global_batch == (
+            sft["per_device_train_batch_size"] * sft["gradient_accumulation_steps"] * recipe.gpus
+        ), name
+    big = load_recipe("qwen3-32b-full")  # the paper's 32B full SFT (REFERENCE §9)
+    assert big.model == "Qwen/Qwen3-32B" and big.lora is None
+    assert big.sft["learning_rate"] == 5e-6 and big.sft["num_train_epochs"] == 2 and big.sft["max_length"] == 6144
+    assert big.sft["lr_scheduler_type"] == "cosine" and big.sft["warmup_steps"] == 0.03 and big.sft["bf16"]
+    zero = json.loads(Path(resolve_builtin_paths(big.sft)["deepspeed"]).read_text())["zero_optimization"]
+    assert zero["stage"] == 3 and zero["offload_optimizer"]["device"] == zero["offload_param"]["device"] == "cpu"
+    assert big.gpus in (8, 16) and big.global_batch == load_recipe("qwen3-8b-full").global_batch
+    one_node = apply_overrides(big, ["gradient_accumulation_steps=16", "gpus=8"])
+    assert one_node.global_batch == big.global_batch  # the same batch on one node of 8
+    assert apply_overrides(big, ["gpus=8"]).global_batch == big.global_batch // 2  # recomputed, and logged
+    with pytest.raises(ConfigError, match="global_batch 100 is not 1 per device x 8 accumulation x 16 GPUs = 128"):
+        apply_overrides(big, ["global_batch=100"])
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(yaml.safe_dump({**big.model_dump(), "global_batch": 64}))
+    with pytest.raises(ConfigError, match=r"wrong\.yaml: recipe: global_batch 64 is not"):
+        load_recipe(str(wrong))
+    from typer.testing import CliRunner
+
+    from humanllm.cli._app import register
+
+    listed = json.loads(CliRunner().invoke(register(), ["train", "recipes", "--json"]).output)
+    assert {r["name"]: r["batch"] for r in listed}["qwen3-32b-full"] == "1 per device x 8 accumulation x 16 GPUs = 128"
+
+
 @pytest.fixture(scope="session")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return bundled_hf_model(tmp_path_factory.mktemp("models"))
@@ -174,13 +280,14 @@ def test_cpu_lora_smoke_train_save_merge_generate(bundled: Path, tmp_path: Path)
     assert report.last_loss < report.first_loss * 0.8  # the loss clearly falls
     saved = yaml.safe_load((out / "humanllm-train.yaml").read_text())
     assert saved["sft"]["max_steps"] == 10 and saved["lora"]["r"] == 16
+    assert report.global_batch == saved["run_global_batch"] == 2  # 2 per device x 1 accumulation x 1 process
     merged = merge_lora(out, tmp_path / "merged")
     model = build_role_model("character", f"hf:{merged}", ModelSettings(max_tokens=12, temperature=0.0))
     reply = model.text([SystemMessage(content="You are Ann."), HumanMessage(content="Ben: (sits) Hi.")])
     assert isinstance(reply, str) and reply.strip()
 
 
-@pytest.mark.parametrize("name", ["qwen3-8b-full", "qwen3-8b-lora", "smollm2-cpu"])
+@pytest.mark.parametrize("name", recipe_names())
 def test_shipped_recipes_build_a_valid_sft_config(name: str, tmp_path: Path) -> None:
     from trl import SFTConfig
 

@@ -297,7 +297,10 @@ def mix_command(
     source: Annotated[
         list[str],
         typer.Option(
-            "--source", callback=checked_each(_source), help="NAME=PATH:WEIGHT, repeatable (e.g. humanllm=sft.jsonl:4)."
+            "--source",
+            callback=checked_each(_source),
+            help="NAME=PATH:WEIGHT, repeatable; PATH is a file, a folder of .parquet/.jsonl/.json shards or a quoted "
+            "glob (e.g. humanllm=sft.jsonl:4 'openthoughts=ot/data/*.parquet:4').",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Mixed JSONL (chat messages).")],
@@ -308,9 +311,10 @@ def mix_command(
     force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Mix SFT sources in exact ratios; ShareGPT and messages inputs are normalised to messages.
+    """Mix SFT sources in exact ratios (largest remainder); ShareGPT and messages inputs are normalised to messages.
 
-    An existing --out needs --force; a source with no rows is an error.
+    A source may be several files (a folder or a glob: their rows in file-name order). An existing
+    --out needs --force; a source with no rows is an error.
     """
     from humanllm.training import mix, parse_source
 
@@ -320,8 +324,8 @@ def mix_command(
         print_json(report)
         return
     table = Table(title=f"{report.total} records -> {out}")
-    for column in ("source", "taken", "available"):
+    for column in ("source", "taken", "available", "files"):
         table.add_column(column, justify="right" if column != "source" else "left")
     for name, count in report.counts.items():
-        table.add_row(name, str(count), str(report.available[name]))
+        table.add_row(name, str(count), str(report.available[name]), str(len(report.files[name])))
     console.print(table)

@@ -34,6 +34,7 @@ from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import TokenUsage
 from humanllm.llm import ModelSettings
+from humanllm.patterns import BundleRecipe
 from humanllm.simulation import (
     EpisodeStore,
     RoleModels,
@@ -79,6 +80,13 @@ def generate(
         str | None, typer.Option(callback=checked(parse_shard), help="i/N: run only this machine's share of the jobs.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for bundles and per-episode seeds.")] = 0,
+    recipe: Annotated[
+        BundleRecipe,
+        typer.Option(
+            help="How --n bundles are drawn: 'graph' (interacting patterns, no excluded pair) or 'paper' (the "
+            "authors' recipe: 3-4 Big-Five markers, with p=0.7 one social-cognitive pattern)."
+        ),
+    ] = BundleRecipe.GRAPH,
     characters: Annotated[int, typer.Option(min=2, max=6, help="Characters per episode.")] = 2,
     turns: Annotated[str, typer.Option(callback=turn_bounds, metavar="MIN-MAX", help="Turn bounds MIN-MAX.")] = "12-20",
     mode: Annotated[str, typer.Option(callback=mode_choice, help="agents or author.")] = "agents",
@@ -106,6 +114,10 @@ def generate(
         raise typer.BadParameter(
             "give exactly one: --n N samples bundles, --bundles FILE reads them", param_hint="'--n' / '--bundles'"
         )
+    if bundles is not None and recipe is not BundleRecipe.GRAPH:
+        raise typer.BadParameter(
+            "--recipe draws the bundles of --n; --bundles FILE gives them: drop one", param_hint="'--recipe'"
+        )
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
     g = graph(patterns_dir)
@@ -113,9 +125,10 @@ def generate(
     if bundles is not None:
         jobs = jobs_from_bundles(read_bundles(bundles), situation_list, seed)
     else:
-        jobs = sample_jobs(g, n or 1, situation_list, seed)
+        jobs = sample_jobs(g, n or 1, situation_list, seed, recipe=recipe, characters=characters)
     with options_config():
         base = SimulationConfig(
+            recipe=recipe,
             characters=characters,
             rules=TurnRules(min_turns=low, max_turns=high),
             mode=parse_mode(mode),
@@ -141,7 +154,15 @@ def generate(
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
         store.update_manifest(
-            run_manifest(base, planned, options, seed=seed, situations=situation_list, shard=(index, total))
+            run_manifest(
+                base,
+                planned,
+                options,
+                seed=seed,
+                situations=situation_list,
+                shard=(index, total),
+                recipe=None if bundles is not None else recipe.value,
+            )
         )
         models = RoleModels.build(base)
         already = sum(1 for _, p in planned if p.id in store.done)

@@ -14,7 +14,15 @@ from humanllm.cli._options import MODEL, BaseUrlOption, ForceOption, JsonOption,
 from humanllm.cli._output import console, print_json
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import SituationType, check_output_file, save_or_rescue, write_text_atomic
-from humanllm.patterns import BundleConstraints, BundleSampler, RelationType, assign, export_graph, graph_statistics
+from humanllm.patterns import (
+    BundleConstraints,
+    BundleRecipe,
+    RelationType,
+    assign,
+    bundle_source,
+    export_graph,
+    graph_statistics,
+)
 
 app = typer.Typer(help="The pattern-interaction graph: which patterns combine, and how.", no_args_is_help=True)
 
@@ -92,10 +100,20 @@ def sample(
     ] = None,
     situation: Annotated[SituationType | None, typer.Option(help="Prefer patterns this situation triggers.")] = None,
     characters: Annotated[int, typer.Option(min=2, max=6, help="Characters to assign the patterns to.")] = 2,
+    recipe: Annotated[
+        BundleRecipe,
+        typer.Option(
+            help="'graph' (interacting patterns, no excluded pair; takes the options above) or 'paper' (the "
+            "authors' recipe: 3-4 Big-Five markers, with p=0.7 one social-cognitive pattern; takes none of them)."
+        ),
+    ] = BundleRecipe.GRAPH,
     patterns_dir: PatternsDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Sample bundles of interacting patterns, with their assignment to characters and the edges inside."""
+    """Sample bundles of interacting patterns, with their assignment to characters and the edges inside.
+
+    --recipe paper draws the way the paper's authors did; an excluded pair it draws goes to two characters.
+    """
     if min_size > max_size:
         raise typer.BadParameter(
             f"--min-size {min_size} is above --max-size {max_size}", param_hint="'--min-size' / '--max-size'"
@@ -112,7 +130,13 @@ def sample(
             interaction=interaction,
             situation=situation,
         )
-    sampler = BundleSampler(g, seed=seed, constraints=constraints)
+    if recipe is BundleRecipe.PAPER and constraints != BundleConstraints():
+        raise typer.BadParameter(
+            "the paper recipe takes no bundle constraints (sizes, include/exclude, kinds, interaction, situation); "
+            "drop them or use --recipe graph",
+            param_hint="'--recipe'",
+        )
+    sampler = bundle_source(recipe, g, seed=seed, constraints=constraints, characters=characters)
     drawn = [(bundle, assign(g, bundle.patterns, characters)) for bundle in sampler.sample_many(n)]
     if as_json:
         print_json([{"patterns": b.patterns, "assignment": a.slots, "edges": b.edges} for b, a in drawn])

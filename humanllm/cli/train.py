@@ -70,17 +70,21 @@ def run(
 
 
 @app.command("recipes")
-def recipes() -> None:
-    """List the shipped recipes."""
+def recipes(as_json: Annotated[bool, typer.Option("--json", help="Print the recipes as JSON.")] = False) -> None:
+    """List the shipped recipes with their global batch (per device x accumulation x GPUs)."""
     from humanllm.training import load_recipe, recipe_names
 
+    shipped = [load_recipe(name) for name in recipe_names()]
+    if as_json:
+        print_json([{**r.model_dump(), "batch": r.batch_formula()} for r in shipped])
+        return
     table = Table(title="recipes")
     table.add_column("name")
     table.add_column("model")
+    table.add_column("global batch", overflow="fold")
     table.add_column("description", overflow="fold")
-    for name in recipe_names():
-        item = load_recipe(name)
-        table.add_row(name, item.model, item.description)
+    for item in shipped:
+        table.add_row(item.name, item.model, item.batch_formula(), item.description)
     console.print(table)
 
 

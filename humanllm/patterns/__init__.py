@@ -23,7 +23,9 @@ from humanllm.patterns._library import (
     user_pattern_dirs,
     validate_directory,
 )
+from humanllm.patterns._paper import PaperRecipe
 from humanllm.patterns._plot import draw
+from humanllm.patterns._recipes import BundleRecipe, BundleSource, bundle_source
 from humanllm.patterns._relations import BUILTIN_RELATIONS, Relation, RelationType, check_relation_files
 from humanllm.patterns._sampler import Bundle, BundleConstraints, BundleSampler
 from humanllm.patterns._similarity import DEFAULT_THRESHOLD, NearDuplicate, near_duplicate_items
@@ -36,7 +38,9 @@ __all__ = [
     "Assignment",
     "Bundle",
     "BundleConstraints",
+    "BundleRecipe",
     "BundleSampler",
+    "BundleSource",
     "CardProblem",
     "DirectoryCheck",
     "Edge",
@@ -47,11 +51,13 @@ __all__ = [
     "ImportedCard",
     "InteractionGraph",
     "NearDuplicate",
+    "PaperRecipe",
     "PatternLibrary",
     "Relation",
     "RelationType",
     "Violation",
     "assign",
+    "bundle_source",
     "card_files",
     "card_warnings",
     "check_directory",

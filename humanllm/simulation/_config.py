@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.agents.director import TurnRules
 from humanllm.llm import DEFAULT_SPEC, ModelSettings
+from humanllm.patterns import BundleRecipe
 
 
 class RoleSpecs(BaseModel):
@@ -25,7 +26,12 @@ class SimulationConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    patterns: list[str] | None = Field(default=None, description="The bundle; sampled from the graph when None.")
+    patterns: list[str] | None = Field(default=None, description="The bundle; sampled by `recipe` when None.")
+    recipe: BundleRecipe = Field(
+        default=BundleRecipe.GRAPH,
+        description="How the bundle is drawn: 'graph' (the interaction-graph sampler) or 'paper' (the authors' "
+        "recipe); for `generate --n`, the recipe that drew `patterns`. A non-default recipe enters the episode's spec.",
+    )
     situation: str | None = Field(default=None, description="DIAMONDS type, domain or free text; drawn when None.")
     characters: int = Field(default=2, ge=2, le=6)
     rules: TurnRules = Field(default_factory=TurnRules)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from humanllm.core import SituationType, read_text_file
 from humanllm.errors import ConfigError, DataError
-from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph
+from humanllm.patterns import BundleConstraints, BundleRecipe, InteractionGraph, bundle_source
 from humanllm.simulation._config import SimulationConfig
 from humanllm.simulation._run import Plan, plan_episode
 
@@ -44,9 +44,12 @@ def sample_jobs(
     situations: list[str],
     seed: int,
     constraints: BundleConstraints | None = None,
+    *,
+    recipe: BundleRecipe = BundleRecipe.GRAPH,
+    characters: int = 2,
 ) -> list[Job]:
-    """`n` bundles from the graph's sampler, each crossed with every situation."""
-    bundles = BundleSampler(graph, seed=seed, constraints=constraints).sample_many(n)
+    """`n` bundles drawn by `recipe` (each one assignable to `characters`), each crossed with every situation."""
+    bundles = bundle_source(recipe, graph, seed=seed, constraints=constraints, characters=characters).sample_many(n)
     return [
         Job(patterns=b.patterns, situation=s, seed=derive_seed(seed, i, s))
         for i, b in enumerate(bundles)

@@ -21,13 +21,17 @@ def run_manifest(
     seed: int,
     situations: Sequence[str],
     shard: tuple[int, int],
+    recipe: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest entries of a run about to start (no secrets: the config's public form)."""
+    """The manifest entries of a run about to start (no secrets: the config's public form).
+
+    `recipe` is the bundle recipe that drew the run's bundles (None when they came from a file)."""
     index, total = shard
     return {
         "humanllm": __version__,
         "shard": f"{index}/{total}",
         "seed": seed,
+        "recipe": recipe,
         "situations": list(situations),
         "requested": len(planned),
         "requested_ids": [p.id for _, p in planned],

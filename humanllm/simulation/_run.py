@@ -13,7 +13,7 @@ from humanllm.core import Episode, SituationType, TokenUsage, spec_id
 from humanllm.errors import ConfigError
 from humanllm.graphs.episode import EpisodeContext, episode_graph
 from humanllm.llm import RoleModel, UsageMeter, build_role_model, rate_limiter_for
-from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph, assign
+from humanllm.patterns import BundleConstraints, BundleRecipe, BundleSampler, InteractionGraph, assign, bundle_source
 from humanllm.simulation._config import SimulationConfig
 from humanllm.simulation._spec import EpisodeSpec, episode_sampling_seed, episode_spec
 
@@ -44,6 +44,8 @@ def plan_episode(config: SimulationConfig, graph: InteractionGraph) -> Plan:
         patterns = [p.name for p in graph.library.resolve(config.patterns)]
         if not 1 <= len(patterns) <= 8:
             raise ConfigError(f"give 1-8 patterns, not {len(patterns)}")
+    elif config.recipe is BundleRecipe.PAPER:  # the authors' recipe has no situation preference
+        patterns = bundle_source(config.recipe, graph, seed=config.seed, characters=config.characters).sample().patterns
     else:
         typed = situation if situation in {s.value for s in SituationType} else None
         sampler = BundleSampler(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from humanllm.agents import template_version
 from humanllm.agents.director import TurnRules
 from humanllm.core import sampling_seed, spec_id
 from humanllm.llm import GenerationSpec, canonical_spec, model_template_versions, parse_spec
+from humanllm.patterns import BundleRecipe
 from humanllm.simulation._config import SimulationConfig
 
 EPISODE_TEMPLATES = (
@@ -51,6 +52,19 @@ class EpisodeSpec(BaseModel):
     models: dict[str, str] = Field(description="Role -> model spec in its one written form (writer, character).")
     generation: GenerationSpec
     templates: dict[str, str] = Field(description="Template name -> hash of its text, for every prompt used.")
+    recipe: str | None = Field(
+        default=None,
+        description="The bundle recipe that drew `patterns` when it is not the default graph sampler (e.g. "
+        "'paper'); None for the graph sampler and for bundles given. Left out of the JSON when None, so the "
+        "ids of episodes from before recipes existed are unchanged.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_default_recipe(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("recipe") is None:
+            data.pop("recipe", None)
+        return data
 
 
 def episode_spec(
@@ -72,6 +86,7 @@ def episode_spec(
         models=models,
         generation=config.settings.generation(remote=remote),
         templates=template_versions(),
+        recipe=None if config.recipe is BundleRecipe.GRAPH else config.recipe.value,
     )
 
 

@@ -1,8 +1,8 @@
 """Mixing SFT sources in exact ratios (e.g. HumanLLM 4 : OpenThoughts 4 : CoSER 2).
 
-Sources are local files (json, jsonl, parquet) in ShareGPT (`conversations` with from/value,
-optional `system`) or chat-messages (`messages` with role/content) form; both are normalised to
-messages.
+A source is a local file (json, jsonl, parquet), a folder of such files or a glob over them (a
+dataset shipped as several shards), in ShareGPT (`conversations` with from/value, optional `system`)
+or chat-messages (`messages` with role/content) form; both are normalised to messages.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from humanllm.core import as_object, read_text_file, write_text_atomic
 from humanllm.errors import ConfigError, DataError
+from humanllm.training._source_files import source_files
 
 _ROLES = {
     "human": "user",
@@ -31,7 +32,7 @@ _SOURCE = re.compile(r"^(?P<name>[\w.-]+)=(?P<path>.+?):(?P<weight>\d+(?:\.\d+)?
 
 class Source(BaseModel):
     name: str
-    path: Path
+    path: Path = Field(description="A data file, a folder of data files, or a glob such as 'ot/data/*.parquet'.")
     weight: float = Field(gt=0)
 
 
@@ -39,13 +40,17 @@ class MixReport(BaseModel):
     counts: dict[str, int]
     available: dict[str, int]
     total: int
+    files: dict[str, list[str]] = Field(default_factory=dict, description="The files read per source, in order.")
 
 
 def parse_source(text: str) -> Source:
-    """'name=PATH:weight' -> Source."""
+    """'name=PATH:weight' -> Source; PATH may be a file, a folder or a glob."""
     match = _SOURCE.match(text.strip())
     if not match:
-        raise ConfigError(f"--source takes NAME=PATH:WEIGHT (e.g. humanllm=data/sft.jsonl:4), not {text!r}")
+        raise ConfigError(
+            f"--source takes NAME=PATH:WEIGHT, PATH a file, folder or glob (e.g. humanllm=data/sft.jsonl:4 or "
+            f"'openthoughts=ot/data/*.parquet:4'), not {text!r}"
+        )
     if float(match["weight"]) <= 0:
         raise ConfigError(f"--source {text!r}: the weight must be above 0")
     return Source(name=match["name"], path=Path(match["path"]), weight=float(match["weight"]))
@@ -128,10 +133,19 @@ def exact_counts(weights: dict[str, float], total: int) -> dict[str, int]:
 
 
 def mix(sources: list[Source], out: Path, *, total: int | None = None, seed: int = 0) -> MixReport:
-    """Sample each source without replacement in the exact ratio and write shuffled JSONL messages."""
+    """Sample each source without replacement in the exact ratio and write shuffled JSONL messages.
+
+    A source's rows are its files' rows in file-name order, so a seed gives the same mix every time."""
     if not sources:
         raise ConfigError("give at least one --source NAME=PATH:WEIGHT")
-    rows = {s.name: [to_messages(r, f"{s.path}[{i}]") for i, r in enumerate(read_rows(s.path))] for s in sources}
+    names = [s.name for s in sources]
+    if twice := next((n for n in names if names.count(n) > 1), None):
+        raise ConfigError(f"source {twice!r} is given twice: give each name once (a folder or a glob takes many files)")
+    files = {s.name: source_files(s.path) for s in sources}
+    rows = {
+        name: [to_messages(r, f"{f}[{i}]") for f in paths for i, r in enumerate(read_rows(f))]
+        for name, paths in files.items()
+    }
     weights = {s.name: s.weight for s in sources}
     if total is None:  # the largest total every source can fill
         total = int(min(len(rows[name]) * sum(weights.values()) / w for name, w in weights.items()))
@@ -144,4 +158,9 @@ def mix(sources: list[Source], out: Path, *, total: int | None = None, seed: int
     picked = [row for name in sorted(rows) for row in rng.sample(rows[name], counts[name])]
     rng.shuffle(picked)
     write_text_atomic(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in picked))
-    return MixReport(counts=counts, available={n: len(r) for n, r in rows.items()}, total=total)
+    return MixReport(
+        counts=counts,
+        available={n: len(r) for n, r in rows.items()},
+        total=total,
+        files={n: [str(f) for f in paths] for n, paths in files.items()},
+    )

@@ -6,17 +6,22 @@ import dataclasses
 import difflib
 import functools
 import json
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from humanllm.core import kind_of, read_text_file
 from humanllm.errors import ConfigError
 
 RECIPES = Path(__file__).parent / "recipes"
 CONFIGS = Path(__file__).parent / "configs"
+BATCH_FIELDS = ("per_device_train_batch_size", "gradient_accumulation_steps")
+"""The SFTConfig fields that, with `gpus`, make the global batch."""
+
+logger = logging.getLogger(__name__)
 
 
 class Recipe(BaseModel):
@@ -32,6 +37,37 @@ class Recipe(BaseModel):
     )
     sft: dict[str, Any] = Field(default_factory=dict, description="trl.SFTConfig fields.")
     lora: dict[str, Any] | None = Field(default=None, description="peft.LoraConfig fields; None = full fine-tuning.")
+    gpus: int = Field(default=1, ge=1, description="Devices (processes) the batch is sized for, e.g. 8 or 16.")
+    global_batch: int | None = Field(
+        default=None,
+        ge=1,
+        description="Samples per optimizer step: per_device_train_batch_size x gradient_accumulation_steps x gpus. "
+        "Checked when given (every shipped recipe gives it); an override of a factor recomputes it.",
+    )
+
+    @model_validator(mode="after")
+    def _global_batch_adds_up(self) -> Self:
+        if self.global_batch is None:
+            return self
+        if missing := [k for k in BATCH_FIELDS if not isinstance(self.sft.get(k), int)]:
+            raise ValueError(f"global_batch needs sft.{' and sft.'.join(missing)} as whole numbers")
+        if self.batch_product() != self.global_batch:
+            raise ValueError(f"global_batch {self.global_batch} is not {self.batch_formula()}")
+        return self
+
+    def batch_product(self, devices: int | None = None) -> int | None:
+        """per device x accumulation x devices (default `gpus`); None when a factor is not stated."""
+        per, steps = (self.sft.get(k) for k in BATCH_FIELDS)
+        if not isinstance(per, int) or not isinstance(steps, int):
+            return None
+        return per * steps * (devices or self.gpus)
+
+    def batch_formula(self) -> str:
+        """'2 per device x 8 accumulation x 8 GPUs = 128', or the factors that are known."""
+        per, steps = (self.sft.get(k, "?") for k in BATCH_FIELDS)
+        product = self.batch_product()
+        text = f"{per} per device x {steps} accumulation x {self.gpus} GPU{'s' * (self.gpus > 1)}"
+        return f"{text} = {product}" if product is not None else f"{text} (not all stated)"
 
 
 @functools.cache
@@ -61,12 +97,7 @@ def load_recipe(name_or_path: str) -> Recipe:
         raise ConfigError(f"recipe {path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"recipe {path} holds {kind_of(raw)}, not a mapping of name, model, sft, lora")
-    try:
-        recipe = Recipe.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "recipe"
-        raise ConfigError(f"recipe {path}: {where}: {first['msg']}") from exc
+    recipe = _validated(raw, f"recipe {path}")
     check_sft_fields(recipe.sft, str(path))
     return recipe
 
@@ -80,21 +111,43 @@ def check_sft_fields(sft: dict[str, Any], where: str) -> None:
 
 
 def apply_overrides(recipe: Recipe, overrides: list[str]) -> Recipe:
-    """`key=value` pairs: SFTConfig fields, `lora.<field>`, `model` or `chat_template`."""
+    """`key=value` pairs: SFTConfig fields, `lora.<field>`, `model`, `chat_template`, `gpus` or `global_batch`.
+
+    Overriding a factor of the global batch (per device, accumulation, gpus) without `global_batch`
+    recomputes it, and says so in the log."""
     data = recipe.model_dump()
+    touched = set()
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep:
             raise ConfigError(f"override {item!r} must look like key=value")
         value = _parse_value(raw)
-        if key in ("model", "chat_template", "name"):
+        touched.add(key)
+        if key in ("model", "chat_template", "name", "gpus", "global_batch"):
             data[key] = value
         elif key.startswith("lora."):
             data["lora"] = {**(data["lora"] or {}), key[5:]: value}
         else:
             check_sft_fields({key: value}, "override")
             data["sft"][key] = value
-    return Recipe.model_validate(data)
+    if data["global_batch"] is not None and touched & {*BATCH_FIELDS, "gpus"} and "global_batch" not in touched:
+        previous = data["global_batch"]
+        data["global_batch"] = None
+        data["global_batch"] = _validated(data, "override").batch_product()
+        if data["global_batch"] != previous:
+            logger.warning(
+                "the overrides change the global batch of %s from %s to %s", recipe.name, previous, data["global_batch"]
+            )
+    return _validated(data, "override")
+
+
+def _validated(data: dict[str, Any], where: str) -> Recipe:
+    try:
+        return Recipe.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "recipe"
+        raise ConfigError(f"{where}: {field}: {first['msg'].removeprefix('Value error, ')}") from exc
 
 
 def _parse_value(raw: str) -> Any:

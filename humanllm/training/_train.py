@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from humanllm.core import check_output_dir
 from humanllm.errors import DataError
@@ -30,6 +31,9 @@ class TrainReport(BaseModel):
     seconds: float
     seconds_per_step: float
     tokens_per_second: float | None
+    global_batch: int = Field(
+        description="Samples per optimizer step in this run: per device x accumulation x processes."
+    )
 
 
 def load_sft_dataset(path: Path) -> Any:
@@ -71,6 +75,18 @@ def train(
     if max_steps is not None:
         sft["max_steps"] = max_steps
     args = SFTConfig(output_dir=str(output_dir), **sft)
+    processes = int(os.environ.get("WORLD_SIZE", "1"))  # set by accelerate / torchrun
+    global_batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * processes
+    if recipe.global_batch is not None and global_batch != recipe.global_batch:
+        logger.warning(
+            "recipe %s is sized for a global batch of %d (%s); this run has %d process(es), so %d: set "
+            "gradient_accumulation_steps to keep the recipe's batch",
+            recipe.name,
+            recipe.global_batch,
+            recipe.batch_formula(),
+            processes,
+            global_batch,
+        )
     peft_config = None
     if recipe.lora:
         from peft import LoraConfig
@@ -89,7 +105,13 @@ def train(
     seconds = time.perf_counter() - start
     trainer.save_model(str(output_dir))
     tokenizer.save_pretrained(str(output_dir))
-    resolved = {**recipe.model_dump(), "sft": sft, "model_path": model_path, "data": str(data)}
+    resolved = {
+        **recipe.model_dump(),
+        "sft": sft,
+        "model_path": model_path,
+        "data": str(data),
+        "run_global_batch": global_batch,
+    }
     (output_dir / RESOLVED_CONFIG).write_text(yaml.safe_dump(resolved, sort_keys=False), encoding="utf-8")
     losses = [float(entry["loss"]) for entry in trainer.state.log_history if "loss" in entry]
     seen = [float(entry["num_tokens"]) for entry in trainer.state.log_history if "num_tokens" in entry]
@@ -103,6 +125,7 @@ def train(
         seconds=seconds,
         seconds_per_step=seconds / max(1, steps),
         tokens_per_second=tokens / seconds if tokens else None,
+        global_batch=global_batch,
     )
 
 
