@@ -54,6 +54,21 @@ def sample_jobs(
     ]
 
 
+def ood_jobs(graph: InteractionGraph, n: int, situations: list[str], seed: int, patterns: list[str]) -> list[Job]:
+    """`n` jobs whose bundles are drawn only among `patterns` (a split's OOD patterns), situations in turn.
+
+    Valid bundles of the graph as any (no excluded pair); the same arguments give the same jobs, so
+    a re-run resumes. Every episode of them is OOD-only, for `ood_eval`.
+    """
+    bundles = BundleSampler(graph, seed=seed, among=patterns).sample_many(n)
+    jobs = []
+    for index, bundle in enumerate(bundles):
+        situation = situations[index % len(situations)]
+        seeded = derive_seed(seed, index, f"ood:{situation}")
+        jobs.append(Job(patterns=bundle.patterns, situation=situation, seed=seeded))
+    return jobs
+
+
 def read_bundles(path: Path) -> list[list[str]]:
     """Bundles from a file: a JSON list (of lists or "a, b" strings), or JSONL with `patterns`."""
     text = read_text_file(path, what="bundles file")
