@@ -1,4 +1,5 @@
-"""The paper's splits (REFERENCE §6), OOD top-ups and SFT exports that cannot leak eval episodes."""
+"""The paper's splits (REFERENCE §6), OOD top-ups, SFT exports that cannot leak eval episodes, and
+results that name the splits they average."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from humanllm.cli import _exit
 from humanllm.cli import run as cli_run
 from humanllm.core import Episode, PatternKind
 from humanllm.errors import InvalidBundleError
+from humanllm.evaluation import EvalResults, MetricSummary, average_splits, results_markdown, split_warnings
 from humanllm.patterns import BundleConstraints, BundleSampler, InteractionGraph, load_graph, load_library
 from humanllm.simulation import choose_ood, ood_jobs, read_plan, store_plans
 
@@ -205,3 +207,41 @@ def test_exporting_nothing_is_an_error_with_a_hint(tmp_path: Path, capsys: pytes
         capsys, "data", "export-sft", str(store / "splits"), "--include-eval", "--out", str(sft), code=_exit.ERROR
     )
     assert "--include-eval is for a store" in err
+
+
+# --- results name the splits they average ---------------------------------------------------------
+
+
+def _summary(value: float | None) -> MetricSummary:
+    return MetricSummary(mean=value, sd=0.0, runs=[value], samples=0 if value is None else 1)
+
+
+def test_average_splits_names_what_it_averages_and_flags_an_empty_split() -> None:
+    by_split = {"id": {"ipe": _summary(10.0)}, "mixed": {"ipe": _summary(30.0)}}
+    average = average_splits(by_split, ("id", "ood", "mixed"), metrics=("ipe",))
+    assert average.splits == ["id", "mixed"] and average.empty == ["ood"]
+    assert average.metrics["ipe"].mean == pytest.approx(20.0)
+    full = average_splits({**by_split, "ood": {"ipe": _summary(50.0)}}, ("id", "ood", "mixed"), metrics=("ipe",))
+    assert full.empty == [] and full.metrics["ipe"].mean == pytest.approx(30.0)
+
+
+def test_eval_results_name_their_splits_and_warn_when_one_is_empty(
+    split_store_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    splits = split_store_dir / "splits"  # id_eval has 3 episodes, ood_eval and mixed_eval none
+    out, err = humanllm(capsys, "eval", "score", str(splits), "--judge", "fake", "--runs", "1", "--json")
+    report = json.loads(out)["results"]["reports"]["splits"]
+    assert report["split_average_of"] == ["id"] and report["empty_splits"] == ["ood", "mixed"]
+    out, err = humanllm(capsys, "eval", "score", str(splits), "--judge", "fake", "--runs", "1")
+    assert "warning: splits: splits ood, mixed have no scored sample" in err and "--ood-topup" in err
+    assert "averaged" in out and "empty" in out  # the Results table names them (wrapped at 80 columns)
+    results = EvalResults.load(splits / "scores-fake.json")
+    assert len(split_warnings(results)) == 1 and "### Warnings" in results_markdown(results)
+    assert "| id; ood, mixed empty |" in results_markdown(results)  # the Results table names them
+    bench = tmp_path / "bench"
+    run = ["eval", "run", "--model", "fake", "--judge", "fake", "--data", str(splits), "--out", str(bench)]
+    _, err = humanllm(capsys, *run, "--runs", "1", "--limit", "1")
+    assert "warning: fake: splits ood, mixed have no scored sample" in err
+    played = EvalResults.load(bench / "results-replay.json").reports["fake"]
+    assert played.split_average_of == ["id"] and played.empty_splits == ["ood", "mixed"]
+    assert "### Warnings" in (bench / "results-replay.md").read_text()
