@@ -16,7 +16,18 @@ from humanllm.cli._output import console, err_console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
 from humanllm.core import Episode, check_output_dir, check_output_file
 from humanllm.errors import ConfigError, DataError
-from humanllm.simulation import SPLITS, EpisodeStore, StoreLock, episode_to_released, import_released, split_store
+from humanllm.simulation import (
+    SPLITS,
+    EpisodeStore,
+    SplitPlan,
+    StoreLock,
+    episode_to_released,
+    import_released,
+    plan_warnings,
+    read_plan,
+    split_store,
+    training_set,
+)
 
 app = typer.Typer(help="Inspect, merge, split, import and export episode stores.", no_args_is_help=True)
 
@@ -126,29 +137,51 @@ def merge(
 def split(
     store_dir: Annotated[Path, typer.Argument(help="Store folder.")],
     out: Annotated[Path | None, typer.Option(help="Where to write the splits (default STORE/splits).")] = None,
-    ood: Annotated[str | None, typer.Option(help="Comma-separated OOD patterns (default: 4+4 least frequent).")] = None,
+    ood: Annotated[
+        str | None, typer.Option(help="Comma-separated OOD patterns (default: 4+4 least frequent, see below).")
+    ] = None,
+    new_ood: Annotated[
+        bool, typer.Option("--new-ood", help="Choose the OOD patterns again instead of keeping those of --out's plan.")
+    ] = False,
     eval_size: Annotated[int, typer.Option(min=1, help="Episodes sampled for id_eval and ood_eval.")] = 50,
     seed: Annotated[int, typer.Option(help="Seed for OOD ties and eval sampling.")] = 42,
     patterns_dir: PatternsDirOption = None,
     wait: WaitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Split into train / id_eval / ood_eval / mixed_eval by out-of-domain patterns (the store is only read)."""
+    """Split into train / id_eval / ood_eval / mixed_eval by out-of-domain patterns (the store is only read).
+
+    OOD: 4 social-cognitive patterns and 4 traits from 4 distinct Big-Five dimensions, the least
+    frequent (unused first, seeded ties). Splitting the same folder again keeps its OOD patterns
+    (--new-ood chooses again), so OOD-only scenarios from `generate --ood-topup` fill ood_eval.
+    A split folder inside the store (the default) marks the store as split: `export-sft STORE`
+    then leaves the eval episodes out.
+    """
     target = out or store_dir / "splits"
     source = _store(store_dir)
     with StoreLock(target, wait=wait):  # the split folder is where `eval score` writes its judgements
+        kept = None if ood or new_ood else read_plan(target)
+        chosen = [p for p in ood.split(",") if p.strip()] if ood else None
         plan = split_store(
             source,
             library(patterns_dir),
             target,
-            ood_patterns=[p for p in ood.split(",") if p.strip()] if ood else None,
+            ood_patterns=kept.ood_patterns if kept else chosen,
             eval_size=eval_size,
             seed=seed,
         )
+    warnings = plan_warnings(plan, store_dir, target)
     if as_json:
-        print_json(plan)
+        print_json({**plan.model_dump(mode="json", exclude={"eval_ids"}), "warnings": warnings})
         return
-    console.print(f"OOD patterns: {', '.join(plan.ood_patterns)}")
+    _print_split(plan, target, kept=kept is not None)
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+
+
+def _print_split(plan: SplitPlan, target: Path, *, kept: bool) -> None:
+    how = " (kept from the previous split; --new-ood chooses again)" if kept else ""
+    console.print(f"OOD patterns{how}: {', '.join(plan.ood_patterns)}")
     table = Table(title=f"splits in {target}")
     columns = ["episodes", "patterns", "families", "situations", "mean_turns", "mean_characters"]
     table.add_column("split")
@@ -220,10 +253,24 @@ def export(
     console.print(f"wrote {count} records to {out}")
 
 
+def _split_name(value: str | None) -> str | None:
+    return None if value is None else one_of(*SPLITS)(value)
+
+
 @app.command("export-sft")
 def export_sft_command(
-    store_dir: Annotated[Path, typer.Argument(help="Store folder (or a split folder's parent).")],
+    store_dir: Annotated[
+        Path, typer.Argument(help="Split folder (its train split) or store (without the eval episodes of its split).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="JSONL file to write (dataset_info.json goes beside it).")],
+    split_name: Annotated[
+        str | None,
+        typer.Option("--split", callback=_split_name, help="Split folder: the split to export (default train)."),
+    ] = None,
+    include_eval: Annotated[
+        bool,
+        typer.Option("--include-eval", help="Store that has been split: keep its eval episodes (leaks them into SFT)."),
+    ] = False,
     fmt: Annotated[
         str,
         typer.Option(
@@ -255,15 +302,19 @@ def export_sft_command(
 ) -> None:
     """One SFT record per character per episode: others' thoughts removed, ending on the target's turn.
 
-    Streams the store (memory stays flat with its size). The entry --dataset-name is merged into the
-    dataset_info.json beside --out, keeping every other entry; an existing --out, or an entry of that
-    name for another file, needs --force.
+    A split folder exports its train split (--split NAME another). A store whose split folder is
+    inside it (`data split STORE`) exports all but the eval episodes of that split and those holding
+    its OOD patterns, and warns how many it left out (--include-eval keeps them). Nothing to export
+    is an error. Streams (memory stays flat with the store's size). The entry --dataset-name is
+    merged into the dataset_info.json beside --out, keeping every other entry; an existing --out, or
+    an entry of that name for another file, needs --force.
     """
     from humanllm.training import export_sft
 
     check_output_file(out, force=force)
+    source = training_set(store_dir, split=split_name, include_eval=include_eval)
     report = export_sft(
-        _store(store_dir).iter_episodes(),
+        source.episodes(),
         out,
         fmt="sharegpt" if fmt == "sharegpt" else "messages",
         library=library(patterns_dir) if keep_guidance else None,
@@ -274,11 +325,17 @@ def export_sft_command(
         name=dataset_name or out.stem,
         force=force,
     )
+    warning = source.warning()
     if as_json:
-        print_json(report)
+        eval_episodes = dict(source.eval_episodes)
+        print_json({**report.model_dump(), "split": source.split, "eval_episodes": eval_episodes, "warning": warning})
         return
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    what = f"the {source.split} split of " if source.split else ""
     console.print(
-        f"{report.records} records from {report.episodes} episodes ({report.duplicates} duplicates dropped) -> {out}\n"
+        f"{report.records} records from {report.episodes} episodes of {what}{store_dir} ({report.duplicates} "
+        f"duplicates dropped) -> {out}\n"
         f"LLaMA-Factory entry: {report.dataset_info}"
     )
 

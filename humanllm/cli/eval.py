@@ -69,6 +69,7 @@ from humanllm.evaluation import (
     run_benchmark,
     score_results,
     scores_path,
+    split_warnings,
     write_annotations,
 )
 from humanllm.llm import ModelSettings, RoleModel, build_role_model
@@ -152,6 +153,7 @@ def score(
             f"scores: {path}  (full breakdowns: `humanllm eval report {path} --out report.html`)",
             soft_wrap=True,
         )
+        _print_split_warnings(results)
     code = batch_code(failed=run_report.failed, finished=run_report.judged + run_report.already_done)
     if code:
         reason = next(iter(run_report.failures), "")
@@ -247,6 +249,7 @@ def run(
         for note in results.notes:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
         console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
+        _print_split_warnings(results)
     plays_failed = len(results.notes)  # run_benchmark notes each character a model could not play
     judgements_missing, judged = _judgement_counts(results, options)
     failed = plays_failed + judgements_missing
@@ -261,6 +264,12 @@ def run(
             "see the warnings above; fix the cause and run the same command again: played episodes and stored "
             "judgements are kept, only what is missing runs",
         )
+
+
+def _print_split_warnings(results: EvalResults) -> None:
+    """A split with no scored sample, on stderr (with --json the JSON names it in each report's `empty_splits`)."""
+    for warning in split_warnings(results):
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 def _judgement_counts(results: EvalResults, options: JudgeOptions) -> tuple[int, int]:
@@ -376,3 +385,4 @@ def report(
     page = render_report(results, collect_transcripts(results, per_label=transcripts))
     write_text_atomic(out, page)
     console.print(f"wrote {out} ({len(page) // 1024} KB)", soft_wrap=True)
+    _print_split_warnings(results)

@@ -45,6 +45,7 @@ from humanllm.simulation import (
     finished_manifest,
     in_shard,
     jobs_from_bundles,
+    ood_jobs,
     parse_shard,
     parse_situations,
     plan_jobs,
@@ -52,6 +53,7 @@ from humanllm.simulation import (
     run_batch,
     run_manifest,
     sample_jobs,
+    store_ood,
 )
 
 
@@ -60,6 +62,19 @@ def generate(
     n: Annotated[int | None, typer.Option("--n", min=1, help="Bundles to sample from the graph.")] = None,
     bundles: Annotated[
         Path | None, typer.Option(help="File of bundles (JSON list, or JSONL with 'patterns') instead of --n.")
+    ] = None,
+    ood_topup: Annotated[
+        int | None,
+        typer.Option(
+            "--ood-topup",
+            min=1,
+            help="Instead of --n: N scenarios drawn only among the OOD patterns of --out's split plan (fills "
+            "ood_eval; run `data split` again after).",
+        ),
+    ] = None,
+    ood_patterns: Annotated[
+        str | None,
+        typer.Option(help="With --ood-topup: the OOD patterns, comma-separated (default: the split plan's)."),
     ] = None,
     situations: Annotated[
         str,
@@ -109,21 +124,30 @@ def generate(
 
     Re-running the same command skips finished episodes and retries failed ones; a token budget
     stops the run cleanly; --shard i/N splits the jobs between machines writing disjoint shards.
+    --ood-topup N adds N scenarios drawn only among the split's OOD patterns (situations in turn),
+    so that ood_eval can reach its size at the next `data split`.
     """
-    if (n is None) == (bundles is None):
+    if sum(given is not None for given in (n, bundles, ood_topup)) != 1:
         raise typer.BadParameter(
-            "give exactly one: --n N samples bundles, --bundles FILE reads them", param_hint="'--n' / '--bundles'"
+            "give exactly one: --n N samples bundles, --bundles FILE reads them, --ood-topup N draws OOD-only ones",
+            param_hint="'--n' / '--bundles' / '--ood-topup'",
         )
-    if bundles is not None and recipe is not BundleRecipe.GRAPH:
+    if (bundles is not None or ood_topup is not None) and recipe is not BundleRecipe.GRAPH:
         raise typer.BadParameter(
-            "--recipe draws the bundles of --n; --bundles FILE gives them: drop one", param_hint="'--recipe'"
+            "--recipe draws the bundles of --n; --bundles FILE and --ood-topup N bring their own: drop one",
+            param_hint="'--recipe'",
         )
+    if ood_patterns is not None and ood_topup is None:
+        raise typer.BadParameter("goes with --ood-topup N", param_hint="'--ood-patterns'")
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
     g = graph(patterns_dir)
     situation_list = parse_situations(situations)
     if bundles is not None:
         jobs = jobs_from_bundles(read_bundles(bundles), situation_list, seed)
+    elif ood_topup is not None:
+        ood = [p.strip() for p in ood_patterns.split(",") if p.strip()] if ood_patterns else store_ood(out)
+        jobs = ood_jobs(g, ood_topup, situation_list, seed, ood)
     else:
         jobs = sample_jobs(g, n or 1, situation_list, seed, recipe=recipe, characters=characters)
     with options_config():
@@ -161,7 +185,7 @@ def generate(
                 seed=seed,
                 situations=situation_list,
                 shard=(index, total),
-                recipe=None if bundles is not None else recipe.value,
+                recipe=None if bundles is not None or ood_topup is not None else recipe.value,
             )
         )
         models = RoleModels.build(base)

@@ -36,6 +36,8 @@ from humanllm.evaluation._scoring import (
     MetricSummary,
     SampleInfo,
     ScoreReport,
+    SplitAverage,
+    average_splits,
     sample_info,
     sample_value,
     score_judgements,
@@ -44,7 +46,15 @@ from humanllm.evaluation._scoring import (
 from humanllm.evaluation._sources import EpisodeSource, find_source, read_episodes
 from humanllm.evaluation._spec import JudgementSpec, PlaySpec
 from humanllm.evaluation._stats import cohen_kappa, mean, pearson, ranks, sample_sd, spearman
-from humanllm.evaluation._tables import Table, results_markdown, results_tables, to_html, to_markdown
+from humanllm.evaluation._tables import (
+    Table,
+    averaged_splits,
+    results_markdown,
+    results_tables,
+    split_warnings,
+    to_html,
+    to_markdown,
+)
 from humanllm.evaluation._verify import Mismatch, VerifyReport, verify_store
 
 __all__ = [
@@ -76,12 +86,15 @@ __all__ = [
     "SampleInfo",
     "ScoreReport",
     "SilentTracker",
+    "SplitAverage",
     "Table",
     "Tracker",
     "TranscriptView",
     "VerifyReport",
     "align",
     "annotation_items",
+    "average_splits",
+    "averaged_splits",
     "cohen_kappa",
     "collect_transcripts",
     "data_label",
@@ -115,6 +128,7 @@ __all__ = [
     "scores_path",
     "slug",
     "spearman",
+    "split_warnings",
     "summarise",
     "to_html",
     "to_markdown",

@@ -293,7 +293,12 @@ async def run_benchmark(
         played = find_source(folder)
         await judge_source(played, model=judge, graph=graph, options=options, tracker=tracker)
         report, judge_usage = score_source(
-            played, judge=str(judge.spec), options=options, graph=graph, generation=judge.generation()
+            played,
+            judge=str(judge.spec),
+            options=options,
+            graph=graph,
+            generation=judge.generation(),
+            expected_splits=source.split_labels(),  # the played store cannot know a split it never saw
         )
         results.reports[spec] = report
         results.sources[spec] = EvalSource(data=str(folder), judgements=str(folder))

@@ -7,7 +7,7 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from humanllm.agents.judge import judged_characters, prompt_version
@@ -76,9 +76,12 @@ def score_source(
     options: JudgeOptions,
     graph: InteractionGraph,
     generation: GenerationSpec | None = None,
+    expected_splits: Sequence[str] | None = None,
 ) -> tuple[ScoreReport, TokenUsage]:
     """Score what is stored for this judge, prompt version and batch size (runs below `options.runs`);
     with `generation`, only judgements made with those judge settings (temperature, max tokens, base URL).
+    A split of `expected_splits` (default: the source's own) without a scored sample is named in the
+    report's `empty_splits`.
 
     Streams the judgements into running sums: memory does not grow with the number judged.
     """
@@ -100,7 +103,7 @@ def score_source(
             continue
         tally.add(judgement, info)
         usage = usage.add(judgement.usage)
-    return tally.report(), usage
+    return tally.report(source.split_labels() if expected_splits is None else expected_splits), usage
 
 
 def data_label(data: Path) -> str:

@@ -15,7 +15,7 @@ from humanllm.evaluation._results import EvalResults
 from humanllm.evaluation._scoring import METRICS, sample_value
 from humanllm.evaluation._sources import find_source
 from humanllm.evaluation._spec import JudgementSpec
-from humanllm.evaluation._tables import METRIC_NAMES, results_tables, to_html
+from humanllm.evaluation._tables import METRIC_NAMES, results_tables, split_warnings, to_html
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
@@ -162,6 +162,7 @@ def render_report(results: EvalResults, transcripts: list[TranscriptView]) -> st
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Judge {html.escape(results.judge)} (prompt {html.escape(results.prompt_version)}), "
         f"{results.options.runs} run(s), batch size {results.options.batch_size}. {html.escape(settings)}</p>",
+        *(f'<p class="unscored">warning: {html.escape(w)}</p>' for w in split_warnings(results)),
         f'<img alt="results plot" src="data:image/png;base64,{png}">',
         *(to_html(table) for table in results_tables(results)),
     ]

@@ -112,6 +112,14 @@ class ScoreReport(BaseModel):
     split_average: dict[str, MetricSummary] = Field(
         description="Per run, the mean of the per-split metrics (the paper's headline: ID, OOD, Mixed averaged)."
     )
+    split_average_of: list[str] = Field(
+        default_factory=list, description="The splits `split_average` is the mean of: those with a scored sample."
+    )
+    empty_splits: list[str] = Field(
+        default_factory=list,
+        description="Splits the data has but with no scored sample: left out of `split_average`, which is then "
+        "not the mean of all the splits.",
+    )
     breakdowns: dict[str, dict[str, dict[str, MetricSummary]]] = Field(
         description="Breakdown (split, pattern, family, dimension, interaction) -> group -> metric -> summary."
     )
@@ -140,6 +148,46 @@ def summarise(values: Sequence[float | None], samples: int = 0) -> MetricSummary
     """Mean +- SD over runs of the runs that have a value."""
     present = [v for v in values if v is not None]
     return MetricSummary(mean=mean(present), sd=sample_sd(present), runs=list(values), samples=samples)
+
+
+class SplitAverage(BaseModel):
+    """Metrics averaged over splits, naming the splits averaged and those expected but empty."""
+
+    metrics: dict[str, MetricSummary] = Field(description="Metric -> per run, the mean of the per-split values.")
+    splits: list[str] = Field(description="The splits averaged: those with a value on some metric.")
+    empty: list[str] = Field(description="Expected splits with no value on any metric: not in the average.")
+
+
+def average_splits(
+    by_split: Mapping[str, Mapping[str, MetricSummary]],
+    expected: Sequence[str] = (),
+    *,
+    runs: int | None = None,
+    metrics: Sequence[str] = METRICS,
+) -> SplitAverage:
+    """Per run and metric, the mean of the splits' values (the paper's headline averages ID, OOD and Mixed).
+
+    `by_split`: split -> metric -> summary (`ScoreReport.breakdowns["split"]`); `expected`: the
+    splits the data should have (e.g. `("id", "ood", "mixed")`); an expected split without a value
+    is named in `empty` instead of being silently left out of the mean. `runs` defaults to the
+    number of run values the summaries carry.
+    """
+    names = [*expected, *sorted(name for name in by_split if name not in expected)]
+    present = [
+        name
+        for name in names
+        if name in by_split and any(summary.mean is not None for summary in by_split[name].values())
+    ]
+    count = runs if runs is not None else max((len(m.runs) for s in by_split.values() for m in s.values()), default=0)
+    averaged = {}
+    for metric in metrics:
+        summaries = [by_split[name][metric] for name in present if metric in by_split[name]]
+        per_run: list[float | None] = []
+        for index in range(count):
+            values = [s.runs[index] for s in summaries if index < len(s.runs)]
+            per_run.append(mean([v for v in values if v is not None]))
+        averaged[metric] = summarise(per_run, sum(s.samples for s in summaries))
+    return SplitAverage(metrics=averaged, splits=present, empty=[name for name in expected if name not in present])
 
 
 _SELECTS: dict[str, Select] = {
@@ -245,18 +293,12 @@ class ScoreTally:
                 out[group][metric] = summarise(run_values, max((m.count for m in per_run.values()), default=0))
         return out
 
-    def report(self) -> ScoreReport:
-        """The scores of everything added so far."""
+    def report(self, expected_splits: Sequence[str] = ()) -> ScoreReport:
+        """The scores of everything added so far; an expected split with no value is named in `empty_splits`."""
         runs = sorted(self._runs)
         overall = self._grouped(_OVERALL, runs).get("all", {})
         by_split = self._grouped("split", runs)
-        split_average = {}
-        for metric in METRICS:
-            per_run: list[float | None] = []
-            for index in range(len(runs)):
-                split_values = [s[metric].runs[index] for s in by_split.values()]
-                per_run.append(mean([v for v in split_values if v is not None]))
-            split_average[metric] = summarise(per_run, sum(s[metric].samples for s in by_split.values()))
+        average = average_splits(by_split, expected_splits, runs=len(runs))
         empty = summarise([None] * len(runs))
         coverage = self._coverage.model_copy(deep=True)
         coverage.unscored_reasons = dict(self._reasons.most_common(8))
@@ -264,7 +306,9 @@ class ScoreTally:
             runs=len(runs),
             samples=len(self._samples),
             overall={m: overall.get(m, empty) for m in METRICS},
-            split_average=split_average,
+            split_average=average.metrics,
+            split_average_of=average.splits,
+            empty_splits=average.empty,
             breakdowns={name: by_split if name == "split" else self._grouped(name, runs) for name in BREAKDOWNS},
             coverage=coverage,
         )
@@ -285,7 +329,9 @@ def _value(
     return mean([float(s) for _, s in items])
 
 
-def score_judgements(judgements: Iterable[Judgement], infos: Mapping[SampleKey, SampleInfo]) -> ScoreReport:
+def score_judgements(
+    judgements: Iterable[Judgement], infos: Mapping[SampleKey, SampleInfo], expected_splits: Sequence[str] = ()
+) -> ScoreReport:
     """Every metric over the judgements (all runs found), with breakdowns and coverage; streams them."""
     tally = ScoreTally()
     for judgement in judgements:
@@ -296,4 +342,4 @@ def score_judgements(judgements: Iterable[Judgement], infos: Mapping[SampleKey, 
                 "the folder that holds both the episodes and their judgements"
             )
         tally.add(judgement, info)
-    return tally.report()
+    return tally.report(expected_splits)

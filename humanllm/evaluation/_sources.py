@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from humanllm.core import Episode, read_json_file
 from humanllm.errors import DataError
-from humanllm.simulation import classify, read_lines
+from humanllm.simulation import classify
+from humanllm.simulation import read_episode_file as read_episodes
 
 EVAL_SPLITS = ("id_eval", "ood_eval", "mixed_eval")
 SPLIT_LABELS = {"id_eval": "id", "ood_eval": "ood", "mixed_eval": "mixed", "train": "train"}
@@ -36,6 +35,12 @@ class EpisodeSource:
             return str(self.files[0])
         return f"{self.files[0].parent} ({len(self.files)} files)"
 
+    def split_labels(self) -> tuple[str, ...]:
+        """The splits this source should have: its files' labels, or id/ood/mixed for a store split by OOD patterns."""
+        if any(label is None for label in self.labels):
+            return ("id", "ood", "mixed") if self.ood_patterns else ()
+        return tuple(dict.fromkeys(label for label in self.labels if label))
+
     def episodes(self) -> Iterator[tuple[Episode, str]]:
         """Every episode with its split label ('id', 'ood', 'mixed', 'train' or 'all')."""
         for path, label in zip(self.files, self.labels, strict=True):
@@ -49,28 +54,6 @@ class EpisodeSource:
         if not self.ood_patterns:
             return "all"
         return _CLASSES[classify(episode, set(self.ood_patterns))]
-
-
-def read_episodes(path: Path) -> Iterator[Episode]:
-    """Episodes of a JSONL file, one per line (blank lines and a torn last line skipped), each id once."""
-    seen: set[str] = set()
-    for number, line in read_lines(path):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{path} is not UTF-8 text (bad byte 0x{line[exc.start]:02x} on line {number}): re-save it as UTF-8"
-            ) from exc
-        try:
-            episode = Episode.model_validate_json(line)
-        except ValidationError as exc:
-            raise DataError(
-                f"{path}:{number}: not an episode record ({exc.errors()[0]['msg']}); give a store folder, a "
-                "split folder or a JSONL file written by humanllm"
-            ) from exc
-        if episode.id not in seen:
-            seen.add(episode.id)
-            yield episode
 
 
 def _ood_of(store: Path) -> frozenset[str]:

@@ -39,6 +39,35 @@ def headline(report: ScoreReport) -> dict[str, MetricSummary]:
     return report.split_average if len(report.breakdowns.get("split", {})) > 1 else report.overall
 
 
+def averaged_splits(report: ScoreReport) -> list[str]:
+    """The splits the headline stands for, in split order (results written before they were named: the breakdown's)."""
+    named = report.split_average_of or list(report.breakdowns.get("split", {}))
+    return sorted(named, key=lambda s: (SPLIT_ORDER.index(s) if s in SPLIT_ORDER else len(SPLIT_ORDER), s))
+
+
+def _averaged_over(report: ScoreReport) -> str:
+    shown = ", ".join(averaged_splits(report)) or "–"
+    return f"{shown}; {', '.join(report.empty_splits)} empty" if report.empty_splits else shown
+
+
+def split_warnings(results: EvalResults) -> list[str]:
+    """One line per label whose data has a split with no scored sample (left out of its headline)."""
+    warnings = []
+    for label, report in results.reports.items():
+        if not report.empty_splits:
+            continue
+        empty = ("split " if len(report.empty_splits) == 1 else "splits ") + ", ".join(report.empty_splits)
+        has = "has" if len(report.empty_splits) == 1 else "have"
+        kept = ", ".join(averaged_splits(report)) or "no split"
+        hint = (
+            " (fill ood_eval with `humanllm generate --out STORE --ood-topup N`, then `humanllm data split STORE`)"
+            if "ood" in report.empty_splits
+            else ""
+        )
+        warnings.append(f"{label}: {empty} {has} no scored sample, so the headline averages {kept} only{hint}")
+    return warnings
+
+
 def results_tables(results: EvalResults, *, breakdowns: bool = True) -> list[Table]:
     """Headline, per-split, coverage and (optionally) breakdown tables."""
     metrics = [METRIC_NAMES[m] for m in METRICS]
@@ -46,11 +75,16 @@ def results_tables(results: EvalResults, *, breakdowns: bool = True) -> list[Tab
     tables = [
         Table(
             title="Results",
-            headers=["", *metrics],
-            rows=[[label, *(fmt(headline(r).get(m)) for m in METRICS)] for label, r in results.reports.items()],
+            headers=["", *metrics, "splits averaged"],
+            rows=[
+                [label, *(fmt(headline(r).get(m)) for m in METRICS), _averaged_over(r)]
+                for label, r in results.reports.items()
+            ],
             note=(
                 f"mean ± SD over {results.options.runs} judge run(s) by {results.judge}; IPE and MPD on -100..100, "
-                "holistic scores on 0..100" + ("; the mean of the per-split values" if several else "")
+                "holistic scores on 0..100"
+                + ("; the mean of the per-split values of the splits named" if several else "")
+                + ("; an empty split is not in the mean (see the warnings)" if split_warnings(results) else "")
             ),
         )
     ]
@@ -129,6 +163,9 @@ def results_markdown(results: EvalResults) -> str:
     title = "Benchmark" if results.kind == "benchmark" else "Scores"
     mode = f", {results.config.get('mode')} mode" if results.kind == "benchmark" else ""
     parts = [f"## {title}{mode}", ""]
+    warnings = split_warnings(results)
+    if warnings:
+        parts += ["### Warnings", "", *(f"- {w}" for w in warnings), ""]
     parts += [to_markdown(t) + "\n" for t in results_tables(results)]
     if results.notes:
         parts += ["### Notes", "", *(f"- {n}" for n in results.notes)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -58,7 +58,15 @@ class BundleSampler:
     Deterministic for a seed: the same seed and constraints give the same sequence.
     """
 
-    def __init__(self, graph: InteractionGraph, *, seed: int = 0, constraints: BundleConstraints | None = None) -> None:
+    def __init__(
+        self,
+        graph: InteractionGraph,
+        *,
+        seed: int = 0,
+        constraints: BundleConstraints | None = None,
+        among: Collection[str] | None = None,
+    ) -> None:
+        """`among`: draw only from these patterns (e.g. a split's OOD patterns); None: from the whole graph."""
         self.graph = graph
         self.rng = random.Random(seed)
         self.constraints = constraints or BundleConstraints()
@@ -85,6 +93,11 @@ class BundleSampler:
         if len(self._include) > c.max_size:
             raise InvalidBundleError(f"{len(self._include)} required patterns exceed max size {c.max_size}")
         self._pool = sorted(set(graph.nx.nodes) - banned - set(self._include))
+        if among is not None:
+            candidates = {p.name for p in lib.resolve(list(among))}
+            if outside := [name for name in self._include if name not in candidates]:
+                raise InvalidBundleError(f"{outside[0]!r} is required but not among the patterns to draw from")
+            self._pool = [name for name in self._pool if name in candidates]
         if c.situation is not None:
             cue = c.situation
             self._preferred = {p.name for p in lib if cue in p.triggers.situations}

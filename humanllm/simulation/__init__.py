@@ -1,9 +1,11 @@
 """Running simulations: one episode now; batches, the store and splits build on this."""
 
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
+from humanllm.simulation._episode_file import read_episode_file
 from humanllm.simulation._jobs import (
     in_shard,
     jobs_from_bundles,
+    ood_jobs,
     parse_shard,
     parse_situations,
     plan_jobs,
@@ -12,6 +14,7 @@ from humanllm.simulation._jobs import (
 )
 from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
 from humanllm.simulation._manifest import finished_manifest, run_manifest
+from humanllm.simulation._ood import choose_ood
 from humanllm.simulation._records import RecordStore
 from humanllm.simulation._released import episode_to_released, import_released
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
@@ -24,7 +27,18 @@ from humanllm.simulation._spec import (
     episode_spec,
     template_versions,
 )
-from humanllm.simulation._splits import SPLITS, classify, split_store
+from humanllm.simulation._split_plan import (
+    EVAL_SPLITS,
+    PLAN_FILE,
+    SPLITS,
+    SplitPlan,
+    is_split_folder,
+    plan_warnings,
+    read_plan,
+    store_ood,
+    store_plans,
+)
+from humanllm.simulation._splits import classify, split_store
 from humanllm.simulation._store import (
     EpisodeStore,
     Failure,
@@ -34,9 +48,13 @@ from humanllm.simulation._store import (
     reason_cause,
     repair_torn_tail,
 )
+from humanllm.simulation._training_set import OOD_HOLDERS, TrainingSet, training_set
 
 __all__ = [
     "EPISODE_TEMPLATES",
+    "EVAL_SPLITS",
+    "OOD_HOLDERS",
+    "PLAN_FILE",
     "SPLITS",
     "EpisodeSpec",
     "EpisodeStore",
@@ -49,8 +67,11 @@ __all__ = [
     "RunOptions",
     "RunReport",
     "SimulationConfig",
+    "SplitPlan",
     "StoreLock",
+    "TrainingSet",
     "appending",
+    "choose_ood",
     "classify",
     "episode_id",
     "episode_sampling_seed",
@@ -59,15 +80,20 @@ __all__ = [
     "finished_manifest",
     "import_released",
     "in_shard",
+    "is_split_folder",
     "jobs_from_bundles",
+    "ood_jobs",
     "parse_shard",
     "parse_situations",
     "permission_denied",
     "plan_episode",
     "plan_jobs",
+    "plan_warnings",
     "read_bundles",
+    "read_episode_file",
     "read_holder",
     "read_lines",
+    "read_plan",
     "reason_cause",
     "repair_torn_tail",
     "run_batch",
@@ -76,5 +102,8 @@ __all__ = [
     "sample_jobs",
     "simulate",
     "split_store",
+    "store_ood",
+    "store_plans",
     "template_versions",
+    "training_set",
 ]

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from humanllm.core import SituationType, read_text_file
 from humanllm.errors import ConfigError, DataError
-from humanllm.patterns import BundleConstraints, BundleRecipe, InteractionGraph, bundle_source
+from humanllm.patterns import BundleConstraints, BundleRecipe, BundleSampler, InteractionGraph, bundle_source
 from humanllm.simulation._config import SimulationConfig
 from humanllm.simulation._run import Plan, plan_episode
 
@@ -55,6 +55,21 @@ def sample_jobs(
         for i, b in enumerate(bundles)
         for s in situations
     ]
+
+
+def ood_jobs(graph: InteractionGraph, n: int, situations: list[str], seed: int, patterns: list[str]) -> list[Job]:
+    """`n` jobs whose bundles are drawn only among `patterns` (a split's OOD patterns), situations in turn.
+
+    Valid bundles of the graph as any (no excluded pair); the same arguments give the same jobs, so
+    a re-run resumes. Every episode of them is OOD-only, for `ood_eval`.
+    """
+    bundles = BundleSampler(graph, seed=seed, among=patterns).sample_many(n)
+    jobs = []
+    for index, bundle in enumerate(bundles):
+        situation = situations[index % len(situations)]
+        seeded = derive_seed(seed, index, f"ood:{situation}")
+        jobs.append(Job(patterns=bundle.patterns, situation=situation, seed=seeded))
+    return jobs
 
 
 def read_bundles(path: Path) -> list[list[str]]:

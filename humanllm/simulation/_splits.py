@@ -1,4 +1,10 @@
-"""Dataset splits: train / id_eval / ood_eval / mixed_eval by out-of-domain patterns (REFERENCE §6)."""
+"""Dataset splits: train / id_eval / ood_eval / mixed_eval by out-of-domain patterns (REFERENCE §6).
+
+A scenario whose patterns are all OOD can go to `ood_eval` (`eval_size` sampled), one with no OOD
+pattern to `id_eval` (`eval_size` sampled) or else `train`, one that mixes them to `mixed_eval`
+(all). OOD-only scenarios beyond `eval_size` go nowhere: training on them would leak the OOD
+patterns. `generate --ood-topup` fills a short `ood_eval`.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +12,11 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
-from humanllm.core import Episode, PatternKind
+from humanllm.core import Episode
 from humanllm.patterns import PatternLibrary
+from humanllm.simulation._ood import OOD_SEED, choose_ood
+from humanllm.simulation._split_plan import EVAL_SPLITS, SPLITS, SplitPlan, write_plan
 from humanllm.simulation._store import EpisodeStore
-
-SPLITS = ("train", "id_eval", "ood_eval", "mixed_eval")
-
-
-class SplitPlan(BaseModel):
-    ood_patterns: list[str]
-    counts: dict[str, int] = Field(default_factory=dict)
-    stats: dict[str, dict[str, float]] = Field(default_factory=dict)
-
-
-def choose_ood(frequencies: Counter[str], library: PatternLibrary, *, per_kind: int = 4, seed: int = 42) -> list[str]:
-    """The `per_kind` least frequent social-cognitive and trait patterns among those used (seeded ties)."""
-    rng = random.Random(seed)
-    chosen: list[str] = []
-    for kind in (PatternKind.SOCIAL_COGNITIVE, PatternKind.TRAIT):
-        names = [n for n in frequencies if library.get(n).kind is kind]
-        rng.shuffle(names)
-        names.sort(key=lambda n: frequencies[n])  # stable: shuffled order breaks ties
-        chosen.extend(names[:per_kind])
-    return chosen
 
 
 def classify(episode: Episode, ood: set[str]) -> str:
@@ -73,6 +59,14 @@ class _SplitStats:
         }
 
 
+def pattern_frequencies(store: EpisodeStore, library: PatternLibrary) -> Counter[str]:
+    """Card name -> episodes of the store holding it (names the library does not know are left out)."""
+    frequencies: Counter[str] = Counter()
+    for episode in store.iter_episodes():
+        frequencies.update({library.get(p).name for p in episode.scenario.patterns if p in library})
+    return frequencies
+
+
 def split_store(
     store: EpisodeStore,
     library: PatternLibrary,
@@ -80,13 +74,16 @@ def split_store(
     *,
     ood_patterns: list[str] | None = None,
     eval_size: int = 50,
-    seed: int = 42,
+    seed: int = OOD_SEED,
 ) -> SplitPlan:
-    """Write `out/<split>.jsonl` for each split; streams the store twice, holds only ids."""
-    frequencies: Counter[str] = Counter()
-    for episode in store.iter_episodes():
-        frequencies.update(episode.scenario.patterns)
-    ood = [library.get(p).name for p in ood_patterns] if ood_patterns else choose_ood(frequencies, library, seed=seed)
+    """Write `out/<split>.jsonl` for each split and the plan `out/splits.json`; streams the store, holds only ids.
+
+    Without `ood_patterns`, the paper's choice (`choose_ood`) over the store's pattern frequencies.
+    """
+    if ood_patterns:
+        ood = [card.name for card in library.resolve(ood_patterns)]
+    else:
+        ood = choose_ood(pattern_frequencies(store, library), library, seed=seed)
     ood_set = set(ood)
     buckets: dict[str, list[str]] = {"id_or_train": [], "ood_eval": [], "mixed_eval": []}
     for episode in store.iter_episodes():
@@ -115,8 +112,11 @@ def split_store(
             handle.close()
     plan = SplitPlan(
         ood_patterns=ood,
+        seed=seed,
+        eval_size=eval_size,
         counts={name: stats[name].count for name in SPLITS},
         stats={name: stats[name].summary() for name in SPLITS},
+        eval_ids={name: sorted(i for i, split in assignment.items() if split == name) for name in EVAL_SPLITS},
     )
-    (out / "splits.json").write_text(plan.model_dump_json(indent=2), encoding="utf-8")
+    write_plan(out, plan)
     return plan
