@@ -54,6 +54,7 @@ from humanllm.simulation import (
     run_manifest,
     sample_jobs,
     store_ood,
+    untriggered,
 )
 
 
@@ -79,7 +80,9 @@ def generate(
     situations: Annotated[
         str,
         typer.Option(
-            callback=checked(parse_situations), help="'all' (the 8 DIAMONDS types) or a comma-separated list."
+            callback=checked(parse_situations),
+            help="'all' (the 8 DIAMONDS types), 'triggered' (each bundle only with the types its patterns' "
+            "triggers name) or a comma-separated list.",
         ),
     ] = "all",
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
@@ -144,7 +147,7 @@ def generate(
     g = graph(patterns_dir)
     situation_list = parse_situations(situations)
     if bundles is not None:
-        jobs = jobs_from_bundles(read_bundles(bundles), situation_list, seed)
+        jobs = jobs_from_bundles(read_bundles(bundles), situation_list, seed, g.library)
     elif ood_topup is not None:
         ood = [p.strip() for p in ood_patterns.split(",") if p.strip()] if ood_patterns else store_ood(out)
         jobs = ood_jobs(g, ood_topup, situation_list, seed, ood)
@@ -175,6 +178,12 @@ def generate(
             max_consecutive_failures=max_consecutive_failures,
         )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
+    untriggered_jobs = sum(untriggered(g.library, p.patterns, p.situation) for _, p in planned)
+    if untriggered_jobs and not as_json:
+        err_console.print(
+            f"[dim]{untriggered_jobs} of {len(planned)} jobs are set in a situation that none of their patterns "
+            "lists among its triggers (--situations triggered gives each bundle its own)[/]"
+        )
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
         store.update_manifest(
@@ -186,6 +195,7 @@ def generate(
                 situations=situation_list,
                 shard=(index, total),
                 recipe=None if bundles is not None or ood_topup is not None else recipe.value,
+                untriggered=untriggered_jobs,
             )
         )
         models = RoleModels.build(base)

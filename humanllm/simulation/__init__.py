@@ -11,6 +11,9 @@ from humanllm.simulation._jobs import (
     plan_jobs,
     read_bundles,
     sample_jobs,
+    situations_for,
+    triggered_situations,
+    untriggered,
 )
 from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
 from humanllm.simulation._manifest import finished_manifest, run_manifest
@@ -101,9 +104,12 @@ __all__ = [
     "run_manifest",
     "sample_jobs",
     "simulate",
+    "situations_for",
     "split_store",
     "store_ood",
     "store_plans",
     "template_versions",
     "training_set",
+    "triggered_situations",
+    "untriggered",
 ]

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from humanllm.core import SituationType, read_text_file
 from humanllm.errors import ConfigError, DataError
-from humanllm.patterns import BundleConstraints, BundleRecipe, BundleSampler, InteractionGraph, bundle_source
+from humanllm.patterns import (
+    BundleConstraints,
+    BundleRecipe,
+    BundleSampler,
+    InteractionGraph,
+    PatternLibrary,
+    bundle_source,
+)
 from humanllm.simulation._config import SimulationConfig
 from humanllm.simulation._run import Plan, plan_episode
 
@@ -23,14 +31,49 @@ class Job(BaseModel):
     seed: int
 
 
+TRIGGERED = "triggered"
+"""`--situations triggered`: each bundle crossed with the DIAMONDS types its own patterns' triggers name."""
+
+
 def parse_situations(text: str) -> list[str]:
-    """'all' -> the eight DIAMONDS types; otherwise a comma-separated list."""
+    """'all' -> the eight DIAMONDS types; 'triggered' -> [TRIGGERED]; otherwise a comma-separated list."""
     if text.strip().lower() == "all":
         return [s.value for s in SituationType]
+    if text.strip().lower() == TRIGGERED:
+        return [TRIGGERED]
     items = [s.strip() for s in text.split(",") if s.strip()]
     if not items:
         raise ConfigError("--situations needs 'all' or a comma-separated list")
     return items
+
+
+def triggered_situations(library: PatternLibrary, patterns: Sequence[str]) -> list[str]:
+    """The DIAMONDS types any of the patterns lists among its triggers, in DIAMONDS order.
+
+    All eight when none lists any (imported cards may have no triggers): the bundle is still played."""
+    named = {s for card in library.resolve(list(patterns)) for s in card.triggers.situations}
+    return [s.value for s in SituationType if s in named] or [s.value for s in SituationType]
+
+
+def situations_for(library: PatternLibrary | None, patterns: Sequence[str], situations: list[str]) -> list[str]:
+    """The situations one bundle is crossed with: `situations`, or the bundle's own with `triggered`."""
+    if situations != [TRIGGERED]:
+        return situations
+    if library is None:
+        raise ConfigError("--situations triggered needs the pattern library to read the triggers")
+    return triggered_situations(library, patterns)
+
+
+def untriggered(library: PatternLibrary, patterns: Sequence[str], situation: str) -> bool:
+    """True when `situation` is a DIAMONDS type that none of the patterns lists among its triggers.
+
+    Such a scene gives the patterns little to react to (about a third of all-situations jobs); free-text
+    situations and cards without triggers are never counted."""
+    if situation not in {s.value for s in SituationType}:
+        return False
+    cards = [library.get(p) for p in patterns if p in library]
+    listed = {s.value for card in cards for s in card.triggers.situations}
+    return bool(listed) and situation not in listed
 
 
 def derive_seed(seed: int, index: int, situation: str) -> int:
@@ -53,7 +96,7 @@ def sample_jobs(
     return [
         Job(patterns=b.patterns, situation=s, seed=derive_seed(seed, i, s))
         for i, b in enumerate(bundles)
-        for s in situations
+        for s in situations_for(graph.library, b.patterns, situations)
     ]
 
 
@@ -66,7 +109,8 @@ def ood_jobs(graph: InteractionGraph, n: int, situations: list[str], seed: int, 
     bundles = BundleSampler(graph, seed=seed, among=patterns).sample_many(n)
     jobs = []
     for index, bundle in enumerate(bundles):
-        situation = situations[index % len(situations)]
+        own = situations_for(graph.library, bundle.patterns, situations)
+        situation = own[index % len(own)]
         seeded = derive_seed(seed, index, f"ood:{situation}")
         jobs.append(Job(patterns=bundle.patterns, situation=situation, seed=seeded))
     return jobs
@@ -99,9 +143,14 @@ def read_bundles(path: Path) -> list[list[str]]:
     return bundles
 
 
-def jobs_from_bundles(bundles: list[list[str]], situations: list[str], seed: int) -> list[Job]:
+def jobs_from_bundles(
+    bundles: list[list[str]], situations: list[str], seed: int, library: PatternLibrary | None = None
+) -> list[Job]:
+    """Each bundle crossed with the situations (its own trigger situations with `triggered`: give `library`)."""
     return [
-        Job(patterns=b, situation=s, seed=derive_seed(seed, i, s)) for i, b in enumerate(bundles) for s in situations
+        Job(patterns=b, situation=s, seed=derive_seed(seed, i, s))
+        for i, b in enumerate(bundles)
+        for s in situations_for(library, b, situations)
     ]
 
 

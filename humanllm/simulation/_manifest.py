@@ -22,10 +22,12 @@ def run_manifest(
     situations: Sequence[str],
     shard: tuple[int, int],
     recipe: str | None = None,
+    untriggered: int | None = None,
 ) -> dict[str, Any]:
     """The manifest entries of a run about to start (no secrets: the config's public form).
 
-    `recipe` is the bundle recipe that drew the run's bundles (None when they came from a file)."""
+    `recipe` is the bundle recipe that drew the run's bundles (None when they came from a file);
+    `untriggered` counts the jobs whose situation none of their patterns lists among its triggers."""
     index, total = shard
     return {
         "humanllm": __version__,
@@ -35,6 +37,7 @@ def run_manifest(
         "situations": list(situations),
         "requested": len(planned),
         "requested_ids": [p.id for _, p in planned],
+        "untriggered_jobs": untriggered,
         "config": base.public_dict(),
         "options": options.model_dump(),
         "started_at": time.time(),
