@@ -35,6 +35,7 @@ from humanllm.cli._options import (
     JudgeSpecOption,
     JudgeTemperatureOption,
     MaxTokensOption,
+    NoHolisticOption,
     PatternsDirOption,
     RetriesOption,
     RunsOption,
@@ -42,6 +43,7 @@ from humanllm.cli._options import (
     ThreadsOption,
     TimeoutOption,
     graph,
+    holistic_choice,
     library,
 )
 from humanllm.cli._output import console, err_console, print_json
@@ -109,6 +111,7 @@ def score(
     batch_size: BatchSizeOption = BATCH_SIZE,
     retries: RetriesOption = RETRIES,
     holistic: HolisticOption = HOLISTIC,
+    no_holistic: NoHolisticOption = False,
     concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
     judge_base_url: JudgeBaseUrlOption = None,
     judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
@@ -132,7 +135,12 @@ def score(
     with StoreLock(source.judgements, wait=wait):
         with options_config():
             options = JudgeOptions(
-                runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+                runs=runs,
+                batch_size=batch_size,
+                retries=retries,
+                holistic=holistic_choice(holistic, no_holistic),
+                concurrency=concurrency,
+                seed=seed,
             )
             model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
         with RichTracker(err_console, disable=as_json) as tracker:
@@ -181,6 +189,7 @@ def run(
     batch_size: BatchSizeOption = BATCH_SIZE,
     retries: RetriesOption = RETRIES,
     holistic: HolisticOption = HOLISTIC,
+    no_holistic: NoHolisticOption = False,
     guidance: Annotated[
         bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
     ] = False,
@@ -220,7 +229,12 @@ def run(
             seed=seed,
         )
         options = JudgeOptions(
-            runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+            runs=runs,
+            batch_size=batch_size,
+            retries=retries,
+            holistic=holistic_choice(holistic, no_holistic),
+            concurrency=concurrency,
+            seed=seed,
         )
         settings = ModelSettings(
             temperature=temperature,
