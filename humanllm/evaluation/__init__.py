@@ -13,6 +13,17 @@ from humanllm.evaluation._alignment import (
 )
 from humanllm.evaluation._benchmark import BenchmarkConfig, BenchMode, live_conversation, replay_turns, run_benchmark
 from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_character, judge_episodes
+from humanllm.evaluation._paper import (
+    PaperRow,
+    PaperTable,
+    SplitAverage,
+    average_over_splits,
+    paper_markdown,
+    paper_table,
+    paper_tables,
+    split_episodes,
+    write_paper,
+)
 from humanllm.evaluation._pipeline import (
     data_label,
     judge_source,
@@ -22,7 +33,7 @@ from humanllm.evaluation._pipeline import (
     scores_path,
     slug,
 )
-from humanllm.evaluation._plot import results_png
+from humanllm.evaluation._plot import paper_png, results_png
 from humanllm.evaluation._progress import RichTracker, SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._report import TranscriptView, collect_transcripts, render_report
@@ -67,18 +78,22 @@ __all__ = [
     "MetricAlignment",
     "MetricSummary",
     "Mismatch",
+    "PaperRow",
+    "PaperTable",
     "PlaySpec",
     "Rating",
     "RichTracker",
     "SampleInfo",
     "ScoreReport",
     "SilentTracker",
+    "SplitAverage",
     "Table",
     "Tracker",
     "TranscriptView",
     "VerifyReport",
     "align",
     "annotation_items",
+    "average_over_splits",
     "cohen_kappa",
     "collect_transcripts",
     "data_label",
@@ -90,6 +105,10 @@ __all__ = [
     "live_conversation",
     "load_judgements",
     "mean",
+    "paper_markdown",
+    "paper_png",
+    "paper_table",
+    "paper_tables",
     "pearson",
     "ranks",
     "read_episodes",
@@ -110,9 +129,11 @@ __all__ = [
     "scores_path",
     "slug",
     "spearman",
+    "split_episodes",
     "summarise",
     "to_html",
     "to_markdown",
     "verify_store",
     "write_annotations",
+    "write_paper",
 ]
