@@ -392,7 +392,8 @@ class Judge:
             logger.info(
                 "judge: holistic flaws of %s unscored in part (attempt %d): %s", character, attempt, scores.reason
             )
-        assert best is not None
+        if best is None:
+            return HolisticScores(method="coser", actor_turns=actor_turns, reason="the judge was never asked (0 tries)")
         return best.model_copy(update={"reason": f"after {self.holistic_tries} tries: {best.reason}"})
 
     async def _direct(self, system: SystemMessage, character: str) -> HolisticScores:
