@@ -199,10 +199,16 @@ def run_judge(args: argparse.Namespace, episodes: list[Episode], log: CallLog) -
     characters = [(e, c) for e in episodes for c in judged_characters(e)][: args.holistic_calls]
     rated = 0
     for episode, character in characters:
-        scores = asyncio.run(judge.score_holistic(system_message(episode, character), character))
-        rated += scores.anthropomorphism is not None
+        turns = sum(turn.speaker == character for turn in episode.conversation.turns)
+        scores = asyncio.run(
+            judge.score_holistic(system_message(episode, character), character, method="coser", actor_turns=turns)
+        )
+        rated += scores.anthropomorphism is not None and scores.fidelity is not None
     if characters:
-        print(f"holistic: rated {rated}/{len(characters)} characters ({judge.holistic_tries} tries each at most)")
+        print(
+            f"holistic (CoSER flaws): both dimensions scored for {rated}/{len(characters)} characters "
+            f"({judge.holistic_tries} tries each at most)"
+        )
 
 
 def print_schemas(log: CallLog) -> None:

@@ -241,6 +241,16 @@ def _expected(episodes: list[Episode], metric: Metric) -> float:
     return 100 * sum(values) / len(values)
 
 
+def _coser_expected(episodes: list[Episode]) -> float:
+    """The fake judge's CoSER anthropomorphism over these episodes: one severity-2 flaw per character."""
+    values = [
+        100 - (2 - 0.3 * sum(t.speaker == character for t in e.conversation.turns)) * 5
+        for e in episodes
+        for character in judged_characters(e)
+    ]
+    return sum(values) / len(values)
+
+
 def test_eval_score_end_to_end_is_idempotent(store: Path) -> None:
     args = ["eval", "score", str(store), "--judge", "fake", "--runs", "2", "--batch-size", "5"]
     first = runner.invoke(register(), [*args, "--json"])
@@ -263,7 +273,7 @@ def test_eval_score_end_to_end_is_idempotent(store: Path) -> None:
     assert report.overall["ipe"].mean == pytest.approx(_expected(episodes, Metric.IPE))
     assert report.overall["mpd"].mean == pytest.approx(_expected(episodes, Metric.MPD))
     assert report.overall["ipe"].sd == pytest.approx(0.0, abs=1e-9) and report.runs == 3  # float sums: 1e-15
-    assert report.overall["anthropomorphism"].mean == 60.0
+    assert report.overall["anthropomorphism"].mean == pytest.approx(_coser_expected(episodes))
     assert set(report.breakdowns["split"]) == {"id", "ood"}
     assert report.coverage.unscored == 0
     text = runner.invoke(register(), args)

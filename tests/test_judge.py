@@ -206,7 +206,9 @@ def test_batched_and_per_item_calls(library: PatternLibrary) -> None:
     assert many.usage.calls == per_batch + 1
     assert [v.score for v in many.verdicts] == [v.score for v in one.verdicts]
     assert [v.score for v in many.verdicts] == [fake_judge_score(i.id) for i in items]
-    assert many.holistic is not None and many.holistic.anthropomorphism == 60 and one.holistic is None
+    # CoSER by default: the fake lists one severity-2 anthropomorphism flaw and no fidelity flaw; Ann has 2 turns
+    assert many.holistic is not None and many.holistic.method == "coser" and one.holistic is None
+    assert (many.holistic.anthropomorphism, many.holistic.fidelity) == (100 - (2 - 0.3 * 2) * 5, 100.0)
     # every call shares the character's system prefix (prefix-cache friendly) and asks for its batch only
     prefixes = {calls[0].text for calls in batched_chat.calls}
     assert len(prefixes) == 1 and "2. Ann: [He must be tired.]" in prefixes.pop()

@@ -28,6 +28,7 @@ from humanllm.agents._budget import (
     worst_case_tokens,
 )
 from humanllm.agents.character import TurnReply, turn_schema
+from humanllm.agents.holistic import flaws_schema
 from humanllm.agents.judge import HolisticReply, Judge, checklist_items, system_message, verdict_schema
 from humanllm.agents.pattern_builder import _schemas as builder
 from humanllm.agents.scenario_writer import (
@@ -80,6 +81,7 @@ def judge_schemas(max_tokens: int) -> Iterator[tuple[str, type[BaseModel]]]:
         for n_turns in (2, 12, 40):
             yield f"verdicts/{size}/{n_turns}", verdict_schema(ids[:size], n_turns=n_turns, max_tokens=max_tokens)
     yield "holistic", HolisticReply
+    yield "holistic flaws", flaws_schema(max_tokens)
 
 
 def builder_schemas() -> Iterator[tuple[str, type[BaseModel]]]:
@@ -103,6 +105,7 @@ BUDGETED = [
     *[(f"judge {name}", s, JUDGE_MAX_TOKENS) for name, s in judge_schemas(JUDGE_MAX_TOKENS)],
     *[(f"builder {name}", s, BUILDER_MAX_TOKENS) for name, s in builder_schemas()],
     *[(f"character turn@{t}", turn_schema(t), t) for t in (200, 300, DEFAULT_MAX_TOKENS)],
+    *[(f"judge holistic flaws@{t}", flaws_schema(t), t) for t in (450, 512, 1024, 4096)],
     ("character turn (largest)", TurnReply, 1024),
 ]
 

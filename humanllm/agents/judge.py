@@ -5,7 +5,9 @@ scenario checklist written for that character. Each call's schema is built for i
 batch's item ids are its only (and required) keys, the score is one of -1/0/+1 and the free text is
 bounded, so even the small local model stops and cannot invent or skip an item. Replies are parsed item by item: a reply
 that is garbage, cut off or names an unknown item leaves the affected items *unscored, with a
-reason*; they are retried by the judge graph and never counted as 0.
+reason*; they are retried by the judge graph and never counted as 0. The holistic baseline (CoSER's
+flaw penalty by default, or a direct rating) is one more call; its schema and scoring are in
+`humanllm.agents.holistic`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,16 @@ from humanllm.agents._budget import (
     scaled,
 )
 from humanllm.agents._templates import render, template_version
+from humanllm.agents.holistic import (
+    HolisticMethod,
+    HolisticReply,
+    HolisticScores,
+    direct_scores,
+    flaws_limit,
+    flaws_schema,
+    parse_flaws,
+    scored_count,
+)
 from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Verdict, render_turns
 from humanllm.errors import DataError
 from humanllm.llm import RoleModel, extract_json, model_template_versions, parse_reply, response_format_for
@@ -38,7 +50,7 @@ from humanllm.patterns import PatternLibrary
 
 logger = logging.getLogger(__name__)
 
-JUDGE_TEMPLATES = ("judge_system", "judge_items", "judge_holistic")
+JUDGE_TEMPLATES = ("judge_system", "judge_items", "judge_holistic", "judge_holistic_coser")
 JUDGE_TEMPERATURE = 0.7
 """The judge's default sampling temperature (`eval score` and `eval run`)."""
 QUOTE_MAX = 120
@@ -193,29 +205,6 @@ def _verdicts_at(item_ids: tuple[str, ...], scale: float, n_turns: int | None) -
 def _verdict_schema(item_ids: tuple[str, ...], n_turns: int | None, max_tokens: int) -> type[BaseModel]:
     what = f"judge reply for a batch of {len(item_ids)} items (or use a smaller --batch-size)"
     return fit_keyed(_verdicts_at, item_ids, max_tokens, what=what, params=(n_turns,))
-
-
-Rating = Annotated[int, Field(ge=0, le=100, json_schema_extra={"enum": list(range(101))})]
-"""A 0-100 rating, written as an enum so a grammar cannot produce a number out of range."""
-
-
-class HolisticReply(BaseModel):
-    """The judge's holistic rating of one character (CoSER-style dimensions, 0-100)."""
-
-    anthropomorphism_reason: str = Field(max_length=REASON_MAX, description="Why this anthropomorphism score.")
-    anthropomorphism: Rating = Field(description="How much the character comes across as a real person.")
-    fidelity_reason: str = Field(max_length=REASON_MAX, description="Why this fidelity score.")
-    fidelity: Rating = Field(description="How faithfully the character keeps to its profile.")
-
-
-class HolisticScores(BaseModel):
-    """Holistic scores of one character; None = unscored (the reason says why)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    anthropomorphism: int | None = Field(default=None, description="0-100, or None when unscored.")
-    fidelity: int | None = Field(default=None, description="0-100, or None when unscored.")
-    reason: str = Field(default="", description="The judge's reasons, or why there is no score.")
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -376,8 +365,38 @@ class Judge:
             logger.info("judge: %d of %d items unscored for %s (attempt %d)", missing, len(ids), character, attempt)
         return verdicts
 
-    async def score_holistic(self, system: SystemMessage, character: str) -> HolisticScores:
-        """Anthropomorphism and fidelity, 0-100; unscored with a reason if no try gives a valid reply."""
+    async def score_holistic(
+        self, system: SystemMessage, character: str, *, method: HolisticMethod = "coser", actor_turns: int = 0
+    ) -> HolisticScores:
+        """Anthropomorphism and fidelity, 0-100, by CoSER's flaw penalty (`actor_turns`: the character's
+        turns) or a direct rating; what no try gives a valid reply for is unscored with a reason."""
+        if method == "direct":
+            return await self._direct(system, character)
+        try:
+            schema = flaws_schema(max_tokens_of(self.model, JUDGE_MAX_TOKENS))
+        except BudgetTooSmallError as exc:  # the checklist items still count; the baseline says why it is missing
+            logger.warning("judge: no holistic score for %s: %s", character, exc)
+            return HolisticScores(method="coser", actor_turns=actor_turns, reason=str(exc))
+        prompt = render("judge_holistic_coser", name=character, max_flaws=flaws_limit(schema))
+        messages = [system, HumanMessage(content=prompt)]
+        best: HolisticScores | None = None
+        for attempt in range(self.holistic_tries):
+            text = await self.model.atext(
+                messages, response_format=response_format_for(schema), **self._kwargs(attempt)
+            )
+            scores = parse_flaws(text, actor_turns)
+            if best is None or scored_count(scores) > scored_count(best):
+                best = scores
+            if scored_count(best) == 2:
+                return best
+            logger.info(
+                "judge: holistic flaws of %s unscored in part (attempt %d): %s", character, attempt, scores.reason
+            )
+        if best is None:
+            return HolisticScores(method="coser", actor_turns=actor_turns, reason="the judge was never asked (0 tries)")
+        return best.model_copy(update={"reason": f"after {self.holistic_tries} tries: {best.reason}"})
+
+    async def _direct(self, system: SystemMessage, character: str) -> HolisticScores:
         messages = [system, HumanMessage(content=render("judge_holistic", name=character))]
         problem = ""
         for attempt in range(self.holistic_tries):
@@ -389,9 +408,7 @@ class Judge:
             except ValueError as exc:
                 problem = str(exc)
                 continue
-            return HolisticScores(
-                anthropomorphism=reply.anthropomorphism,
-                fidelity=reply.fidelity,
-                reason=f"anthropomorphism: {reply.anthropomorphism_reason} fidelity: {reply.fidelity_reason}",
-            )
-        return HolisticScores(reason=f"no valid holistic rating after {self.holistic_tries} tries ({problem})")
+            return direct_scores(reply)
+        return HolisticScores(
+            method="direct", reason=f"no valid holistic rating after {self.holistic_tries} tries ({problem})"
+        )

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 
+from humanllm.agents.holistic import HOLISTIC_CHOICES, HolisticChoice
 from humanllm.agents.judge import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE
-from humanllm.cli._validate import positive
+from humanllm.cli._validate import one_of, positive
 from humanllm.evaluation import JudgeOptions
 from humanllm.llm import DEFAULT_SPEC, ModelSettings
 from humanllm.patterns import InteractionGraph, PatternLibrary, load_graph, load_library
@@ -53,7 +54,7 @@ JUDGE_MAX_TOKENS_DEFAULT: int = JUDGE_MAX_TOKENS
 RUNS: int = _default(JudgeOptions, "runs")
 BATCH_SIZE: int = _default(JudgeOptions, "batch_size")
 RETRIES: int = _default(JudgeOptions, "retries")
-HOLISTIC: bool = _default(JudgeOptions, "holistic")
+HOLISTIC: str = _default(JudgeOptions, "holistic")
 JUDGE_CONCURRENCY: int = _default(JudgeOptions, "concurrency")
 
 ModelOption = Annotated[str, typer.Option("--model", help="Model spec for every role (see `humanllm models`).")]
@@ -85,5 +86,23 @@ JudgeMaxTokensOption = Annotated[
 RunsOption = Annotated[int, typer.Option(min=1, help="Independent judge runs, reported as mean ± SD.")]
 BatchSizeOption = Annotated[int, typer.Option(min=1, help="Checklist items per judge call; 1 = one call per item.")]
 RetriesOption = Annotated[int, typer.Option(min=0, help="Extra rounds for unscored items (each halves the batch).")]
-HolisticOption = Annotated[bool, typer.Option(help="Also rate anthropomorphism and character fidelity (0-100).")]
+HolisticOption = Annotated[
+    str,
+    typer.Option(
+        "--holistic",
+        callback=one_of(*HOLISTIC_CHOICES),
+        help="Holistic baseline (anthropomorphism, character fidelity, 0-100): coser (CoSER's flaw penalty, as the "
+        "paper compares against), direct (a 0-100 rating) or off.",
+    ),
+]
+NoHolisticOption = Annotated[bool, typer.Option("--no-holistic", help="No holistic baseline (= --holistic off).")]
+
+
+def holistic_choice(holistic: str, no_holistic: bool) -> HolisticChoice:
+    """The holistic setting of `--holistic` and `--no-holistic` (which wins)."""
+    if no_holistic or holistic == "off":
+        return "off"
+    return "direct" if holistic == "direct" else "coser"
+
+
 JudgeConcurrencyOption = Annotated[int, typer.Option(min=1, help="Characters judged (or played) at once.")]

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
+from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import judged_characters
 from humanllm.cli._async import run_interruptibly
 from humanllm.cli._exit import NOTHING_DONE, batch_code
@@ -35,6 +36,7 @@ from humanllm.cli._options import (
     JudgeSpecOption,
     JudgeTemperatureOption,
     MaxTokensOption,
+    NoHolisticOption,
     PatternsDirOption,
     RetriesOption,
     RunsOption,
@@ -42,6 +44,7 @@ from humanllm.cli._options import (
     ThreadsOption,
     TimeoutOption,
     graph,
+    holistic_choice,
     library,
 )
 from humanllm.cli._output import console, err_console, print_json
@@ -61,6 +64,9 @@ from humanllm.evaluation import (
     judge_ratings,
     judge_source,
     load_judgements,
+    paper_png,
+    paper_table,
+    paper_tables,
     read_ratings,
     render_report,
     results_markdown,
@@ -69,8 +75,10 @@ from humanllm.evaluation import (
     run_benchmark,
     score_results,
     scores_path,
+    split_episodes,
     split_warnings,
     write_annotations,
+    write_paper,
 )
 from humanllm.llm import ModelSettings, RoleModel, build_role_model
 from humanllm.simulation import StoreLock
@@ -110,6 +118,7 @@ def score(
     batch_size: BatchSizeOption = BATCH_SIZE,
     retries: RetriesOption = RETRIES,
     holistic: HolisticOption = HOLISTIC,
+    no_holistic: NoHolisticOption = False,
     concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
     judge_base_url: JudgeBaseUrlOption = None,
     judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
@@ -133,7 +142,12 @@ def score(
     with StoreLock(source.judgements, wait=wait):
         with options_config():
             options = JudgeOptions(
-                runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+                runs=runs,
+                batch_size=batch_size,
+                retries=retries,
+                holistic=holistic_choice(holistic, no_holistic),
+                concurrency=concurrency,
+                seed=seed,
             )
             model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
         with RichTracker(err_console, disable=as_json) as tracker:
@@ -183,6 +197,7 @@ def run(
     batch_size: BatchSizeOption = BATCH_SIZE,
     retries: RetriesOption = RETRIES,
     holistic: HolisticOption = HOLISTIC,
+    no_holistic: NoHolisticOption = False,
     guidance: Annotated[
         bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
     ] = False,
@@ -209,9 +224,171 @@ def run(
     """
     check_output_dir(out)  # resumes: files already there are expected
     g = graph(patterns_dir)
+    config, options, settings, judge_model = _benchmark_inputs(
+        models=model,
+        judge=judge,
+        data=data,
+        out=out,
+        mode=mode,
+        partner_model=partner_model,
+        guidance=guidance,
+        limit=limit,
+        runs=runs,
+        batch_size=batch_size,
+        retries=retries,
+        holistic=holistic_choice(holistic, no_holistic),
+        concurrency=concurrency,
+        base_url=base_url,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        judge_base_url=judge_base_url,
+        judge_temperature=judge_temperature,
+        judge_max_tokens=judge_max_tokens,
+        timeout=timeout,
+        threads=threads,
+        seed=seed,
+    )
+    with StoreLock(out, wait=wait):  # one benchmark per output folder; the stores inside lock themselves
+        with RichTracker(err_console, disable=as_json) as tracker:
+            results = run_interruptibly(
+                run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
+            )
+        stem = out / f"results-{config.mode}"
+        stem.with_suffix(".md").write_text(results_markdown(results), encoding="utf-8")
+        stem.with_suffix(".png").write_bytes(results_png(results))
+    if as_json:
+        print_json(results)
+    else:
+        for table in results_tables(results, breakdowns=False):
+            _print_table(table)
+        for note in results.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+        console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
+        _print_split_warnings(results)
+    _benchmark_exit(results, options)
+
+
+@app.command("paper")
+def paper(
+    model: Annotated[list[str], typer.Option("--model", help="Model under test (repeatable): one row each.")],
+    judge: JudgeSpecOption,
+    data: Annotated[
+        Path, typer.Option("--data", help="Split folder from `humanllm data split` (id_eval / ood_eval / mixed_eval).")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for played episodes, judgements and the table.")] = Path(
+        "runs/paper"
+    ),
+    runs: RunsOption = RUNS,
+    mode: Annotated[
+        str,
+        typer.Option(callback=one_of("replay", "live"), help="replay (teacher-forced) or live (with a partner model)."),
+    ] = "replay",
+    partner_model: Annotated[
+        str, typer.Option(help="live mode: the fixed model that plays the other characters.")
+    ] = MODEL,
+    batch_size: BatchSizeOption = BATCH_SIZE,
+    retries: RetriesOption = RETRIES,
+    holistic: HolisticOption = HOLISTIC,
+    no_holistic: NoHolisticOption = False,
+    guidance: Annotated[
+        bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many episodes per split.")] = None,
+    concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
+    base_url: BaseUrlOption = None,
+    temperature: TemperatureOption = TEMPERATURE,
+    max_tokens: MaxTokensOption = MAX_TOKENS,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
+    judge_max_tokens: JudgeMaxTokensOption = JUDGE_MAX_TOKENS_DEFAULT,
+    timeout: TimeoutOption = TIMEOUT_S,
+    threads: ThreadsOption = None,
+    seed: Seed = 0,
+    patterns_dir: PatternsDirOption = None,
+    wait: Wait = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The paper's main table: each model plays the ID, OOD and Mixed eval splits, is judged --runs times,
+    and gets IPE / MPD mean ± SD per split and averaged over the three (one row per model).
+
+    Writes OUT/paper.md, .png and .json (plus `eval run`'s OUT/results-<mode>.json with every breakdown).
+    An empty split is named and flagged, never averaged in silently. Played episodes and judgements are
+    kept under OUT/<model>/<mode>/: running the same command again pays only for what is missing.
+    """
+    check_output_dir(out)  # resumes: files already there are expected
+    episodes = split_episodes(data, limit)  # not a split folder: fails before any model call
+    g = graph(patterns_dir)
+    config, options, settings, judge_model = _benchmark_inputs(
+        models=model,
+        judge=judge,
+        data=data,
+        out=out,
+        mode=mode,
+        partner_model=partner_model,
+        guidance=guidance,
+        limit=limit,
+        runs=runs,
+        batch_size=batch_size,
+        retries=retries,
+        holistic=holistic_choice(holistic, no_holistic),
+        concurrency=concurrency,
+        base_url=base_url,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        judge_base_url=judge_base_url,
+        judge_temperature=judge_temperature,
+        judge_max_tokens=judge_max_tokens,
+        timeout=timeout,
+        threads=threads,
+        seed=seed,
+    )
+    with StoreLock(out, wait=wait):  # one benchmark per output folder; the stores inside lock themselves
+        with RichTracker(err_console, disable=as_json) as tracker:
+            results = run_interruptibly(
+                run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
+            )
+        table = paper_table(results, episodes, out / f"results-{config.mode}.json")
+        paths = write_paper(table, out, paper_png(table))
+    if as_json:
+        print_json(table)
+    else:
+        for shown in paper_tables(table):
+            _print_table(shown)
+        for note in [*table.notes, *results.notes]:
+            console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+        console.print(f"table: {', '.join(str(p) for p in paths)}", soft_wrap=True)
+    _benchmark_exit(results, options)
+
+
+def _benchmark_inputs(
+    *,
+    models: list[str],
+    judge: str,
+    data: Path,
+    out: Path,
+    mode: str,
+    partner_model: str,
+    guidance: bool,
+    limit: int | None,
+    runs: int,
+    batch_size: int,
+    retries: int,
+    holistic: HolisticChoice,
+    concurrency: int,
+    base_url: str | None,
+    temperature: float,
+    max_tokens: int,
+    judge_base_url: str | None,
+    judge_temperature: float,
+    judge_max_tokens: int,
+    timeout: float,
+    threads: int | None,
+    seed: int,
+) -> tuple[BenchmarkConfig, JudgeOptions, ModelSettings, RoleModel]:
+    """What `eval run` and `eval paper` benchmark, and how: the config, judge options, model settings, judge."""
     with options_config():
         config = BenchmarkConfig(
-            models=model,
+            models=models,
             data=data,
             out=out,
             mode="live" if mode == "live" else "replay",
@@ -233,23 +410,11 @@ def run(
             seed=seed,
         )
         judge_model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
-    with StoreLock(out, wait=wait):  # one benchmark per output folder; the stores inside lock themselves
-        with RichTracker(err_console, disable=as_json) as tracker:
-            results = run_interruptibly(
-                run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
-            )
-        stem = out / f"results-{config.mode}"
-        stem.with_suffix(".md").write_text(results_markdown(results), encoding="utf-8")
-        stem.with_suffix(".png").write_bytes(results_png(results))
-    if as_json:
-        print_json(results)
-    else:
-        for table in results_tables(results, breakdowns=False):
-            _print_table(table)
-        for note in results.notes:
-            console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
-        console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
-        _print_split_warnings(results)
+    return config, options, settings, judge_model
+
+
+def _benchmark_exit(results: EvalResults, options: JudgeOptions) -> None:
+    """Exit 3 or 4 (with one summary) when plays failed or judgements are missing; return when all finished."""
     plays_failed = len(results.notes)  # run_benchmark notes each character a model could not play
     judgements_missing, judged = _judgement_counts(results, options)
     failed = plays_failed + judgements_missing

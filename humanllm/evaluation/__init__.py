@@ -14,6 +14,17 @@ from humanllm.evaluation._alignment import (
 from humanllm.evaluation._benchmark import BenchmarkConfig, BenchMode, live_conversation, replay_turns, run_benchmark
 from humanllm.evaluation._discriminate import DiscriminationReport, ItemDiscrimination, discriminate, family_of
 from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_character, judge_episodes
+from humanllm.evaluation._paper import (
+    PaperAverage,
+    PaperRow,
+    PaperTable,
+    average_over_splits,
+    paper_markdown,
+    paper_table,
+    paper_tables,
+    split_episodes,
+    write_paper,
+)
 from humanllm.evaluation._pipeline import (
     data_label,
     judge_source,
@@ -23,7 +34,7 @@ from humanllm.evaluation._pipeline import (
     scores_path,
     slug,
 )
-from humanllm.evaluation._plot import results_png
+from humanllm.evaluation._plot import paper_png, results_png
 from humanllm.evaluation._progress import RichTracker, SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._report import TranscriptView, collect_transcripts, render_report
@@ -80,6 +91,9 @@ __all__ = [
     "MetricAlignment",
     "MetricSummary",
     "Mismatch",
+    "PaperAverage",
+    "PaperRow",
+    "PaperTable",
     "PlaySpec",
     "Rating",
     "RichTracker",
@@ -93,6 +107,7 @@ __all__ = [
     "VerifyReport",
     "align",
     "annotation_items",
+    "average_over_splits",
     "average_splits",
     "averaged_splits",
     "cohen_kappa",
@@ -108,6 +123,10 @@ __all__ = [
     "live_conversation",
     "load_judgements",
     "mean",
+    "paper_markdown",
+    "paper_png",
+    "paper_table",
+    "paper_tables",
     "pearson",
     "ranks",
     "read_episodes",
@@ -128,10 +147,12 @@ __all__ = [
     "scores_path",
     "slug",
     "spearman",
+    "split_episodes",
     "split_warnings",
     "summarise",
     "to_html",
     "to_markdown",
     "verify_store",
     "write_annotations",
+    "write_paper",
 ]

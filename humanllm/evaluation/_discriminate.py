@@ -170,7 +170,7 @@ async def discriminate(
 
     await run_bounded(jobs, play, limit=concurrency)
     items = family_items(members)
-    options = JudgeOptions(runs=1, holistic=False, concurrency=concurrency, seed=seed)
+    options = JudgeOptions(runs=1, holistic="off", concurrency=concurrency, seed=seed)
     verdicts: dict[tuple[str, str], list[float]] = defaultdict(list)
     unscored = 0
     judged = [(name, episode) for name, episodes in plays.items() for episode in episodes]

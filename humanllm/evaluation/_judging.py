@@ -8,8 +8,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import Judge, judged_characters, prompt_version
 from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict, run_bounded, spec_id
 from humanllm.errors import HumanLLMError, PermanentEndpointError, cause_of_kind
@@ -34,9 +35,21 @@ class JudgeOptions(BaseModel):
     runs: int = Field(default=3, ge=1, description="Independent judge runs (reported as mean +- SD).")
     batch_size: int = Field(default=8, ge=1, description="Checklist items per judge call; 1 = one call per item.")
     retries: int = Field(default=2, ge=0, description="Extra rounds for unscored items (batch halves each round).")
-    holistic: bool = Field(default=True, description="Also rate anthropomorphism and character fidelity.")
+    holistic: HolisticChoice = Field(
+        default="coser",
+        description="Also rate anthropomorphism and character fidelity: coser (flaw penalty, the paper's baseline), "
+        "direct (a 0-100 rating) or off.",
+    )
     concurrency: int = Field(default=4, ge=1, description="Characters judged at once.")
     seed: int = Field(default=0, description="Run r samples with seed `seed + r` (where the backend takes one).")
+
+    @field_validator("holistic", mode="before")
+    @classmethod
+    def _legacy_flag(cls, value: object) -> object:
+        """Results saved before the CoSER score stored a flag: true meant the direct rating, false none."""
+        if isinstance(value, bool):
+            return "direct" if value else "off"
+        return value
 
 
 class JudgeRunReport(BaseModel):
@@ -110,6 +123,7 @@ def judgement_spec(episode_id: str, character: str, run: int, model: RoleModel, 
         batch_size=options.batch_size,
         run=run,
         seed=options.seed,
+        holistic=options.holistic,
     )
 
 

@@ -78,10 +78,10 @@ def score_source(
     generation: GenerationSpec | None = None,
     expected_splits: Sequence[str] | None = None,
 ) -> tuple[ScoreReport, TokenUsage]:
-    """Score what is stored for this judge, prompt version and batch size (runs below `options.runs`);
-    with `generation`, only judgements made with those judge settings (temperature, max tokens, base URL).
-    A split of `expected_splits` (default: the source's own) without a scored sample is named in the
-    report's `empty_splits`.
+    """Score what is stored for this judge, prompt version, batch size and holistic baseline (runs below
+    `options.runs`); with `generation`, only judgements made with those judge settings (temperature, max
+    tokens, base URL). A split of `expected_splits` (default: the source's own) without a scored sample is
+    named in the report's `empty_splits`.
 
     Streams the judgements into running sums: memory does not grow with the number judged.
     """
@@ -96,6 +96,7 @@ def score_source(
             or judgement.batch_size != options.batch_size
             or judgement.run >= options.runs
             or (generation is not None and judgement.generation != generation)
+            or judgement.holistic_choice not in (None, options.holistic)
         ):
             continue
         info = infos.get((judgement.episode_id, judgement.character))

@@ -67,6 +67,12 @@ class Judgement(BaseModel):
         """The judge's sampling settings, where the record says (legacy records do not)."""
         return self.spec.generation if self.spec is not None else None
 
+    @property
+    def holistic_choice(self) -> str | None:
+        """The holistic baseline the judgement was asked for (coser, direct, off); None: not recorded (a record
+        made before it was, under an older prompt version: it matches any filter on it)."""
+        return self.spec.holistic if self.spec is not None else None
+
     def scored(self, metric: Metric) -> list[tuple[ChecklistItem, int]]:
         """(item, score) of every scored item of one metric."""
         by_id = {v.item_id: v for v in self.verdicts}
@@ -128,6 +134,7 @@ class JudgementStore(RecordStore):
         runs: int | None = None,
         episode_ids: set[str] | None = None,
         generation: GenerationSpec | None = None,
+        holistic: str | None = None,
     ) -> list[Judgement]:
         """The stored judgements that match every given filter (runs: indices below `runs`)."""
         out = []
@@ -143,6 +150,8 @@ class JudgementStore(RecordStore):
             if episode_ids is not None and j.episode_id not in episode_ids:
                 continue
             if generation is not None and j.generation != generation:
+                continue
+            if holistic is not None and j.holistic_choice not in (None, holistic):
                 continue
             out.append(j)
         return out

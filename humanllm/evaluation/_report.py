@@ -7,6 +7,7 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from humanllm.agents.holistic import HolisticScores
 from humanllm.agents.judge import judged_characters
 from humanllm.core import Episode, bracketed, seen_by, spec_id
 from humanllm.evaluation._plot import results_png
@@ -87,6 +88,7 @@ def _run0(sample: tuple[str, str], results: EvalResults) -> JudgementKey:
         batch_size=results.options.batch_size,
         run=0,
         seed=results.options.seed,
+        holistic=results.options.holistic,
     )
     return spec_id(spec)
 
@@ -120,14 +122,28 @@ def _verdicts_html(judgement: Judgement) -> str:
             f"<td>{html.escape(verdict.reason if verdict else '')}</td></tr>"
         )
     head = "<tr><th>metric</th><th>pattern</th><th>item</th><th>score</th><th>evidence</th><th>reason</th></tr>"
-    holistic = ""
-    if judgement.holistic is not None:
-        h = judgement.holistic
-        holistic = (
-            f"<p>Anthropomorphism {h.anthropomorphism if h.anthropomorphism is not None else 'unscored'}, "
-            f"fidelity {h.fidelity if h.fidelity is not None else 'unscored'}: {html.escape(h.reason)}</p>"
-        )
+    holistic = _holistic_html(judgement.holistic) if judgement.holistic is not None else ""
     return f"{holistic}<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _holistic_html(h: HolisticScores) -> str:
+    def shown(value: float | None) -> str:
+        return "unscored" if value is None else f"{value:g}"
+
+    text = (
+        f"<p>Holistic ({html.escape(h.method)}): anthropomorphism {shown(h.anthropomorphism)}, "
+        f"fidelity {shown(h.fidelity)}: {html.escape(h.reason)}</p>"
+    )
+    flaws = [(metric, flaw) for metric, found in h.flaws.items() for flaw in found]
+    if flaws:
+        rows = "".join(
+            f"<tr><td>{html.escape(metric)}</td><td>{html.escape(f.type)}</td><td>{f.severity}</td>"
+            f"<td>{html.escape(f.instance)}</td></tr>"
+            for metric, f in flaws
+        )
+        head = "<tr><th>dimension</th><th>flaw type</th><th>severity</th><th>instance</th></tr>"
+        text += f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+    return text
 
 
 def _view_html(view: TranscriptView) -> str:

@@ -93,6 +93,7 @@ def load_judgements(path: Path, *, judge: str | None = None) -> list[Judgement]:
                 batch_size=results.options.batch_size,
                 runs=results.options.runs,
                 generation=results.generation,
+                holistic=results.options.holistic,
             )
         return out
     if path.is_dir():
@@ -117,4 +118,5 @@ def _settings_text(judgement: Judgement) -> str:
     if generation is None:
         return ""
     where = f", base URL {generation.base_url}" if generation.base_url else ""
-    return f", temperature {generation.temperature}, max tokens {generation.max_tokens}{where}"
+    holistic = f", holistic {judgement.holistic_choice}" if judgement.holistic_choice else ""
+    return f", temperature {generation.temperature}, max tokens {generation.max_tokens}{where}{holistic}"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from humanllm.agents.holistic import HolisticChoice
 from humanllm.llm import GenerationSpec
 
 
@@ -23,6 +24,18 @@ class JudgementSpec(BaseModel):
     batch_size: int = Field(ge=1)
     run: int = Field(ge=0, description="Index of the independent judge run (0-based).")
     seed: int = Field(description="The judge options' seed; run r samples with seed + r.")
+    holistic: HolisticChoice | None = Field(
+        default=None,
+        description="The holistic baseline asked for (coser, direct or off); None: a spec stored before it was kept.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unknown_holistic(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A spec stored before `holistic` was kept dumps (and so hashes) as it did then."""
+        data: dict[str, Any] = handler(self)
+        if data.get("holistic") is None:
+            data.pop("holistic", None)
+        return data
 
 
 class PlaySpec(BaseModel):

@@ -120,7 +120,7 @@ def fake_judge_score(item_id: str) -> int:
 
 
 def judge_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
-    """A verdict for every item of the batch (score from `fake_judge_score`), or a holistic rating."""
+    """A verdict for every item of the batch (score from `fake_judge_score`), a holistic rating or CoSER flaws."""
     schema = json_schema_of(kwargs.get("response_format")) or {}
     title = schema.get("title", "")
     if title == "JudgeVerdicts":
@@ -144,7 +144,19 @@ def judge_reply(messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
                 "fidelity": 70,
             }
         )
+    if title == "HolisticFlaws":
+        return json.dumps(fake_holistic_flaws())
     raise ValueError(f"the fake judge does not know the schema {title!r}")
+
+
+def fake_holistic_flaws() -> dict[str, Any]:
+    """The fake judge's CoSER reply: one anthropomorphism flaw of severity 2, no fidelity flaw."""
+    return {
+        "anthropomorphism": {
+            "flaws": [{"instance": "Says every feeling outright.", "type": "emotional_depth", "severity": 2}]
+        },
+        "character_fidelity": {"flaws": []},
+    }
 
 
 def fake_judge(reply: TextReply = judge_reply) -> ScriptedChatModel:
@@ -152,7 +164,7 @@ def fake_judge(reply: TextReply = judge_reply) -> ScriptedChatModel:
 
 
 WRITER_SCHEMAS = ("ScenarioDraftReply", "ScenarioChecklistReply", "VariationReply")
-JUDGE_SCHEMAS = ("JudgeVerdicts", "HolisticReply")
+JUDGE_SCHEMAS = ("JudgeVerdicts", "HolisticReply", "HolisticFlaws")
 
 
 class ReplyRouter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import Judge
 
 
@@ -17,5 +18,5 @@ class JudgeContext:
     """Items per call; 1 = one call per item."""
     retries: int = 2
     """Extra rounds for items left unscored (each round halves the batch size)."""
-    holistic: bool = True
-    """Also rate anthropomorphism and fidelity (one more call)."""
+    holistic: HolisticChoice = "coser"
+    """Also rate anthropomorphism and fidelity (one more call): by CoSER's flaw penalty, directly, or "off"."""

@@ -40,6 +40,7 @@ def _task(state: JudgeState, items: list[ChecklistItem], attempt: int) -> BatchT
         "character": state["character"],
         "items": items,
         "n_turns": len(state["episode"].conversation.turns),
+        "actor_turns": sum(turn.speaker == state["character"] for turn in state["episode"].conversation.turns),
         "attempt": attempt,
     }
 
@@ -60,10 +61,14 @@ async def judge_batch(state: BatchTask, runtime: Runtime[JudgeContext]) -> Judge
 
 
 async def holistic(state: BatchTask, runtime: Runtime[JudgeContext]) -> JudgeState:
-    """Anthropomorphism and fidelity of the character, when the run asks for them."""
-    if not runtime.context.holistic:
+    """Anthropomorphism and fidelity of the character, when the run asks for them (CoSER or direct)."""
+    method = runtime.context.holistic
+    if method == "off":
         return {}
-    return {"holistic": await runtime.context.judge.score_holistic(state["system"], state["character"])}
+    scores = await runtime.context.judge.score_holistic(
+        state["system"], state["character"], method=method, actor_turns=state["actor_turns"]
+    )
+    return {"holistic": scores}
 
 
 def review(state: JudgeState) -> JudgeState:

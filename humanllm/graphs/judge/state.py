@@ -48,4 +48,6 @@ class BatchTask(TypedDict):
     character: str
     items: list[ChecklistItem]
     n_turns: int
+    actor_turns: int
+    """The judged character's turns (CoSER's length allowance counts them)."""
     attempt: int
