@@ -79,3 +79,46 @@ def test_guidance_overlap_counts_items_that_restate_the_guidance() -> None:
     echo = [card.checklist[0], card.checklist[1]]
     overlap = guidance_overlaps([card], lambda _: echo)[0]
     assert set(echo) <= set(overlap.restated) and overlap.items == len(card.checklist)
+
+
+FAMILIES = [
+    ["quiet", "reserved", "shy", "withdrawn", "timid", "silent", "introverted", "inhibited"],
+    ["anxious", "nervous", "fretful", "high-strung"],
+    ["kind", "warm", "sympathetic", "soft-hearted"],
+    ["calm", "relaxed", "at ease", "composed", "poised", "placid", "unemotional"],
+    ["talkative", "outgoing", "gregarious", "enthusiastic", "energetic"],
+    ["organized", "neat", "thorough", "careful", "deliberate"],
+    ["jealous", "jealousy"],
+    ["cruel", "sadistic pleasure"],
+    ["zero-risk bias", "pseudocertainty effect"],
+]
+
+
+def test_private_guidance_is_not_the_answer_key_on_any_card() -> None:
+    """At most a third of a card's checklist items may restate the guidance its character is given (issue 16)."""
+    from humanllm.agents.character import private_guidance
+
+    library = load_library()
+    overlaps = guidance_overlaps(library, lambda card: private_guidance([card]))
+    assert len(overlaps) == 244
+    too_close = {o.pattern: o.restated for o in overlaps if o.share > 1 / 3}
+    assert not too_close
+
+
+def test_near_synonym_families_name_their_siblings_and_carry_contrast_items() -> None:
+    library = load_library()
+    for family in FAMILIES:
+        for name in family:
+            card = library.get(name)
+            siblings = {library.get(s).name for s in card.contrast_with}
+            assert set(family) - {name} <= siblings, (name, siblings)
+            assert 2 <= len(card.contrast_items) <= 4, (name, card.contrast_items)
+            assert all(library.get(s).name in family for s in card.contrast_items.values()), name
+
+
+def test_near_synonym_families_share_few_near_duplicate_items() -> None:
+    """Lexically, the rewritten families hold at most one near-duplicate pair each (was up to 38 by review)."""
+    library = load_library()
+    for family in FAMILIES:
+        pairs = [d for d in near_duplicate_items(library.resolve(family))]
+        assert len(pairs) <= 1, [(d.first_card, d.first_item, d.second_card, d.second_item) for d in pairs]
