@@ -113,7 +113,7 @@ def test_per_call_schema_allows_exactly_the_batch_and_bounds_text() -> None:
     assert list(schema["properties"]) == IDS and schema["required"] == IDS
     assert schema["additionalProperties"] is False  # no invented item
     entry = schema["$defs"]["VerdictReply"]["properties"]
-    assert entry["score"]["enum"] == [-1, 0, 1]
+    assert entry["score"]["enum"] == [-1, 0, 1, "n/a"]  # n/a: no opportunity in this transcript
     assert entry["quote"]["maxLength"] and entry["reason"]["maxLength"] and entry["turns"]["maxItems"]
     assert verdict_schema(IDS) is verdict_schema(list(IDS))  # cached per batch
 
@@ -253,7 +253,8 @@ def test_run_seed_is_sent_with_each_call(library: PatternLibrary) -> None:
 
 
 def test_any_schema_valid_reply_scores_every_item(library: PatternLibrary) -> None:
-    """A reply valid for the per-call schema always names every item of the batch: one round suffices."""
+    """A reply valid for the per-call schema always names every item of the batch: one round suffices
+    (each item scored, or answered n/a: both are answers)."""
     import random
 
     rng = random.Random(0)
@@ -262,4 +263,41 @@ def test_any_schema_valid_reply_scores_every_item(library: PatternLibrary) -> No
         return json.dumps(example_for_schema(json_schema_of(kwargs["response_format"]) or {}, rng))
 
     result = _run(ScriptedChatModel(function=careless), library, batch_size=8, retries=3)
-    assert all(v.scored for v in result.verdicts) and result.rounds == 1
+    assert all(v.answered for v in result.verdicts) and result.rounds == 1
+
+
+def test_not_applicable_is_kept_apart_from_zero_and_from_unscored() -> None:
+    from humanllm.agents.judge import parse_verdicts
+    from humanllm.core import Verdict
+
+    reply = json.dumps(
+        {
+            "a": {"turns": [1], "quote": "fine", "reason": "it shows", "score": 1},
+            "b": {"turns": [], "quote": "", "reason": "nobody offered help", "score": "n/a"},
+            "c": {"turns": [], "quote": "", "reason": "no chance", "score": "Not applicable."},
+            "d": {"turns": [], "quote": "", "reason": "", "score": 0},
+            "e": {"turns": [], "quote": "", "reason": "", "score": 7},
+        }
+    )
+    got = parse_verdicts(reply, ["a", "b", "c", "d", "e"], 4)
+    assert got["a"].score == 1 and not got["a"].not_applicable
+    assert got["b"].not_applicable and got["b"].score is None and got["b"].answered and not got["b"].scored
+    assert got["b"].reason == "nobody offered help"
+    assert got["c"].not_applicable
+    assert got["d"].score == 0 and not got["d"].not_applicable
+    assert not got["e"].answered and "not -1, 0 or +1" in got["e"].reason
+    assert got["b"].value() is None and got["b"].value(na_as_zero=True) == 0 and got["e"].value(na_as_zero=True) is None
+    with pytest.raises(ValueError, match="n/a verdict has no score"):
+        Verdict(item_id="x", score=1, not_applicable=True)
+
+
+def test_an_na_answer_is_not_asked_again(library: PatternLibrary) -> None:
+    def all_na(_messages: list[BaseMessage], kwargs: dict) -> str:
+        schema = json_schema_of(kwargs["response_format"]) or {}
+        return json.dumps({key: {"turns": [], "quote": "", "reason": "no chance", "score": "n/a"}
+                           for key in schema.get("properties", {})})  # fmt: skip
+
+    chat = ScriptedChatModel(function=all_na)
+    result = _run(chat, library, batch_size=8, retries=3, holistic="off")
+    assert result.rounds == 1 and all(v.not_applicable for v in result.verdicts)
+    assert len(chat.calls) == -(-len(result.items) // 8)

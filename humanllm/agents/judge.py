@@ -156,6 +156,10 @@ def _turn_number(n_turns: int | None) -> Any:
     return Annotated[int, Field(ge=1, le=n_turns, json_schema_extra={"enum": list(range(1, n_turns + 1))})]
 
 
+_SCORE_CHOICES: Any = Literal[-1, 0, 1, "n/a"]
+"""What the judge may write as a score: the ternary values, or n/a (no opportunity)."""
+
+
 @functools.lru_cache(maxsize=256)
 def _verdict_reply(quote: int, reason: int, n_turns: int | None) -> type[BaseModel]:
     """The judge's verdict on one item, as it writes it (free text bounded to fit the budget)."""
@@ -169,7 +173,10 @@ def _verdict_reply(quote: int, reason: int, n_turns: int | None) -> type[BaseMod
         ),
         quote=(str, Field(max_length=quote, description="A short exact quote from the character's turns.")),
         reason=(str, Field(max_length=reason, description="One sentence: why this score.")),
-        score=(Literal[-1, 0, 1], Field(description="+1 shown, 0 not shown, -1 the opposite shown.")),
+        score=(
+            _SCORE_CHOICES,
+            Field(description='+1 shown, 0 not shown, -1 the opposite shown, "n/a" no opportunity to show it.'),
+        ),
     )
 
 
@@ -210,6 +217,11 @@ def _verdict_schema(item_ids: tuple[str, ...], n_turns: int | None, max_tokens: 
 # --- parsing ----------------------------------------------------------------------------------
 _ENTRY_START = re.compile(r'\{\s*"item"\s*:')
 _SCORES = {"+1": 1, "1": 1, "0": 0, "-1": -1, "+0": 0, "-0": 0}
+_NOT_APPLICABLE = {"n/a", "na", "n.a.", "not applicable", "no opportunity"}
+
+
+def _is_not_applicable(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower().rstrip(".") in {v.rstrip(".") for v in _NOT_APPLICABLE}
 
 
 def _coerce_score(value: object) -> Score | None:
@@ -273,9 +285,9 @@ def parse_verdicts(text: str, item_ids: Sequence[str], n_turns: int) -> dict[str
 
     Takes the schema's `{item id: verdict}` and also a `[{"item": id, ...}]` list (what a model that
     ignores the schema tends to write), and salvages the complete verdicts of a reply cut off
-    mid-way. Lenient where it costs nothing (scores as strings, over-long text cut, out-of-range
-    turn numbers dropped), strict where it matters: a score outside -1/0/+1 or an unknown item id
-    never counts.
+    mid-way. Lenient where it costs nothing (scores as strings, "n/a" in its common spellings,
+    over-long text cut, out-of-range turn numbers dropped), strict where it matters: a score outside
+    -1/0/+1/n/a or an unknown item id never counts.
     """
     wanted = set(item_ids)
     pairs, problem = _entries(text, item_ids)
@@ -285,9 +297,17 @@ def parse_verdicts(text: str, item_ids: Sequence[str], n_turns: int) -> dict[str
         if not isinstance(item, str) or item not in wanted or not isinstance(entry, dict):
             unknown.append(repr(item))
             continue
-        if item in got and got[item].scored:
+        if item in got and got[item].answered:
             continue  # a duplicate: the first usable verdict stands
         score = _coerce_score(entry.get("score"))
+        if score is None and _is_not_applicable(entry.get("score")):
+            got[item] = Verdict(
+                item_id=item,
+                score=None,
+                not_applicable=True,
+                reason=str(entry.get("reason") or "")[:REASON_MAX] or "no opportunity in this transcript",
+            )
+            continue
         if score is None:
             got[item] = Verdict(
                 item_id=item, score=None, reason=f"the judge's score {entry.get('score')!r} is not -1, 0 or +1"
@@ -360,7 +380,7 @@ class Judge:
             **self._kwargs(attempt),
         )
         verdicts = parse_verdicts(text, ids, n_turns)
-        missing = sum(not v.scored for v in verdicts.values())
+        missing = sum(not v.answered for v in verdicts.values())
         if missing:
             logger.info("judge: %d of %d items unscored for %s (attempt %d)", missing, len(ids), character, attempt)
         return verdicts

@@ -106,3 +106,11 @@ def holistic_choice(holistic: str, no_holistic: bool) -> HolisticChoice:
 
 
 JudgeConcurrencyOption = Annotated[int, typer.Option(min=1, help="Characters judged (or played) at once.")]
+NaAsZeroOption = Annotated[
+    bool,
+    typer.Option(
+        "--na-as-zero",
+        help="Count items the judge answered n/a (no opportunity in the transcript) as 0, the paper-comparable "
+        "number; by default they are left out of IPE/MPD and counted in the coverage.",
+    ),
+]

@@ -36,6 +36,7 @@ from humanllm.cli._options import (
     JudgeSpecOption,
     JudgeTemperatureOption,
     MaxTokensOption,
+    NaAsZeroOption,
     NoHolisticOption,
     PatternsDirOption,
     RetriesOption,
@@ -119,6 +120,7 @@ def score(
     retries: RetriesOption = RETRIES,
     holistic: HolisticOption = HOLISTIC,
     no_holistic: NoHolisticOption = False,
+    na_as_zero: NaAsZeroOption = False,
     concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
     judge_base_url: JudgeBaseUrlOption = None,
     judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
@@ -148,6 +150,7 @@ def score(
                 holistic=holistic_choice(holistic, no_holistic),
                 concurrency=concurrency,
                 seed=seed,
+                na_as_zero=na_as_zero,
             )
             model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
         with RichTracker(err_console, disable=as_json) as tracker:
@@ -198,6 +201,7 @@ def run(
     retries: RetriesOption = RETRIES,
     holistic: HolisticOption = HOLISTIC,
     no_holistic: NoHolisticOption = False,
+    na_as_zero: NaAsZeroOption = False,
     guidance: Annotated[
         bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
     ] = False,
@@ -237,6 +241,7 @@ def run(
         batch_size=batch_size,
         retries=retries,
         holistic=holistic_choice(holistic, no_holistic),
+        na_as_zero=na_as_zero,
         concurrency=concurrency,
         base_url=base_url,
         temperature=temperature,
@@ -290,6 +295,7 @@ def paper(
     retries: RetriesOption = RETRIES,
     holistic: HolisticOption = HOLISTIC,
     no_holistic: NoHolisticOption = False,
+    na_as_zero: NaAsZeroOption = False,
     guidance: Annotated[
         bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
     ] = False,
@@ -331,6 +337,7 @@ def paper(
         batch_size=batch_size,
         retries=retries,
         holistic=holistic_choice(holistic, no_holistic),
+        na_as_zero=na_as_zero,
         concurrency=concurrency,
         base_url=base_url,
         temperature=temperature,
@@ -374,6 +381,7 @@ def _benchmark_inputs(
     batch_size: int,
     retries: int,
     holistic: HolisticChoice,
+    na_as_zero: bool,
     concurrency: int,
     base_url: str | None,
     temperature: float,
@@ -399,7 +407,13 @@ def _benchmark_inputs(
             seed=seed,
         )
         options = JudgeOptions(
-            runs=runs, batch_size=batch_size, retries=retries, holistic=holistic, concurrency=concurrency, seed=seed
+            runs=runs,
+            batch_size=batch_size,
+            retries=retries,
+            holistic=holistic,
+            concurrency=concurrency,
+            seed=seed,
+            na_as_zero=na_as_zero,
         )
         settings = ModelSettings(
             temperature=temperature,

@@ -14,7 +14,7 @@ from humanllm.core._files import (
     write_text_atomic,
     write_text_or_rescue,
 )
-from humanllm.core._judging import ChecklistItem, Metric, Score, Verdict
+from humanllm.core._judging import NOT_APPLICABLE, ChecklistItem, Metric, Score, Verdict
 from humanllm.core._pattern import (
     CHECKLIST_MAX,
     CHECKLIST_MIN,
@@ -39,6 +39,7 @@ from humanllm.core._templates import PromptFolder
 __all__ = [
     "CHECKLIST_MAX",
     "CHECKLIST_MIN",
+    "NOT_APPLICABLE",
     "Aspect",
     "CardOrigin",
     "Channel",

@@ -42,6 +42,11 @@ class JudgeOptions(BaseModel):
     )
     concurrency: int = Field(default=4, ge=1, description="Characters judged at once.")
     seed: int = Field(default=0, description="Run r samples with seed `seed + r` (where the backend takes one).")
+    na_as_zero: bool = Field(
+        default=False,
+        description="Scoring only (judgements are the same): count n/a items as 0, the paper-comparable number; "
+        "by default n/a items are left out of the metrics and counted in the coverage.",
+    )
 
     @field_validator("holistic", mode="before")
     @classmethod

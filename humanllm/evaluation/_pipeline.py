@@ -87,7 +87,7 @@ def score_source(
     """
     infos = SampleInfos(source, graph)
     version = prompt_version()
-    tally = ScoreTally()
+    tally = ScoreTally(na_as_zero=options.na_as_zero)
     usage = TokenUsage()
     for judgement in JudgementStore.open_for_reading(source.judgements):
         if (

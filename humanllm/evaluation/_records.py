@@ -73,14 +73,15 @@ class Judgement(BaseModel):
         made before it was, under an older prompt version: it matches any filter on it)."""
         return self.spec.holistic if self.spec is not None else None
 
-    def scored(self, metric: Metric) -> list[tuple[ChecklistItem, int]]:
-        """(item, score) of every scored item of one metric."""
+    def scored(self, metric: Metric, *, na_as_zero: bool = False) -> list[tuple[ChecklistItem, int]]:
+        """(item, score) of every scored item of one metric; n/a items too, as 0, with `na_as_zero`."""
         by_id = {v.item_id: v for v in self.verdicts}
         out = []
         for item in self.items:
             verdict = by_id.get(item.id)
-            if item.metric is metric and verdict is not None and verdict.score is not None:
-                out.append((item, int(verdict.score)))
+            value = verdict.value(na_as_zero=na_as_zero) if verdict is not None else None
+            if item.metric is metric and value is not None:
+                out.append((item, value))
         return out
 
 

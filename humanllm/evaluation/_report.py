@@ -24,7 +24,7 @@ table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;p
 th{background:#f3f1ff}.note{color:#666;font-size:.9em;margin-top:-1em}img{max-width:100%}
 details{margin:.4em 0;border:1px solid #ddd;padding:.4em .8em;border-radius:4px}summary{cursor:pointer}
 .turn{margin:.2em 0}.speaker{font-weight:bold}.thought{color:#8a2be2}.action{color:#a0522d}
-.judged{background:#f8f8ff}.s1{color:#0a7d28}.s0{color:#666}.s-1{color:#b00020}.unscored{color:#b36b00}
+.judged{background:#f8f8ff}.s1{color:#0a7d28}.s0{color:#666}.s-1{color:#b00020}.unscored{color:#b36b00}.na{color:#4a6fa5;font-style:italic}
 """
 
 
@@ -110,7 +110,9 @@ def _verdicts_html(judgement: Judgement) -> str:
     rows = []
     for item in judgement.items:
         verdict = by_id.get(item.id)
-        if verdict is None or verdict.score is None:
+        if verdict is not None and verdict.not_applicable:
+            score = '<span class="na">n/a</span>'
+        elif verdict is None or verdict.score is None:
             score = '<span class="unscored">unscored</span>'
         else:
             score = f'<span class="s{int(verdict.score)}">{int(verdict.score):+d}</span>'

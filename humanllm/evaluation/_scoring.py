@@ -87,6 +87,7 @@ class MetricSummary(BaseModel):
 class MetricCoverage(BaseModel):
     items: int = 0
     scored: int = 0
+    not_applicable: int = Field(default=0, description="Items the judge answered n/a (no opportunity).")
     unscored: int = 0
     samples_left_out: int = Field(default=0, description="(sample, run) pairs with items but none scored.")
 
@@ -97,6 +98,10 @@ class Coverage(BaseModel):
     judgements: int = 0
     items: int = 0
     scored: int = 0
+    not_applicable: int = Field(
+        default=0, description="Items answered n/a: left out of the metrics (counted as 0 with na_as_zero)."
+    )
+    na_as_zero: bool = Field(default=False, description="Whether n/a items entered the metrics as 0.")
     unscored: int = 0
     by_metric: dict[str, MetricCoverage] = Field(default_factory=dict)
     holistic_unscored: int = Field(default=0, description="Judgements whose holistic rating is missing.")
@@ -126,13 +131,16 @@ class ScoreReport(BaseModel):
     coverage: Coverage
 
 
-def sample_value(judgement: Judgement, metric: str, patterns: frozenset[str] | None = None) -> float | None:
-    """The sample's score on one metric: mean of scored items (IPE: of the given patterns), or holistic."""
+def sample_value(
+    judgement: Judgement, metric: str, patterns: frozenset[str] | None = None, *, na_as_zero: bool = False
+) -> float | None:
+    """The sample's score on one metric: mean of scored items (IPE: of the given patterns; n/a as 0 with
+    `na_as_zero`, else left out), or holistic."""
     if metric in HOLISTIC:
         holistic = judgement.holistic
         value = getattr(holistic, metric) if holistic is not None else None
         return float(value) if value is not None else None
-    scored = judgement.scored(Metric(metric))
+    scored = judgement.scored(Metric(metric), na_as_zero=na_as_zero)
     if metric == Metric.IPE and patterns is not None:
         scored = [(item, s) for item, s in scored if item.pattern in patterns]
     return mean([float(s) for _, s in scored])
@@ -233,21 +241,22 @@ class ScoreTally:
     and coverage counts, so a store of any size is scored in the same memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, na_as_zero: bool = False) -> None:
+        self.na_as_zero = na_as_zero
         # breakdown -> group -> metric -> run -> running mean of the sample values
         self._sums: dict[str, dict[str, dict[str, dict[int, _Mean]]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(_Mean)))
         )
         self._runs: set[int] = set()
         self._samples: set[SampleKey] = set()
-        self._coverage = Coverage()
+        self._coverage = Coverage(na_as_zero=na_as_zero)
         self._reasons: Counter[str] = Counter()
 
     def add(self, judgement: Judgement, info: SampleInfo) -> None:
         """Count one judgement of the sample `info` describes."""
         self._runs.add(judgement.run)
         self._samples.add((judgement.episode_id, judgement.character))
-        scored = {metric: judgement.scored(metric) for metric in (Metric.IPE, Metric.MPD)}
+        scored = {metric: judgement.scored(metric, na_as_zero=self.na_as_zero) for metric in (Metric.IPE, Metric.MPD)}
         for name, select in ((_OVERALL, _all), *_SELECTS.items()):
             for group, patterns in select(info):
                 for metric in METRICS:
@@ -268,6 +277,9 @@ class ScoreTally:
             if verdict.scored:
                 entry.scored += 1
                 coverage.scored += 1
+            elif verdict.not_applicable:
+                entry.not_applicable += 1
+                coverage.not_applicable += 1
             else:
                 entry.unscored += 1
                 coverage.unscored += 1
@@ -330,10 +342,14 @@ def _value(
 
 
 def score_judgements(
-    judgements: Iterable[Judgement], infos: Mapping[SampleKey, SampleInfo], expected_splits: Sequence[str] = ()
+    judgements: Iterable[Judgement],
+    infos: Mapping[SampleKey, SampleInfo],
+    expected_splits: Sequence[str] = (),
+    *,
+    na_as_zero: bool = False,
 ) -> ScoreReport:
     """Every metric over the judgements (all runs found), with breakdowns and coverage; streams them."""
-    tally = ScoreTally()
+    tally = ScoreTally(na_as_zero=na_as_zero)
     for judgement in judgements:
         info = infos.get((judgement.episode_id, judgement.character))
         if info is None:

@@ -126,6 +126,7 @@ def coverage_table(results: EvalResults) -> Table:
                 str(report.samples),
                 str(c.judgements),
                 str(c.items),
+                f"{c.not_applicable}" + (" (as 0)" if c.na_as_zero else ""),
                 f"{c.unscored} ({share})",
                 str(left_out),
                 str(c.holistic_unscored),
@@ -133,9 +134,10 @@ def coverage_table(results: EvalResults) -> Table:
         )
     return Table(
         title="Coverage",
-        headers=["", "samples", "judgements", "items", "unscored", "samples left out", "holistic unscored"],
+        headers=["", "samples", "judgements", "items", "n/a", "unscored", "samples left out", "holistic unscored"],
         rows=rows,
-        note="unscored items are left out of the means, never counted as 0",
+        note="unscored items are left out of the means, never counted as 0; n/a items (no opportunity in the "
+        "transcript) are left out too unless scored with --na-as-zero",
     )
 
 

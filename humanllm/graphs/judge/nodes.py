@@ -81,7 +81,7 @@ def retry_or_end(state: JudgeState, runtime: Runtime[JudgeContext]) -> list[Send
     ctx = runtime.context
     rounds = state.get("rounds", 0)
     verdicts = state.get("verdicts", {})
-    missing = [item for item in state.get("items", []) if not (v := verdicts.get(item.id)) or not v.scored]
+    missing = [item for item in state.get("items", []) if not (v := verdicts.get(item.id)) or not v.answered]
     if not missing or rounds > ctx.retries:
         return "__end__"
     size = max(1, ctx.batch_size // (2**rounds))

@@ -15,7 +15,7 @@ def merge_verdicts(old: dict[str, Verdict], new: dict[str, Verdict]) -> dict[str
     merged = dict(old)
     for item_id, verdict in new.items():
         before = merged.get(item_id)
-        if before is None or verdict.scored or not before.scored:
+        if before is None or verdict.answered or not before.answered:
             merged[item_id] = verdict
     return merged
 
