@@ -27,7 +27,7 @@ from humanllm.agents._budget import (
     string_bounds,
 )
 from humanllm.agents._templates import render
-from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation
+from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation, SituationType
 from humanllm.llm import RoleModel
 
 _CLOSED = ConfigDict(extra="forbid")
@@ -104,11 +104,25 @@ def _draft_schema(names: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
     return fit_keyed(_draft_at, names, max_tokens, what=f"scenario draft for {len(names)} characters")
 
 
+def situation_description(situation: str) -> str:
+    """What a DIAMONDS type means (Rauthmann et al., 2014); empty for a domain or free text."""
+    known = {s.value: s for s in SituationType}
+    found = known.get(situation.strip().lower())
+    return found.description if found is not None else ""
+
+
 async def write_draft(model: RoleModel, cards: list[Pattern], situation: str, cast: list[CastMember]) -> ScenarioDraft:
     """Analysis, background and one profile per character."""
     schema = draft_schema(cast, max_tokens_of(model))
     limits = string_bounds(schema)
-    prompt = render("scenario_draft", cards=cards, situation=situation, cast=cast, limits=limits)
+    prompt = render(
+        "scenario_draft",
+        cards=cards,
+        situation=situation,
+        situation_description=situation_description(situation),
+        cast=cast,
+        limits=limits,
+    )
     messages = [SystemMessage(content=render("writer_system")), HumanMessage(content=prompt)]
     data = (await model.astructured(messages, schema)).model_dump(by_alias=True)
     profiles = [CharacterProfile(name=c.name, **data["profiles"][c.name]) for c in cast]

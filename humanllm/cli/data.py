@@ -59,6 +59,7 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
         "failed_by_reason": {group.cause: group.episodes for group in failures},
         "failed_examples": {group.cause: group.example for group in failures},
         "remaining": len(requested - done) if requested else None,
+        "untriggered_jobs": manifest.get("untriggered_jobs"),
         "tokens": usage.model_dump(),
     }
     if as_json:
@@ -70,6 +71,11 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
     table.add_row("done", str(data["done"]))
     table.add_row("remaining", "-" if data["remaining"] is None else str(data["remaining"]))
     table.add_row("failed (not yet retried successfully)", str(data["failed"]))
+    if data["untriggered_jobs"]:
+        table.add_row(
+            "jobs in a situation none of their patterns is triggered by",
+            f"{data['untriggered_jobs']} (generate with --situations triggered to avoid them)",
+        )
     for group in failures:
         example = group.example if len(group.example) <= 160 else group.example[:159] + "…"
         table.add_row(f"  {escape(group.cause)}", f"{group.episodes}  [dim]e.g. {escape(example)}[/]")
