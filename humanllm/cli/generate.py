@@ -179,11 +179,6 @@ def generate(
         )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
     untriggered_jobs = sum(untriggered(g.library, p.patterns, p.situation) for _, p in planned)
-    if untriggered_jobs and not as_json:
-        err_console.print(
-            f"[dim]{untriggered_jobs} of {len(planned)} jobs are set in a situation that none of their patterns "
-            "lists among its triggers (--situations triggered gives each bundle its own)[/]"
-        )
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
         store.update_manifest(
@@ -198,6 +193,11 @@ def generate(
                 untriggered=untriggered_jobs,
             )
         )
+        if untriggered_jobs and not as_json:
+            err_console.print(
+                f"[dim]{untriggered_jobs} of {len(planned)} jobs are set in a situation that none of their "
+                "patterns lists among its triggers (--situations triggered gives each bundle its own)[/]"
+            )
         models = RoleModels.build(base)
         already = sum(1 for _, p in planned if p.id in store.done)
         with _progress(as_json) as progress:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
@@ -217,21 +218,22 @@ _MAX_REASONS = 4096
 
 
 class _Mean:
-    """A running sum and count."""
+    """A running sum and count. The sum is exact (a `Fraction` of the floats added), so the mean does
+    not depend on the order judgements arrive in: concurrent runs score exactly as one run does."""
 
     __slots__ = ("count", "total")
 
     def __init__(self) -> None:
-        self.total = 0.0
+        self.total = Fraction(0)
         self.count = 0
 
     def add(self, value: float) -> None:
-        self.total += value
+        self.total += Fraction(value)
         self.count += 1
 
     @property
     def value(self) -> float | None:
-        return self.total / self.count if self.count else None
+        return float(self.total / self.count) if self.count else None
 
 
 class ScoreTally:
