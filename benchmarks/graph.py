@@ -15,6 +15,7 @@ from humanllm.patterns import (
     BundleRecipe,
     BundleSampler,
     InteractionGraph,
+    RelationType,
     assign,
     bundle_source,
     load_graph,
@@ -37,12 +38,26 @@ def _mix(graph: InteractionGraph, recipe: BundleRecipe, samples: int) -> str:
     bundles = bundle_source(recipe, graph, seed=0).sample_many(samples)
     sizes = [len(b.patterns) for b in bundles]
     traits = [sum(kind[n] is PatternKind.TRAIT for n in b.patterns) for b in bundles]
-    excluded = sum(1 for b in bundles if graph.violations(b.patterns)) / len(bundles)
+    excluded = sum(1 for b in bundles if any(v.type is RelationType.EXCLUDES for v in graph.violations(b.patterns)))
+    excluded /= len(bundles)
     return (
         f"recipe {recipe.value:<6} mean size {statistics.mean(sizes):.2f}, "
         f"traits/bundle {statistics.mean(traits):.2f}, "
         f"social-cognitive/bundle {statistics.mean(s - t for s, t in zip(sizes, traits, strict=True)):.2f}, "
         f"sizes {min(sizes)}-{max(sizes)}, with an excluded pair (spread over characters) {excluded:.1%}"
+    )
+
+
+def _placement(graph: InteractionGraph, bundles: list, characters: int) -> str:  # type: ignore[type-arg]
+    """Of the tension and clash pairs inside the bundles, the share the assigner put on one character."""
+    together: dict[RelationType, list[bool]] = {RelationType.TENSION: [], RelationType.CLASH: []}
+    for bundle in bundles:
+        owner = {n: i for i, slot in enumerate(assign(graph, bundle.patterns, characters).slots) for n in slot}
+        for edge in graph.internal_edges(bundle.patterns):
+            if edge.type in together:
+                together[edge.type].append(owner[edge.a] == owner[edge.b])
+    return ", ".join(
+        f"{kind.value} pairs on one character {sum(v) / max(len(v), 1):.0%} of {len(v)}" for kind, v in together.items()
     )
 
 
@@ -68,6 +83,7 @@ def main() -> None:
     print(f"coverage max/min:          {max(counts.values()) / min(counts.values()):8.2f}  over {len(counts)} patterns")
     print(f"mean bundle size:          {statistics.mean(sizes):8.2f}")
     print(f"bundles with an edge:      {sum(1 for b in bundles if b.edges) / len(bundles):8.1%}")
+    print(f"assigned (3 ch):           {_placement(graph, bundles[:2000], 3)}")
     for recipe in BundleRecipe:
         print(_mix(graph, recipe, args.samples))
 

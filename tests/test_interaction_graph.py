@@ -34,9 +34,12 @@ def graph() -> InteractionGraph:
 
 def test_curated_relations_meet_the_bar(graph: InteractionGraph) -> None:
     kinds = Counter(key for _, _, key in graph.nx.edges(keys=True))
-    interactions = kinds["reinforces"] + kinds["conflicts"] + kinds["modulates"]
+    assert "conflicts" not in kinds  # split into tension (inside one person) and clash (between people)
+    opposed = kinds["tension"] + kinds["clash"]
+    interactions = kinds["reinforces"] + opposed + kinds["modulates"]
     assert interactions >= 400
-    assert min(kinds["reinforces"], kinds["conflicts"], kinds["modulates"]) >= 0.15 * interactions
+    assert min(kinds["reinforces"], opposed, kinds["modulates"]) >= 0.15 * interactions
+    assert min(kinds["tension"], kinds["clash"]) >= 0.05 * interactions  # both halves of the old conflicts are used
     assert all(len(graph.interactions(n)) >= 2 for n in graph.nx.nodes)
     families = {graph.nx.nodes[n]["family"] for a, b, k in graph.nx.edges(keys=True) if k != "excludes" for n in (a, b)}
     assert len(families) == 9  # every social-cognitive family and every Big-Five dimension
@@ -127,7 +130,7 @@ def test_constraints_are_honoured(graph: InteractionGraph) -> None:
         exclude=["loss aversion"],
         min_traits=1,
         min_social=2,
-        interaction=RelationType.CONFLICTS,
+        interaction=RelationType.TENSION,
         situation=SituationType.DUTY,
         max_size=4,
         min_size=3,
@@ -136,7 +139,7 @@ def test_constraints_are_honoured(graph: InteractionGraph) -> None:
         kinds = [graph.library.get(n).kind for n in bundle.patterns]
         assert "sunk cost fallacy" in bundle.patterns and "loss aversion" not in bundle.patterns
         assert kinds.count(PatternKind.TRAIT) >= 1 and kinds.count(PatternKind.SOCIAL_COGNITIVE) >= 2
-        assert any("[conflicts]" in edge for edge in bundle.edges)
+        assert any("[tension]" in edge for edge in bundle.edges)
 
 
 def test_impossible_constraints_fail_clearly(graph: InteractionGraph) -> None:
@@ -157,10 +160,12 @@ def test_assignment_never_puts_an_excluded_pair_in_one_character(graph: Interact
             assert not graph.violations(slot)
 
 
-def test_conflicting_patterns_meet_across_characters(graph: InteractionGraph) -> None:
-    conflict = next(e for a in graph.nx.nodes for e in graph.neighbours(a, kind=RelationType.CONFLICTS))
-    assignment = assign(graph, [conflict.a, conflict.b], 2)
-    assert len(assignment.slots[0]) == 1 and len(assignment.slots[1]) == 1
+def test_clashing_patterns_meet_across_characters(graph: InteractionGraph) -> None:
+    clashes = {(e.a, e.b) for a in graph.nx.nodes for e in graph.neighbours(a, kind=RelationType.CLASH)}
+    assert clashes
+    for a, b in clashes:
+        assignment = assign(graph, [a, b], 2)
+        assert len(assignment.slots[0]) == 1 and len(assignment.slots[1]) == 1
 
 
 def test_relations_with_unknown_names_fail_with_file_and_line(tmp_path: Path) -> None:
@@ -168,7 +173,7 @@ def test_relations_with_unknown_names_fail_with_file_and_line(tmp_path: Path) ->
     folder.mkdir()
     rows = [
         {"source": "confirmation bias", "target": "kind", "type": "reinforces", "rationale": "A valid sentence here."},
-        {"source": "confirmaton bias", "target": "kind", "type": "conflicts", "rationale": "Misspelt source name."},
+        {"source": "confirmaton bias", "target": "kind", "type": "clash", "rationale": "Misspelt source name."},
     ]
     (folder / "mine.yaml").write_text(yaml.safe_dump(rows, sort_keys=False))
     with pytest.raises(PatternDataError, match=r"mine\.yaml:5: unknown pattern 'confirmaton bias'"):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from humanllm.cli._async import run_interruptibly
@@ -15,6 +16,7 @@ from humanllm.cli._output import console, print_json
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import SituationType, check_output_file, save_or_rescue, write_text_atomic
 from humanllm.patterns import (
+    INTERACTION_TYPES,
     BundleConstraints,
     BundleRecipe,
     RelationType,
@@ -22,11 +24,29 @@ from humanllm.patterns import (
     bundle_source,
     export_graph,
     graph_statistics,
+    interaction_type,
 )
 
 app = typer.Typer(help="The pattern-interaction graph: which patterns combine, and how.", no_args_is_help=True)
 
-_STYLE = {"reinforces": "green", "conflicts": "red", "modulates": "cyan", "excludes": "dim"}
+_STYLE = {
+    "reinforces": "green",
+    "tension": "yellow",
+    "clash": "red",
+    "modulates": "cyan",
+    "excludes": "dim",
+    "not_same_character": "magenta",
+}
+
+
+def _interaction(value: str | None) -> str | None:
+    """--interaction: an interaction type; 'conflicts' (split in two) is refused with a one-line hint."""
+    if value is not None:
+        try:
+            interaction_type(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+    return value
 
 
 @app.command("check")
@@ -51,13 +71,15 @@ def check(
         )
     else:
         for edge in edges:
-            console.print(f"  [{_STYLE[edge.type.value]}]{edge.type.value}[/] {edge.describe()}", soft_wrap=True)
+            console.print(
+                f"  [{_STYLE[edge.type.value]}]{edge.type.value}[/] {escape(edge.describe())}", soft_wrap=True
+            )
         if not problems:
             console.print(f"[green]✓[/] one character can carry: {', '.join(names)}")
     if problems:
         if not as_json:
             for problem in problems:
-                console.print(f"[red]✗[/] {problem}", soft_wrap=True)
+                console.print(f"[red]✗[/] {escape(str(problem))}", soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -96,7 +118,12 @@ def sample(
     min_traits: Annotated[int, typer.Option(min=0, help="At least this many Big-Five trait markers.")] = 0,
     min_social: Annotated[int, typer.Option(min=0, help="At least this many social-cognitive patterns.")] = 0,
     interaction: Annotated[
-        RelationType | None, typer.Option(help="Require an edge of this type inside the bundle.")
+        str | None,
+        typer.Option(
+            callback=_interaction,
+            help=f"Require an edge of this type inside the bundle: {', '.join(k.value for k in INTERACTION_TYPES)} "
+            "(the old 'conflicts' is now tension or clash).",
+        ),
     ] = None,
     situation: Annotated[SituationType | None, typer.Option(help="Prefer patterns this situation triggers.")] = None,
     characters: Annotated[int, typer.Option(min=2, max=6, help="Characters to assign the patterns to.")] = 2,
@@ -127,7 +154,7 @@ def sample(
             exclude=[p for p in exclude.split(",") if p.strip()],
             min_traits=min_traits,
             min_social=min_social,
-            interaction=interaction,
+            interaction=interaction_type(interaction) if interaction else None,
             situation=situation,
         )
     if recipe is BundleRecipe.PAPER and constraints != BundleConstraints():
@@ -147,7 +174,7 @@ def sample(
             who = "protagonist" if slot == 0 else f"character {slot}"
             console.print(f"   {who}: {', '.join(held) or '-'}")
         for edge in bundle.edges:
-            console.print(f"   [dim]{edge}[/]", soft_wrap=True)
+            console.print(f"   [dim]{escape(edge)}[/]", soft_wrap=True)
 
 
 @app.command("stats")

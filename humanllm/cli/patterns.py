@@ -36,6 +36,7 @@ from humanllm.patterns import (
     load_library,
     near_duplicate_items,
     read_card_file,
+    relation_warnings,
 )
 
 app = typer.Typer(help="Browse, show, validate and import pattern cards.", no_args_is_help=True)
@@ -127,23 +128,30 @@ def render_card(card: Pattern) -> Panel:
 def validate(
     directory: Annotated[Path | None, typer.Argument(help="Folder of card YAML files (default: built-in).")] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Fail on warnings too (incomplete imported cards, checklist sizes).")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail on warnings too (incomplete imported cards, checklist sizes, old 'conflicts' relations).",
+        ),
     ] = False,
 ) -> None:
     """Check every card in a folder, and its relation files (DIR/relations/*.yaml); report each problem
     with its file and field or line. Exit 1 if any.
 
     Relation files are checked against the built-in cards plus the folder's own: unknown pattern
-    names, relation types, rationales, self-relations, duplicates and malformed YAML.
-    Imported cards that lack parts (markers, for one) are INCOMPLETE warnings, which fail only with --strict.
+    names, relation types, rationales, self-relations, duplicates, a tension on a pair that cannot
+    share a character, and malformed YAML.
+    Imported cards that lack parts (markers, for one) are INCOMPLETE warnings, and so is a relation of the
+    old type 'conflicts' (read as clash); warnings fail only with --strict.
     """
     target = directory or BUILTIN_CARDS
     relations = BUILTIN_RELATIONS if directory is None else directory / "relations"
     check = check_directory(target)
     relation_problems = check_relation_files(relations, _names_for(directory)) if relations.is_dir() else []
-    for warning in [] if strict else check.warnings:
-        console.print(f"[yellow]![/] {escape(str(warning))}", soft_wrap=True)
-    problems = [*map(str, check.problems), *relation_problems, *map(str, check.warnings if strict else [])]
+    warnings = [*map(str, check.warnings), *(relation_warnings(relations) if relations.is_dir() else [])]
+    for warning in [] if strict else warnings:
+        console.print(f"[yellow]![/] {escape(warning)}", soft_wrap=True)
+    problems = [*map(str, check.problems), *relation_problems, *(warnings if strict else [])]
     if problems:
         for problem in problems:
             console.print(f"[red]✗[/] {escape(problem)}", soft_wrap=True)
@@ -154,8 +162,8 @@ def validate(
         f"[green]✓[/] {target}: all cards valid ({count} files)"
         + (f", {files} relation file(s) valid" if files and directory is not None else "")
     )
-    if check.warnings:
-        console.print(f"  {len(check.warnings)} warning(s) above; --strict makes them fail")
+    if warnings:
+        console.print(f"  {len(warnings)} warning(s) above; --strict makes them fail")
     similar = near_duplicate_items(_names_for(directory) if directory is None else _cards_in(target))
     if similar:
         where = "" if directory is None else f" {target}"

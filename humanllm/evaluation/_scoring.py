@@ -45,7 +45,7 @@ class SampleInfo:
     dimensions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Big-Five dimension -> the character's trait patterns on it."""
     interactions: tuple[str, ...] = (NO_INTERACTION,)
-    """Interaction types (reinforces / conflicts / modulates) between the bundle's patterns."""
+    """Interaction types (reinforces / tension / clash / modulates) between the bundle's patterns."""
 
 
 def sample_info(episode: Episode, character: str, split: str, graph: InteractionGraph) -> SampleInfo:

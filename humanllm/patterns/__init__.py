@@ -26,7 +26,14 @@ from humanllm.patterns._library import (
 from humanllm.patterns._paper import PaperRecipe
 from humanllm.patterns._plot import draw
 from humanllm.patterns._recipes import BundleRecipe, BundleSource, bundle_source
-from humanllm.patterns._relations import BUILTIN_RELATIONS, Relation, RelationType, check_relation_files
+from humanllm.patterns._relation_types import INTERACTION_TYPES, interaction_type
+from humanllm.patterns._relations import (
+    BUILTIN_RELATIONS,
+    Relation,
+    RelationType,
+    check_relation_files,
+    relation_warnings,
+)
 from humanllm.patterns._sampler import Bundle, BundleConstraints, BundleSampler
 from humanllm.patterns._similarity import DEFAULT_THRESHOLD, NearDuplicate, near_duplicate_items
 
@@ -34,6 +41,7 @@ __all__ = [
     "BUILTIN_CARDS",
     "BUILTIN_RELATIONS",
     "DEFAULT_THRESHOLD",
+    "INTERACTION_TYPES",
     "PATTERNS_DIR_ENV",
     "Assignment",
     "Bundle",
@@ -67,11 +75,13 @@ __all__ = [
     "graph_statistics",
     "guess_family",
     "import_released_files",
+    "interaction_type",
     "load_graph",
     "load_library",
     "near_duplicate_items",
     "parse_family_option",
     "read_card_file",
+    "relation_warnings",
     "user_pattern_dirs",
     "validate_directory",
 ]

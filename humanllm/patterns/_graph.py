@@ -12,7 +12,8 @@ import networkx as nx
 from humanllm.core import Pattern, PatternKind
 from humanllm.errors import PatternDataError
 from humanllm.patterns._library import PatternLibrary
-from humanllm.patterns._relations import BUILTIN_RELATIONS, Relation, RelationType, read_relations
+from humanllm.patterns._relation_types import contradicts
+from humanllm.patterns._relations import BUILTIN_RELATIONS, Relation, RelationType, contradiction, read_relations
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Violation:
     b: str
     rule: str
     rationale: str
+    type: RelationType = RelationType.EXCLUDES
+    """`excludes` (the pair also stays out of one sampled bundle) or `not_same_character` (twins: one
+    bundle may hold both, on two characters)."""
 
     def __str__(self) -> str:
         return f"{self.a!r} and {self.b!r} cannot be one character's patterns ({self.rule}): {self.rationale}"
@@ -66,10 +70,11 @@ def _opposite_poles(cards: Sequence[Pattern]) -> Iterable[Relation]:
 
 
 class InteractionGraph:
-    """Which patterns exclude, reinforce, conflict with or modulate which.
+    """Which patterns exclude, twin, reinforce, pull against (tension), clash with or modulate which.
 
     Backed by a `networkx.MultiGraph` keyed by relation type, so a pair can be both excluded
-    within one character and in conflict across two.
+    within one character and clash across two. A tension on a pair that cannot share a character
+    (excludes, not_same_character) is refused: a tension plays out inside one person.
     """
 
     def __init__(self, library: PatternLibrary, relations: Iterable[tuple[Relation, str]]) -> None:
@@ -98,6 +103,9 @@ class InteractionGraph:
                 if where != "generated":
                     problems.append(f"{where}: duplicate {relation.type.value} relation between {a!r} and {b!r}")
                 continue
+            for key, attrs in (self.nx.get_edge_data(a, b) or {}).items():
+                if contradicts(relation.type, RelationType(key)):
+                    problems.append(f"{where}: {contradiction(relation.type, RelationType(key), a, b, attrs['where'])}")
             self.nx.add_edge(
                 a,
                 b,
@@ -131,11 +139,16 @@ class InteractionGraph:
         return sorted(out, key=lambda e: (e.type.value, e.b if e.a == name else e.a))
 
     def interactions(self, name: str) -> list[str]:
-        """Patterns linked to `name` by reinforces, conflicts or modulates."""
-        return sorted({other for _, other, key in self.nx.edges(name, keys=True) if key != RelationType.EXCLUDES.value})
+        """Patterns linked to `name` by reinforces, tension, clash or modulates."""
+        return sorted({other for _, other, key in self.nx.edges(name, keys=True) if RelationType(key).is_interaction})
 
     def excluded(self, a: str, b: str) -> bool:
+        """A curated or generated `excludes` edge: not one character, and not one sampled bundle."""
         return self.nx.has_edge(a, b, key=RelationType.EXCLUDES.value)
+
+    def apart(self, a: str, b: str) -> bool:
+        """One character cannot carry both: `excludes` or `not_same_character` (twin constructs)."""
+        return any(self.nx.has_edge(a, b, key=kind.value) for kind in RelationType if kind.keeps_apart)
 
     def internal_edges(self, names: Sequence[str]) -> list[Edge]:
         """The interaction edges inside a set of patterns: why a bundle hangs together."""
@@ -149,14 +162,20 @@ class InteractionGraph:
         return [e for other in names if other != name for e in self.edges_between(name, other) if e.type.is_interaction]
 
     def violations(self, names: Sequence[str]) -> list[Violation]:
-        """Why this set cannot be one character's patterns; empty when it can."""
+        """Why this set cannot be one character's patterns; empty when it can. Only the `excludes`
+        ones also keep a pair out of one sampled bundle (see `Violation.type`)."""
         cards = self.library.resolve(list(names))
         out = []
         for a, b in combinations([c.name for c in cards], 2):
-            data = self.nx.get_edge_data(a, b, key=RelationType.EXCLUDES.value)
-            if data is not None:
-                rule = "opposite Big-Five poles" if data.get("where") == "generated" else "curated exclusion"
-                out.append(Violation(a, b, rule, data["rationale"]))
+            for kind in (RelationType.EXCLUDES, RelationType.NOT_SAME_CHARACTER):
+                data = self.nx.get_edge_data(a, b, key=kind.value)
+                if data is None:
+                    continue
+                if kind is RelationType.NOT_SAME_CHARACTER:
+                    rule = "twin constructs"
+                else:
+                    rule = "opposite Big-Five poles" if data.get("where") == "generated" else "curated exclusion"
+                out.append(Violation(a, b, rule, data["rationale"], kind))
         return out
 
 

@@ -16,20 +16,23 @@ ExportFormat = Literal["graphml", "json"]
 
 
 def graph_statistics(graph: InteractionGraph) -> dict[str, Any]:
-    """Degrees, relation counts by type and family, coverage and components (JSON-ready)."""
+    """Degrees, relation counts by type and family, coverage and components (JSON-ready).
+
+    Every type is counted (constraints included); degrees, components and family counts use the
+    interaction types only (reinforces, tension, clash, modulates)."""
     g = graph.nx
     by_type = Counter(key for _, _, key in g.edges(keys=True))
-    interaction = nx.Graph([(a, b) for a, b, key in g.edges(keys=True) if key != RelationType.EXCLUDES.value])
+    interaction = nx.Graph([(a, b) for a, b, key in g.edges(keys=True) if RelationType(key).is_interaction])
     interaction.add_nodes_from(g.nodes)
     degrees = [len(graph.interactions(n)) for n in g.nodes]
     family_edges: Counter[str] = Counter()
     for a, b, key in g.edges(keys=True):
-        if key != RelationType.EXCLUDES.value:
+        if RelationType(key).is_interaction:
             family_edges[g.nodes[a]["family"]] += 1
             family_edges[g.nodes[b]["family"]] += 1
     return {
         "patterns": g.number_of_nodes(),
-        "relations_by_type": dict(sorted(by_type.items())),
+        "relations_by_type": {kind.value: by_type[kind.value] for kind in RelationType},
         "interaction_degree": {"min": min(degrees), "max": max(degrees), "mean": sum(degrees) / len(degrees)},
         "patterns_with_fewer_than_2_interactions": sorted(n for n in g.nodes if len(graph.interactions(n)) < 2),
         "components": nx.number_connected_components(interaction),

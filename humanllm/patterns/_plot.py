@@ -23,9 +23,11 @@ FAMILY_COLOURS = {
 }
 EDGE_STYLES: dict[str, tuple[str, Any]] = {
     "reinforces": ("#2ca02c", "solid"),
-    "conflicts": ("#d62728", "dashed"),
+    "tension": ("#ff7f0e", "dashdot"),
+    "clash": ("#d62728", "dashed"),
     "modulates": ("#1f77b4", "dotted"),
     "excludes": ("#7f7f7f", (0, (1, 3))),
+    "not_same_character": ("#9467bd", (0, (5, 2, 1, 2))),
 }
 
 

@@ -6,12 +6,12 @@ import random
 from collections import Counter
 from collections.abc import Collection, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from humanllm.core import PatternKind, SituationType
 from humanllm.errors import InvalidBundleError
 from humanllm.patterns._graph import Edge, InteractionGraph
-from humanllm.patterns._relations import RelationType
+from humanllm.patterns._relation_types import RelationType, interaction_type
 
 _MAX_ATTEMPTS = 200
 
@@ -27,8 +27,17 @@ class BundleConstraints(BaseModel):
     exclude: list[str] = Field(default_factory=list, description="Patterns no bundle may contain.")
     min_traits: int = Field(default=0, ge=0, description="At least this many Big-Five trait markers.")
     min_social: int = Field(default=0, ge=0, description="At least this many social-cognitive patterns.")
-    interaction: RelationType | None = Field(default=None, description="An edge of this type must be inside.")
+    interaction: RelationType | None = Field(
+        default=None,
+        description="An edge of this interaction type (reinforces, tension, clash, modulates) must be inside; "
+        "the old 'conflicts' is refused with a hint.",
+    )
     situation: SituationType | None = Field(default=None, description="Prefer patterns this situation triggers.")
+
+    @field_validator("interaction", mode="before")
+    @classmethod
+    def _interaction(cls, value: object) -> object:
+        return interaction_type(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _sizes(self) -> BundleConstraints:
@@ -36,8 +45,6 @@ class BundleConstraints(BaseModel):
             raise ValueError(f"min_size {self.min_size} is above max_size {self.max_size}")
         if self.min_traits + self.min_social > self.max_size:
             raise ValueError("min_traits + min_social is above max_size")
-        if self.interaction is RelationType.EXCLUDES:
-            raise ValueError("interaction must be reinforces, conflicts or modulates")
         return self
 
 
@@ -54,6 +61,9 @@ class Bundle(BaseModel):
 
 class BundleSampler:
     """Draws valid bundles (no excluded pair), preferring connected and least-used patterns.
+
+    Twins (`not_same_character`) may share a bundle: they are no link to prefer and no pair to avoid;
+    the assigner puts them on two characters.
 
     Deterministic for a seed: the same seed and constraints give the same sequence.
     """
@@ -80,13 +90,13 @@ class BundleSampler:
             if kind is RelationType.EXCLUDES:
                 self._excludes[a].add(b)
                 self._excludes[b].add(a)
-            else:
+            elif kind.is_interaction:
                 self._links[a].setdefault(b, set()).add(kind)
                 self._links[b].setdefault(a, set()).add(kind)
         c = self.constraints
         self._include = [p.name for p in lib.resolve(c.include)]
         banned = {p.name for p in lib.resolve(c.exclude)}
-        if clash := graph.violations(self._include):
+        if clash := [v for v in graph.violations(self._include) if v.type is RelationType.EXCLUDES]:
             raise InvalidBundleError(f"the patterns you require cannot be combined: {clash[0]}")
         if banned & set(self._include):
             raise InvalidBundleError("a pattern is both required and excluded")

@@ -151,7 +151,7 @@ def relations_schema(candidates: tuple[str, ...]) -> type[BaseModel]:
     """Up to four proposed relations to the candidate patterns."""
     fields: dict[str, Any] = {
         "target": (Literal[candidates], ...),
-        "type": (Literal["excludes", "reinforces", "conflicts", "modulates"], ...),
+        "type": (Literal["excludes", "not_same_character", "reinforces", "tension", "clash", "modulates"], ...),
         "direction": (
             Literal["outgoing", "incoming"],
             Field(description="outgoing: the new pattern acts on the target; incoming: the target acts on it."),
