@@ -56,7 +56,12 @@ def escape(channel: Channel, text: str) -> str:
 
 
 def bracketed(channel: Channel, text: str) -> str:
-    """One channel's text as written in the trinity format: `[thought]`, `(action)`, `speech`."""
+    """One channel's text in its brackets, for display: `[thought]`, `(action)`, `speech` (not escaped)."""
+    return f"[{text}]" if channel == "thought" else f"({text})" if channel == "action" else text
+
+
+def written(channel: Channel, text: str) -> str:
+    """One channel's text as the trinity format writes it: in its brackets and escaped (see `escape`)."""
     if channel == "speech":
         return escape(channel, text)
     opener, closer = _OPEN[channel]
@@ -73,7 +78,7 @@ def render_segments(segments: Iterable[Piece]) -> str:
     for channel, text, space in segments:
         if out:
             out.append(" " if space is None else space)
-        out.append(bracketed(channel, text))
+        out.append(written(channel, text))
     return "".join(out)
 
 

@@ -132,16 +132,17 @@ class _Reader:
         raw_support = [raw_support] if isinstance(raw_support, dict) else raw_support
         if not isinstance(raw_support, list):
             raise ValueError(f"scenario.charactersProfiles.supportingCharacter is {_kind(raw_support)}, not a list")
-        lead = self.text(self.record.get("protagonist"), "protagonist").strip()
+        lead = clean_name(self.text(self.record.get("protagonist"), "protagonist"))  # clean as their scripts write it
         protagonist = self.profile(profiles["protagonist"], "protagonist profile", lead or None)
-        listed = self.names(self.record.get("supporting_characters"), "supporting_characters")
-        by_heading = Cast(listed)
+        written_names = self.names(self.record.get("supporting_characters"), "supporting_characters")
+        listed = list(dict.fromkeys(clean_name(n) for n in written_names))
+        by_heading = Cast([n for n in listed if n])
         supporting = []
         for index, raw in enumerate(raw_support):
             written = self.text(self.obj(raw, f"supportingCharacter[{index}]").get("name"), "name")
             supporting.append(self.profile(raw, f"supportingCharacter[{index}]", by_heading.resolve(written)))
         named = {protagonist.name, *(p.name for p in supporting)}
-        supporting += [CharacterProfile(name=n, about_self="", about_others="") for n in listed if n not in named]
+        supporting += [CharacterProfile(name=n, about_self="", about_others="") for n in listed if n and n not in named]
         everyone = [protagonist.name, *(p.name for p in supporting)]
         doubled = sorted({n for n in everyone if everyone.count(n) > 1})
         if doubled:
