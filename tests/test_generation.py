@@ -242,9 +242,9 @@ def test_released_files_import_and_export_round_trip(tmp_path: Path) -> None:
     assert back["conversation"] == good["conversation"] and back["scenario"] == good["scenario"]
     out = tmp_path / "store"
     assert runner.invoke(register(), ["data", "import", str(source), "--out", str(out)]).exit_code == 0
-    exported = tmp_path / "released.jsonl"
+    exported = tmp_path / "released"  # train.json carries the split label: one JSON array per split
     assert runner.invoke(register(), ["data", "export", str(out), "--out", str(exported)]).exit_code == 0
-    assert json.loads(exported.read_text().splitlines()[0])["char2pattern"] == good["char2pattern"]
+    assert json.loads((exported / "train.json").read_text())[0]["char2pattern"] == good["char2pattern"]
 
 
 def test_split_follows_the_ood_rules(tmp_path: Path) -> None:

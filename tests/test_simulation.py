@@ -150,11 +150,12 @@ def test_trinity_parser_handles_messy_text() -> None:
     turn = parse_trinity('  [I hate this [really]] (sighs) (looks away) "Fine, do it."  [unclosed thought')
     assert turn.thought == "I hate this [really] unclosed thought"
     assert turn.action == "sighs; looks away"
-    assert turn.speech == "Fine, do it."
+    assert turn.speech == '"Fine, do it."'  # quotes are the speaker's: kept (issue 15)
+    assert [s.channel for s in turn.segments] == ["thought", "action", "action", "speech", "thought"]
     text = "**Ann**: [Hm.] (frowns) Really?\nBen: (shrugs) Yes.\nand more words\n\nANN: Ok."
     turns = parse_transcript(text, ["Ann", "Ben"])
     assert [t.speaker for t in turns] == ["Ann", "Ben", "Ann"]
-    assert turns[1].speech == "Yes. and more words"
+    assert turns[1].speech == "Yes.\nand more words"
     with pytest.raises(UnknownSpeakerError, match="Zed"):
         parse_transcript("Zed: hello", ["Ann", "Ben"])
 

@@ -1,8 +1,10 @@
-"""Parsing "trinity" text, `[inner thought] (action) speech`, robustly.
+"""Parsing "trinity" text, `[inner thought] (action) speech`, robustly and without loss.
 
 Models are sloppy: brackets nest or go unclosed, several thoughts or actions appear in one turn,
-speakers are written as "Name:" or "**Name**:". The parser keeps every channel's text in order and
-never raises on odd input; an unknown speaker is reported, not silently merged.
+speakers are written as "Name:" or "**Name**:". The parser keeps every piece in the order written,
+quotes and newlines included (`parse_trinity(turn.as_trinity()) == turn`; the grammar is
+`humanllm.core._trinity`), never raises on odd input, and reports an unknown speaker instead of
+silently merging it.
 """
 
 from __future__ import annotations
@@ -10,45 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from humanllm.core import Turn
+from humanllm.core import Segment, Turn, split_trinity
 
 _SPEAKER = re.compile(r"^\s*(?:[-*#>\s]*)\**\s*([A-Z][\w' .-]{0,40}?)\s*\**\s*[:：]\s*\**\s*(.*)$")
-_OPENERS = {"[": "]", "(": ")"}
 
 
 def parse_trinity(text: str, speaker: str = "") -> Turn:
-    """Split one turn's text into thought (square brackets), action (parentheses) and speech."""
-    thoughts: list[str] = []
-    actions: list[str] = []
-    speech: list[str] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char in _OPENERS:
-            close = _OPENERS[char]
-            depth, j = 1, i + 1
-            while j < len(text) and depth:
-                if text[j] == char:
-                    depth += 1
-                elif text[j] == close:
-                    depth -= 1
-                j += 1
-            inner = text[i + 1 : j - 1 if depth == 0 else j].strip()
-            (thoughts if char == "[" else actions).append(inner)
-            i = j
-        else:
-            j = i
-            while j < len(text) and text[j] not in _OPENERS:
-                j += 1
-            speech.append(text[i:j])
-            i = j
-    clean = " ".join(" ".join(speech).replace("]", " ").replace(")", " ").split())
-    return Turn(
-        speaker=speaker,
-        thought=" ".join(t for t in thoughts if t),
-        action="; ".join(a for a in actions if a),
-        speech=clean.strip(" \"'"),
-    )
+    """One turn's text as a turn: thoughts (square brackets), actions (parentheses) and speech, in order."""
+    pieces = split_trinity(text)
+    return Turn(speaker=speaker, segments=[Segment(channel=c, text=t, space=s) for c, t, s in pieces])
 
 
 class UnknownSpeakerError(ValueError):
@@ -56,7 +28,7 @@ class UnknownSpeakerError(ValueError):
 
 
 def parse_transcript(text: str, cast: Sequence[str]) -> list[Turn]:
-    """Turns from "Name: [thought] (action) speech" lines; continuation lines join the last turn."""
+    """Turns from "Name: [thought] (action) speech" lines; continuation lines join the last turn (newlines kept)."""
     by_lower = {name.lower(): name for name in cast}
     turns: list[Turn] = []
     chunks: list[tuple[str, list[str]]] = []
@@ -75,5 +47,5 @@ def parse_transcript(text: str, cast: Sequence[str]) -> list[Turn]:
         elif chunks:
             chunks[-1][1].append(line.strip())
     for name, parts in chunks:
-        turns.append(parse_trinity(" ".join(parts), name))
+        turns.append(parse_trinity("\n".join(parts), name))
     return turns

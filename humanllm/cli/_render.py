@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from pydantic import JsonValue
 from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
@@ -41,11 +44,16 @@ def render_scenario(scenario: Scenario) -> Panel:
         parts += [
             Text(""),
             Text("Variation (counterfactual)", style="bold"),
-            Text(f"  factors: {varied.factor_analysis}"),
-            Text(f"  changed: {varied.new_factor_settings}"),
+            Text(f"  factors: {_as_text(varied.factor_analysis)}"),
+            Text(f"  changed: {_as_text(varied.new_factor_settings)}"),
             Text(f"  scene: {varied.background}", style="dim"),
         ]
     return Panel(Group(*parts), title="scenario", expand=False)
+
+
+def _as_text(value: JsonValue) -> str:
+    """A variation field as one line: text as it is, an imported structure as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 _CHANNEL_STYLES: dict[Channel, str] = {"thought": "italic dim magenta", "action": "yellow", "speech": ""}

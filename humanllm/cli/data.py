@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -15,13 +14,14 @@ from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, li
 from humanllm.cli._output import console, err_console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
 from humanllm.core import Episode, check_output_dir, check_output_file
-from humanllm.errors import ConfigError, DataError
+from humanllm.errors import ConfigError
 from humanllm.simulation import (
     SPLITS,
     EpisodeStore,
+    ImportReport,
     SplitPlan,
     StoreLock,
-    episode_to_released,
+    export_released,
     import_released,
     plan_warnings,
     read_plan,
@@ -199,24 +199,43 @@ def _print_split(plan: SplitPlan, target: Path, *, kept: bool) -> None:
 
 
 _NO_EPISODES = "generate some with `humanllm generate --out STORE` or import them with `humanllm data import`"
+_SHOWN = 20
+"""Lines of each kind (renamed, skipped) the import prints; --json has them all."""
+
+
+def _print_some(rows: list[str], what: str) -> None:
+    for row in rows[:_SHOWN]:
+        console.print(f"  {row}", soft_wrap=True, markup=False)
+    if len(rows) > _SHOWN:
+        console.print(f"  ... and {len(rows) - _SHOWN} more {what} (see --json)")
+
+
+def _print_skipped(report: ImportReport) -> None:
+    _print_some([f"skipped {where}: {why}" for where, why in report.skipped.items()], "skipped")
 
 
 @app.command("import")
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="The authors' released split files (JSON or JSONL).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="The authors' released split files (JSON array or JSONL), or their split folder."),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Store folder to write.")],
     as_json: JsonOption = False,
 ) -> None:
     """Read the authors' released scenario files into a store (appending to it when it exists).
 
-    Exit 1 when a file is unreadable, not UTF-8, not JSON, holds a record that is not an object or
-    holds no records, and when no record at all could be imported.
+    A folder stands for its split files (train.json, id_eval.json, ood_eval.json, mixed_eval.json);
+    each episode keeps its split label (from the file name, or a record's `split` field). Decorated
+    names are read as one canonical name (the mapping is printed). A record that cannot be read is
+    skipped and named with its index and why. Exit 1 when a file is unreadable, not UTF-8, not JSON,
+    holds a record that is not an object or holds no records, and when no record at all could be
+    imported.
     """
     check_output_dir(out)  # appending to a store is not overwriting: no --force
     episodes, report = import_released(files)
     if not episodes:
-        for label, why in report.skipped.items():
-            console.print(f"  [yellow]skipped[/] {label}: {why}", soft_wrap=True)
+        _print_skipped(report)
         fail(
             f"none of the {report.read} record(s) could be imported (reasons above); give the authors' released "
             "split files (records with scenario.charactersProfiles and conversation)"
@@ -226,37 +245,51 @@ def import_(
     if as_json:
         print_json({**report.model_dump(), "written": added})
         return
-    console.print(f"read {report.read} records, imported {report.imported} ({added} new) into {out}")
-    for label, why in report.skipped.items():
-        console.print(f"  [yellow]skipped[/] {label}: {why}", soft_wrap=True)
+    splits = ", ".join(f"{name} {count}" for name, count in report.splits.items())
+    console.print(
+        f"read {report.read} records, imported {report.imported} ({added} new) into {out}"
+        + (f"; splits: {splits}" if splits else ""),
+        soft_wrap=True,
+        markup=False,
+    )
+    if report.renamed:
+        console.print(f"{len(report.renamed)} name(s) read as one canonical name:")
+        _print_some([f"{written!r} -> {name!r}" for written, name in report.renamed.items()], "names")
+    if report.unmatched:
+        console.print(f"{len(report.unmatched)} record(s) name someone outside their cast (kept as written):")
+        _print_some([f"{where}: {'; '.join(names)}" for where, names in report.unmatched.items()], "records")
+    if report.unknown_fields:
+        fields = ", ".join(f"{name} ({count})" for name, count in report.unknown_fields.items())
+        console.print(f"fields outside the released schema, not imported: {fields}", soft_wrap=True, markup=False)
+    _print_skipped(report)
 
 
 @app.command("export")
 def export(
-    store_dir: Annotated[Path, typer.Argument(help="Store folder.")],
-    out: Annotated[Path, typer.Option("--out", help="JSONL file to write.")],
+    source: Annotated[Path, typer.Argument(help="Store folder, or a split folder from `data split`.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for OUT/<split>.json when episodes carry splits, else one JSON file.")
+    ],
     fmt: Annotated[
         str, typer.Option("--format", callback=one_of("released"), help="released: the authors' split-file schema.")
     ] = "released",
     force: ForceOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Write a store in another schema (an existing --out needs --force; an empty store is an error)."""
-    check_output_file(out, force=force)
-    store = _store(store_dir)
-    count = 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.export.tmp")
-    try:
-        with temporary.open("w", encoding="utf-8") as handle:
-            for episode in store.iter_episodes():
-                handle.write(json.dumps(episode_to_released(episode), ensure_ascii=False) + "\n")
-                count += 1
-        if count == 0:
-            raise DataError(f"{store_dir} has no episodes to export: {_NO_EPISODES}")
-        temporary.replace(out)  # in one step, so a failed export leaves an old --out whole
-    finally:
-        temporary.unlink(missing_ok=True)
-    console.print(f"wrote {count} records to {out}")
+    """Write episodes as the authors' released split files: JSON arrays, one per split label.
+
+    Episodes with split labels (imported split files, or a split folder) go to OUT/train.json,
+    OUT/id_eval.json, ... (OUT/unsplit.json for those without); otherwise OUT is one array file. An
+    existing output file needs --force; an empty source is an error.
+    """
+    if not source.is_dir():
+        fail(f"{source} is not a store folder (make one with `humanllm generate --out {source}`)")
+    report = export_released(source, out, force=force)
+    if as_json:
+        print_json(report)
+        return
+    for path, count in report.files.items():
+        console.print(f"wrote {count} records to {path}", soft_wrap=True, markup=False)
 
 
 def _split_name(value: str | None) -> str | None:

@@ -1,7 +1,7 @@
 """The shared vocabulary of humanllm: typed data models used by every subpackage, and the user-file helpers."""
 
 from humanllm.core._concurrency import run_bounded
-from humanllm.core._conversation import Channel, Conversation, Turn, bracketed, render_turns, seen_by
+from humanllm.core._conversation import CHANNELS, Conversation, Segment, Turn, render_turns, seen_by
 from humanllm.core._episode import Episode, TokenUsage
 from humanllm.core._files import (
     as_object,
@@ -35,8 +35,10 @@ from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklis
 from humanllm.core._situation import SituationType
 from humanllm.core._spec import canonical_json, sampling_seed, spec_id
 from humanllm.core._templates import PromptFolder
+from humanllm.core._trinity import Channel, bracketed, render_segments, split_trinity
 
 __all__ = [
+    "CHANNELS",
     "CHECKLIST_MAX",
     "CHECKLIST_MIN",
     "NOT_APPLICABLE",
@@ -61,6 +63,7 @@ __all__ = [
     "ScenarioChecklist",
     "ScenarioVariation",
     "Score",
+    "Segment",
     "SituationType",
     "TokenUsage",
     "Triggers",
@@ -74,6 +77,7 @@ __all__ = [
     "kind_of",
     "read_json_file",
     "read_text_file",
+    "render_segments",
     "render_turns",
     "run_bounded",
     "sampling_seed",
@@ -81,6 +85,7 @@ __all__ = [
     "seen_by",
     "slugify",
     "spec_id",
+    "split_trinity",
     "write_text_atomic",
     "write_text_or_rescue",
 ]

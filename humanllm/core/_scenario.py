@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 
 class _Model(BaseModel):
@@ -17,6 +17,11 @@ class CharacterProfile(_Model):
         description="Role, at least four personality descriptors, relevant background, motivation now."
     )
     about_others: str = Field(description="A subjective view of each other character, or that they are strangers.")
+    heading: str = Field(
+        default="",
+        description="The name as an imported file wrote it when that differs from `name` (e.g. `**Sarah Chen**`, "
+        "`Sarah Chen (34, nurse)`); written back on export. Empty: `name`.",
+    )
 
 
 class ScenarioChecklist(_Model):
@@ -29,11 +34,24 @@ class ScenarioChecklist(_Model):
 class ScenarioVariation(_Model):
     """A counterfactual version of the scenario: changed situational factors, re-derived expectations."""
 
-    factor_analysis: str = Field(description="Which situational factors drive the expected behaviour.")
-    new_factor_settings: str = Field(description="How those factors were changed.")
+    factor_analysis: JsonValue = Field(
+        description="Which situational factors drive the expected behaviour (text, or as an imported file gave it)."
+    )
+    new_factor_settings: JsonValue = Field(
+        description="How those factors were changed (text, or the structure an imported file gave)."
+    )
     background: str = Field(description="The scene rewritten with the changed factors.")
     analysis: str = Field(description="How the tendencies should now play out, and why.")
     checklists: list[ScenarioChecklist] = Field(default_factory=list, description="Re-derived expected behaviours.")
+    protagonist: CharacterProfile | None = Field(
+        default=None, description="The protagonist's profile in the varied scene, when it changed (imported)."
+    )
+    supporting: list[CharacterProfile] = Field(
+        default_factory=list, description="The supporting profiles in the varied scene, when they changed (imported)."
+    )
+    supporting_names: list[str] = Field(
+        default_factory=list, description="The supporting characters of the varied scene, by name (imported)."
+    )
 
 
 class Scenario(_Model):

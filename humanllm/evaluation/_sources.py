@@ -50,7 +50,8 @@ class EpisodeSource:
     def _classify(self, episode: Episode) -> str:
         carried = episode.config.get("split")
         if isinstance(carried, str) and carried:
-            return carried  # benchmark episodes carry the split of the episode they replay
+            # benchmark episodes carry the split of the episode they replay; imported ones their file's name
+            return SPLIT_LABELS.get(carried, carried)
         if not self.ood_patterns:
             return "all"
         return _CLASSES[classify(episode, set(self.ood_patterns))]

@@ -19,7 +19,8 @@ from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
 from humanllm.simulation._manifest import finished_manifest, run_manifest
 from humanllm.simulation._ood import choose_ood
 from humanllm.simulation._records import RecordStore
-from humanllm.simulation._released import episode_to_released, import_released
+from humanllm.simulation._released import ImportReport, episode_to_released, import_released
+from humanllm.simulation._released_write import ExportReport, export_released
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
 from humanllm.simulation._runner import RunOptions, RunReport, run_batch
 from humanllm.simulation._spec import (
@@ -61,8 +62,10 @@ __all__ = [
     "SPLITS",
     "EpisodeSpec",
     "EpisodeStore",
+    "ExportReport",
     "Failure",
     "FailureGroup",
+    "ImportReport",
     "Plan",
     "RecordStore",
     "RoleModels",
@@ -80,6 +83,7 @@ __all__ = [
     "episode_sampling_seed",
     "episode_spec",
     "episode_to_released",
+    "export_released",
     "finished_manifest",
     "import_released",
     "in_shard",

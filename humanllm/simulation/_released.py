@@ -1,41 +1,66 @@
-"""The authors' released split-file schema (REFERENCE §4), read into and written from episodes."""
+"""The authors' released split files (REFERENCE §4) read into episodes, in every shape their scripts write.
+
+Their generators collapse a one-pattern bundle to a string (or write the bundle's `a + b` name),
+keep decorated profile names (see `_released_names`), write `conversation` as a list of `{char,
+content}` or as one `Name: ...` text, and save each split as one JSON array named after it
+(`train.json`, `id_eval.json`, ...; `metadata.json` beside them is not a record file). A record
+that cannot be read is reported with its place and why; it never stops the import.
+
+An imported episode has no generation spec (it was not generated here): its id is the hash of its
+record as `episode_to_released` writes it, so the same scenario gets the same id however the file
+spelled it, and import -> export -> import gives the same episodes.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from humanllm.agents.trinity import parse_trinity
-from humanllm.core import (
-    CharacterProfile,
-    Conversation,
-    Episode,
-    Scenario,
-    ScenarioChecklist,
-    ScenarioVariation,
-    as_object,
-    read_text_file,
-)
+from humanllm.core import Episode, as_object, read_text_file
 from humanllm.errors import DataError
+from humanllm.simulation._released_record import episode_from_released, episode_to_released
+from humanllm.simulation._splits import SPLITS
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ImportReport", "episode_from_released", "episode_to_released", "import_released", "read_records"]
 
 
 class ImportReport(BaseModel):
-    read: int = 0
-    imported: int = 0
-    skipped: dict[str, str] = Field(default_factory=dict, description="record -> why it was skipped")
+    """What `import_released` read, kept, renamed and skipped."""
+
+    read: int = Field(default=0, description="Records read.")
+    imported: int = Field(default=0, description="Records that became episodes.")
+    skipped: dict[str, str] = Field(
+        default_factory=dict, description="Where a record is (`FILE[index]` or `FILE:line`) -> why it was not imported."
+    )
+    renamed: dict[str, str] = Field(
+        default_factory=dict, description="A name as the files wrote it -> the one canonical name it was read as."
+    )
+    unmatched: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Where a record is -> names in char2pattern or a checklist that match no one in its cast "
+        "(kept as written).",
+    )
+    splits: dict[str, int] = Field(default_factory=dict, description="Split label -> episodes imported with it.")
+    unknown_fields: dict[str, int] = Field(
+        default_factory=dict, description="A field outside the released schema (not imported) -> records that had it."
+    )
 
 
 _RELEASED_HINT = "give the authors' released split files (a JSON list, or JSONL, of scenario objects)"
 
 
-def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(label, record) from a JSON list (or one object) or a JSONL file; `DataError` for an unreadable or
-    non-UTF-8 file, bad JSON (with its line), a record that is not an object, or a file with no records."""
+def read_records(path: Path, *, allow_empty: bool = False) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, record) from a JSON list (or one object) or a JSONL file; `DataError` for an unreadable or
+    non-UTF-8 file, bad JSON (with its line), a record that is not an object, or (unless `allow_empty`)
+    a file with no records."""
     text = read_text_file(path, what="released file")
     stripped = text.lstrip()
     rows: list[tuple[str, str, Any]] = []  # (label, where, value)
@@ -44,132 +69,64 @@ def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}: not JSON at line {exc.lineno}: {exc.msg}; {_RELEASED_HINT}") from exc
-        rows = [(f"{path.name}[{index}]", f"{path}: record {index}", row) for index, row in enumerate(data)]
+        rows = [(f"{path}[{index}]", f"{path}: record {index}", row) for index, row in enumerate(data)]
     else:
         try:
-            rows = [(path.name, f"{path}: the record", json.loads(text))] if stripped.startswith("{") else []
+            rows = [(f"{path}[0]", f"{path}: the record", json.loads(text))] if stripped.startswith("{") else []
         except json.JSONDecodeError:  # not one object: JSONL
             rows = []
         if not rows:
             for number, line in enumerate(text.splitlines(), 1):
                 if line.strip():
                     try:
-                        rows.append((f"{path.name}:{number}", f"{path}: the record on line {number}", json.loads(line)))
+                        rows.append((f"{path}:{number}", f"{path}: the record on line {number}", json.loads(line)))
                     except json.JSONDecodeError as exc:
                         raise DataError(f"{path}: not JSON at line {number}: {exc.msg}; {_RELEASED_HINT}") from exc
-    if not rows:
+    if not rows and not allow_empty:
         raise DataError(f"{path} holds no records: {_RELEASED_HINT}")
     for label, where, row in rows:
         yield label, as_object(row, where)
 
 
-def _profile(raw: dict[str, Any]) -> CharacterProfile:
-    return CharacterProfile(
-        name=str(raw["name"]).strip(),
-        about_self=str(raw.get("aboutSelf", "")),
-        about_others=str(raw.get("aboutOthers", "")),
-    )
+def split_files(folder: Path) -> list[Path]:
+    """The split files of a folder the authors' split script wrote (`train.json`, `id_eval.json`, ...)."""
+    found = [folder / f"{name}{suffix}" for name in SPLITS for suffix in (".json", ".jsonl")]
+    files = [path for path in found if path.is_file()]
+    if not files:
+        names = ", ".join(f"{name}.json" for name in SPLITS)
+        raise DataError(f"{folder} holds none of the split files {names}: {_RELEASED_HINT}")
+    return files
 
 
-def _checklists(raw: Any) -> list[ScenarioChecklist]:
-    if not isinstance(raw, dict):
-        return []
-    return [ScenarioChecklist(character=name, items=[str(i) for i in items]) for name, items in raw.items() if items]
-
-
-def episode_from_released(record: dict[str, Any]) -> Episode:
-    """One released record as an episode; raises ValueError with the reason when it cannot be."""
-    scenario_raw = record.get("scenario") or {}
-    profiles = scenario_raw.get("charactersProfiles") or {}
-    if "protagonist" not in profiles:
-        raise ValueError("scenario.charactersProfiles.protagonist is missing")
-    protagonist = _profile(profiles["protagonist"])
-    supporting = [_profile(p) for p in profiles.get("supportingCharacter") or []]
-    cast = {p.name for p in [protagonist, *supporting]}
-    turns = []
-    for index, line in enumerate(record.get("conversation") or []):
-        speaker = str(line.get("char", "")).strip()
-        if speaker not in cast:
-            raise ValueError(f"conversation[{index}] speaker {speaker!r} is not in the cast {sorted(cast)}")
-        turns.append(parse_trinity(str(line.get("content", "")), speaker))
-    variation = None
-    if record.get("scenario_variation"):
-        varied = record["scenario_variation"]
-        variation = ScenarioVariation(
-            factor_analysis=str(record.get("factor_analysis", "")),
-            new_factor_settings=json.dumps(record.get("new_factor_settings", ""), ensure_ascii=False)
-            if not isinstance(record.get("new_factor_settings"), str)
-            else record["new_factor_settings"],
-            background=str(varied.get("storyBackground", "")) if isinstance(varied, dict) else str(varied),
-            analysis=str(record.get("analysis_variation", "")),
-            checklists=_checklists(record.get("conversation_checklist_variation")),
-        )
-    scenario = Scenario(
-        patterns=[str(p) for p in record.get("pattern") or []],
-        situation=str(record.get("situation", "")),
-        analysis=str(record.get("analysis", "")),
-        background=str(scenario_raw.get("storyBackground", "")),
-        protagonist=protagonist,
-        supporting=supporting or [CharacterProfile(name="(none)", about_self="", about_others="")],
-        char2pattern={str(k): list(v) for k, v in (record.get("char2pattern") or {}).items()},
-        checklists=_checklists(record.get("conversation_checklist")),
-        variation=variation,
-    )
-    digest = hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
-    return Episode(
-        id=digest,
-        scenario=scenario,
-        conversation=Conversation(turns=turns, ended_by="released"),
-        mode="author",
-        models={"source": "released"},
-    )
+def _split_label(path: Path) -> str | None:
+    return path.stem if path.stem in SPLITS else None
 
 
 def import_released(paths: list[Path]) -> tuple[list[Episode], ImportReport]:
+    """Episodes from released files or split folders, and the report; a record that fails is skipped."""
     report = ImportReport()
+    unknown: Counter[str] = Counter()
     episodes = []
-    for path in paths:
-        for label, record in read_records(path):
-            report.read += 1
-            try:
-                episodes.append(episode_from_released(record))
+    for given in paths:
+        files = split_files(given) if given.is_dir() else [given]
+        for path in files:
+            for where, record in read_records(path, allow_empty=given.is_dir()):
+                report.read += 1
+                try:
+                    read = episode_from_released(record, split=_split_label(path))
+                except Exception as exc:  # any fault in one record skips that record, never the import
+                    logger.debug("skipped %s", where, exc_info=True)
+                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    report.skipped[where] = reason
+                    continue
+                episodes.append(read.episode)
                 report.imported += 1
-            except (ValueError, KeyError, TypeError, AttributeError, ValidationError) as exc:
-                report.skipped[label] = str(exc).splitlines()[0]
+                report.renamed.update(read.renamed)
+                unknown.update(read.unknown_fields)
+                if read.unmatched:
+                    report.unmatched[where] = read.unmatched
+                split = read.episode.config.get("split")
+                if isinstance(split, str):
+                    report.splits[split] = report.splits.get(split, 0) + 1
+    report.unknown_fields = dict(sorted(unknown.items()))
     return episodes, report
-
-
-def episode_to_released(episode: Episode) -> dict[str, Any]:
-    """An episode in the released schema (thoughts kept in the trinity text)."""
-    scenario = episode.scenario
-
-    def profile(p: CharacterProfile) -> dict[str, str]:
-        return {"name": p.name, "aboutSelf": p.about_self, "aboutOthers": p.about_others}
-
-    record: dict[str, Any] = {
-        "pattern": scenario.patterns,
-        "situation": scenario.situation,
-        "analysis": scenario.analysis,
-        "scenario": {
-            "storyBackground": scenario.background,
-            "charactersProfiles": {
-                "protagonist": profile(scenario.protagonist),
-                "supportingCharacter": [profile(p) for p in scenario.supporting],
-            },
-        },
-        "protagonist": scenario.protagonist.name,
-        "supporting_characters": [p.name for p in scenario.supporting],
-        "char2pattern": scenario.char2pattern,
-        "conversation": [{"char": t.speaker, "content": t.as_trinity()} for t in episode.conversation.turns],
-        "conversation_checklist": {c.character: c.items for c in scenario.checklists},
-    }
-    if scenario.variation is not None:
-        varied = scenario.variation
-        record.update(
-            factor_analysis=varied.factor_analysis,
-            new_factor_settings=varied.new_factor_settings,
-            scenario_variation={"storyBackground": varied.background},
-            analysis_variation=varied.analysis,
-            conversation_checklist_variation={c.character: c.items for c in varied.checklists},
-        )
-    return record
