@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -53,11 +54,15 @@ from humanllm.cli._validate import one_of, options_config
 from humanllm.core import check_output_dir, check_output_file, write_text_atomic
 from humanllm.errors import ConfigError
 from humanllm.evaluation import (
+    AgreementReport,
     BenchmarkConfig,
     EvalResults,
     JudgeOptions,
+    JudgeRunReport,
     RichTracker,
     Table,
+    agreement_source,
+    agreement_tables,
     align,
     annotation_items,
     collect_transcripts,
@@ -105,16 +110,26 @@ def _judge_model(
 def _print_table(table: Table) -> None:
     shown = RichTable(title=table.title, caption=table.note or None)
     for index, header in enumerate(table.headers):
-        shown.add_column(header, justify="left" if index == 0 else "right", overflow="fold")
+        shown.add_column(header, justify="left" if index < table.left else "right", overflow="fold")
     for row in table.rows:
         shown.add_row(*row)
     console.print(shown)
 
 
+JudgesOption = Annotated[
+    list[str],
+    typer.Option(
+        "--judge",
+        help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`). Repeat it to have several judges "
+        "judge the same episodes and report their agreement.",
+    ),
+]
+
+
 @app.command("score")
 def score(
     data: Annotated[Path, typer.Argument(help="Store folder, split folder, or one JSONL file of episodes.")],
-    judge: JudgeSpecOption,
+    judge: JudgesOption,
     runs: RunsOption = RUNS,
     batch_size: BatchSizeOption = BATCH_SIZE,
     retries: RetriesOption = RETRIES,
@@ -136,7 +151,10 @@ def score(
 
     Judgements are appended next to the episodes (judgements-*.jsonl), keyed by episode, character,
     judge, run, prompt version and batch size: re-running adds only what is missing. The scores go
-    to scores-*.json beside them (input of `eval report` and `eval alignment`).
+    to scores-*.json beside them (input of `eval report` and `eval alignment`). With several --judge,
+    each judges in turn into the same judgement files and gets its own scores-*.json; then their
+    agreement (Krippendorff's alpha across judges and across runs, the judges' per-item aggregate, the
+    items they disagree on most, and the social-desirability probe) is printed and written into each.
     """
     g = graph(patterns_dir)
     source = find_source(data)
@@ -152,31 +170,111 @@ def score(
                 seed=seed,
                 na_as_zero=na_as_zero,
             )
-            model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
-        with RichTracker(err_console, disable=as_json) as tracker:
-            run_report = run_interruptibly(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
-        results = score_results(
-            data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
-        )
-        path = results.save(scores_path(data, source, str(model.spec)))
-    if as_json:
-        print_json({"judging": run_report.model_dump(mode="json"), "results": results.model_dump(mode="json")})
+            models = [
+                _judge_model(spec, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
+                for spec in judge
+            ]
+        _distinct_judges(models)
+        scored: list[_Scored] = []
+        for model in models:
+            with RichTracker(err_console, disable=as_json) as tracker:
+                run_report = run_interruptibly(
+                    judge_source(source, model=model, graph=g, options=options, tracker=tracker)
+                )
+            results = score_results(
+                data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
+            )
+            scored.append(_Scored(str(model.spec), run_report, results, scores_path(data, source, str(model.spec))))
+        agreement = None
+        if len(models) > 1:
+            agreement = agreement_source(
+                source, judges=[(str(m.spec), m.generation()) for m in models], options=options, graph=g
+            )
+            for one in scored:
+                one.results.agreement = agreement
+        for one in scored:
+            one.results.save(one.path)
+    if agreement is None:
+        _print_scored(scored[0], as_json)
     else:
-        for table in results_tables(results, breakdowns=False):
+        _print_panel(scored, agreement, as_json)
+    _score_exit([one.judging for one in scored])
+
+
+@dataclass
+class _Scored:
+    """One judge's pass of `eval score`: what it judged now, its scores and where they are saved."""
+
+    judge: str
+    judging: JudgeRunReport
+    results: EvalResults
+    path: Path
+
+
+def _distinct_judges(models: list[RoleModel]) -> None:
+    specs = [str(m.spec) for m in models]
+    twice = sorted({spec for spec in specs if specs.count(spec) > 1})
+    if twice:
+        raise typer.BadParameter(f"{', '.join(twice)} given twice: give each judge once", param_hint="'--judge'")
+
+
+def _print_scored(one: _Scored, as_json: bool) -> None:
+    """One judge's output (exactly what `eval score` with one --judge prints)."""
+    if as_json:
+        print_json({"judging": one.judging.model_dump(mode="json"), "results": one.results.model_dump(mode="json")})
+        return
+    for table in results_tables(one.results, breakdowns=False):
+        _print_table(table)
+    _print_judged(one)
+    _print_split_warnings(one.results)
+
+
+def _print_judged(one: _Scored) -> None:
+    report = one.judging
+    console.print(
+        f"judged {report.judged} now ({report.already_done} already stored, {report.failed} failed) "
+        f"in {report.elapsed_s:.1f}s, {report.usage.calls} calls, {report.usage.total_tokens} tokens\n"
+        f"scores: {one.path}  (full breakdowns: `humanllm eval report {one.path} --out report.html`)",
+        soft_wrap=True,
+    )
+
+
+def _print_panel(scored: list[_Scored], agreement: AgreementReport, as_json: bool) -> None:
+    """Several judges: each one's scores as for one judge, then their agreement."""
+    if as_json:
+        judges = [
+            {
+                "judge": one.judge,
+                "judging": one.judging.model_dump(mode="json"),
+                "results": one.results.model_dump(mode="json", exclude={"agreement"}),
+                "scores": str(one.path),
+            }
+            for one in scored
+        ]
+        print_json({"judges": judges, "agreement": agreement.model_dump(mode="json")})
+        return
+    for one in scored:
+        console.rule(f"judge {escape(one.judge)}")
+        for table in results_tables(one.results, breakdowns=False):
             _print_table(table)
-        console.print(
-            f"judged {run_report.judged} now ({run_report.already_done} already stored, {run_report.failed} failed) "
-            f"in {run_report.elapsed_s:.1f}s, {run_report.usage.calls} calls, {run_report.usage.total_tokens} tokens\n"
-            f"scores: {path}  (full breakdowns: `humanllm eval report {path} --out report.html`)",
-            soft_wrap=True,
-        )
-        _print_split_warnings(results)
-    code = batch_code(failed=run_report.failed, finished=run_report.judged + run_report.already_done)
+        _print_judged(one)
+        _print_split_warnings(one.results)
+    console.rule("agreement of the judges")
+    for table in agreement_tables(agreement, {one.judge: next(iter(one.results.reports.values())) for one in scored}):
+        _print_table(table)
+    console.print("agreement: in each judge's scores file (`agreement`)", soft_wrap=True)
+
+
+def _score_exit(reports: list[JudgeRunReport]) -> None:
+    """Exit 3 or 4 (with one summary) when judgements failed, over every judge; return when all finished."""
+    failed = sum(r.failed for r in reports)
+    finished = sum(r.judged + r.already_done for r in reports)
+    code = batch_code(failed=failed, finished=finished)
     if code:
-        reason = next(iter(run_report.failures), "")
+        reason = next((reason for r in reports for reason in r.failures), "")
         _fail_batch(
             code,
-            f"{run_report.failed} of {run_report.requested} judgements failed",
+            f"{failed} of {sum(r.requested for r in reports)} judgements failed",
             reason,
             "failed judgements are not stored: fix the cause (see the reason) and run the same command again to "
             "judge only what is missing",
