@@ -36,7 +36,7 @@ from humanllm.llm import ModelSettings, RoleModel, parse_spec, register_fake_bac
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import RoleModels, SimulationConfig, run_episode
 from humanllm.simulation._store import EpisodeStore
-from humanllm.testing import ScriptedChatModel, fake_character, fake_writer, role_reply
+from humanllm.testing import MockOpenAIServer, ScriptedChatModel, fake_character, fake_writer, role_reply
 
 runner = CliRunner()
 
@@ -433,3 +433,48 @@ def test_a_judge_given_twice_is_a_usage_error(store: Path) -> None:
     result = runner.invoke(register(), ["eval", "score", str(store), "--judge", "fake", "--judge", "fake"])
     assert result.exit_code == 2 and "given twice" in result.output
     assert not list(store.glob("judgements-*.jsonl"))  # nothing judged
+
+
+def test_each_judge_gets_its_endpoint(store: Path) -> None:
+    with MockOpenAIServer() as plain, MockOpenAIServer(reply=_contrary_reply) as contrary:
+        judges = ["--judge", "openai:plain", "--judge", "openai:contrary", "--runs", "1", "--no-holistic"]
+        urls = ["--judge-base-url", plain.base_url, "--judge-base-url", contrary.base_url]
+        paired = runner.invoke(register(), ["eval", "score", str(store), *judges, *urls, "--json"])
+        mismatch = runner.invoke(register(), ["eval", "score", str(store), *judges, *urls, "--judge-base-url", "x"])
+    assert paired.exit_code == 0, paired.output
+    assert plain.counts and contrary.counts
+    a = {(j.episode_id, j.character): j for j in _stored(store, "openai:plain")}
+    b = {(j.episode_id, j.character): j for j in _stored(store, "openai:contrary")}
+    assert a.keys() == b.keys() and a
+    for key, judgement in a.items():  # the contrary endpoint answered the second judge
+        assert [-int(v.score or 0) for v in judgement.verdicts] == [int(v.score or 0) for v in b[key].verdicts]
+    units = sum(len(j.verdicts) for j in a.values())
+    agreement = json.loads(paired.output)["agreement"]
+    assert agreement["across_judges"]["items"]["value"] == pytest.approx(1 / units - 1)
+    assert mismatch.exit_code == 2 and "3 endpoints for 2 judges" in mismatch.output
+
+
+def test_two_judges_on_one_endpoint_share_it(store: Path) -> None:
+    """Regression: each judge ran in its own event loop, and the second could not use the HTTP client the
+    first had opened to the same endpoint ("Event loop is closed": every judgement of it failed)."""
+    with MockOpenAIServer() as server:
+        judges = ["--judge", "openai:one", "--judge", "openai:two", "--judge-base-url", server.base_url]
+        result = runner.invoke(register(), ["eval", "score", str(store), *judges, "--runs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert [j["judging"]["failed"] for j in out["judges"]] == [0, 0]
+    assert out["agreement"]["across_judges"]["items"]["value"] == pytest.approx(1.0)
+
+
+def test_a_judge_that_fails_makes_the_batch_partial_and_the_agreement_is_still_written(store: Path) -> None:
+    with MockOpenAIServer() as working, MockOpenAIServer(status=418) as failing:
+        judges = ["--judge", "openai:working", "--judge", "openai:failing", "--runs", "1", "--retries", "0"]
+        urls = ["--judge-base-url", working.base_url, "--judge-base-url", failing.base_url]
+        result = runner.invoke(register(), ["eval", "score", str(store), *judges, *urls, "--json"])
+    assert result.exit_code == 3, result.output  # partial: the working judge's judgements are stored
+    out = json.loads(result.stdout)
+    assert [j["judging"]["failed"] > 0 for j in out["judges"]] == [False, True]
+    assert out["judges"][1]["judging"]["judged"] == 0
+    assert out["agreement"]["across_judges"]["items"]["reason"] == "no unit has two values"
+    saved = EvalResults.load(store / "scores-openai_failing.json")
+    assert saved.agreement is not None and saved.agreement.judges == ["openai:working", "openai:failing"]

@@ -125,6 +125,15 @@ JudgesOption = Annotated[
     ),
 ]
 
+JudgeBaseUrlsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--judge-base-url",
+        help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server). With several --judge: once for all, "
+        "or once per --judge in the same order ('' for a judge's default endpoint).",
+    ),
+]
+
 
 @app.command("score")
 def score(
@@ -137,7 +146,7 @@ def score(
     no_holistic: NoHolisticOption = False,
     na_as_zero: NaAsZeroOption = False,
     concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
-    judge_base_url: JudgeBaseUrlOption = None,
+    judge_base_url: JudgeBaseUrlsOption = None,
     judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
     judge_max_tokens: JudgeMaxTokensOption = JUDGE_MAX_TOKENS_DEFAULT,
     timeout: TimeoutOption = TIMEOUT_S,
@@ -171,20 +180,31 @@ def score(
                 na_as_zero=na_as_zero,
             )
             models = [
-                _judge_model(spec, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
-                for spec in judge
+                _judge_model(spec, url, judge_temperature, judge_max_tokens, timeout, threads)
+                for spec, url in zip(judge, _base_urls(judge, judge_base_url), strict=True)
             ]
         _distinct_judges(models)
-        scored: list[_Scored] = []
-        for model in models:
-            with RichTracker(err_console, disable=as_json) as tracker:
-                run_report = run_interruptibly(
-                    judge_source(source, model=model, graph=g, options=options, tracker=tracker)
-                )
-            results = score_results(
-                data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
+
+        async def judge_all() -> list[JudgeRunReport]:
+            # one event loop for every judge: judges on one endpoint share its HTTP client, which a second
+            # loop could not use
+            reports = []
+            for model in models:
+                with RichTracker(err_console, disable=as_json) as tracker:
+                    reports.append(await judge_source(source, model=model, graph=g, options=options, tracker=tracker))
+            return reports
+
+        scored = [
+            _Scored(
+                str(model.spec),
+                run_report,
+                score_results(
+                    data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
+                ),
+                scores_path(data, source, str(model.spec)),
             )
-            scored.append(_Scored(str(model.spec), run_report, results, scores_path(data, source, str(model.spec))))
+            for model, run_report in zip(models, run_interruptibly(judge_all()), strict=True)
+        ]
         agreement = None
         if len(models) > 1:
             agreement = agreement_source(
@@ -209,6 +229,19 @@ class _Scored:
     judging: JudgeRunReport
     results: EvalResults
     path: Path
+
+
+def _base_urls(judges: list[str], urls: list[str] | None) -> list[str | None]:
+    """The endpoint of each judge: none given, one for all, or one per judge in order ('' = the default)."""
+    given = [url or None for url in urls or []]
+    if len(given) <= 1:
+        return [given[0] if given else None] * len(judges)
+    if len(given) != len(judges):
+        raise typer.BadParameter(
+            f"{len(given)} endpoints for {len(judges)} judges: give it once for all judges or once per --judge",
+            param_hint="'--judge-base-url'",
+        )
+    return given
 
 
 def _distinct_judges(models: list[RoleModel]) -> None:
