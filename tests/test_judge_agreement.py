@@ -232,6 +232,8 @@ def test_tally_rejects_an_unknown_or_repeated_judge() -> None:
         AgreementTally(["J1", "J1"], runs=1)
     with pytest.raises(ValueError, match="not one of"):
         AgreementTally(["J1"], runs=1).add(_TWO_JUDGES[1])
+    with pytest.raises(ValueError, match="beyond the 1 run"):
+        AgreementTally(["J1"], runs=1).add(_judgement("J1", "S1", {"ipe.x.1": 1}, run=1))
 
 
 # --- the social-desirability probe ------------------------------------------------------------------
@@ -478,3 +480,13 @@ def test_a_judge_that_fails_makes_the_batch_partial_and_the_agreement_is_still_w
     assert out["agreement"]["across_judges"]["items"]["reason"] == "no unit has two values"
     saved = EvalResults.load(store / "scores-openai_failing.json")
     assert saved.agreement is not None and saved.agreement.judges == ["openai:working", "openai:failing"]
+
+
+def test_judge_endpoints_pair_with_the_judges_in_order() -> None:
+    from humanllm.cli._score_judges import base_urls
+
+    assert base_urls(["a", "b"], None) == [None, None]
+    assert base_urls(["a", "b"], ["http://x/v1"]) == ["http://x/v1", "http://x/v1"]  # one for all
+    assert base_urls(["a", "b"], ["", "http://x/v1"]) == [None, "http://x/v1"]  # '' = the default endpoint
+    with pytest.raises(typer.BadParameter, match="3 endpoints for 2 judges"):
+        base_urls(["a", "b"], ["1", "2", "3"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,8 @@ from rich.table import Table as RichTable
 from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import judged_characters
 from humanllm.cli._async import run_interruptibly
-from humanllm.cli._exit import NOTHING_DONE, batch_code
+from humanllm.cli._eval_output import fail_batch, print_split_warnings, print_table
+from humanllm.cli._exit import batch_code
 from humanllm.cli._options import (
     BATCH_SIZE,
     HOLISTIC,
@@ -50,19 +50,26 @@ from humanllm.cli._options import (
     library,
 )
 from humanllm.cli._output import console, err_console, print_json
+from humanllm.cli._score_judges import (
+    JudgeBaseUrlsOption,
+    JudgesOption,
+    Scored,
+    base_urls,
+    distinct_judges,
+    print_panel,
+    print_scored,
+    score_exit,
+)
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import check_output_dir, check_output_file, write_text_atomic
 from humanllm.errors import ConfigError
 from humanllm.evaluation import (
-    AgreementReport,
     BenchmarkConfig,
     EvalResults,
     JudgeOptions,
     JudgeRunReport,
     RichTracker,
-    Table,
     agreement_source,
-    agreement_tables,
     align,
     annotation_items,
     collect_transcripts,
@@ -82,7 +89,6 @@ from humanllm.evaluation import (
     score_results,
     scores_path,
     split_episodes,
-    split_warnings,
     write_annotations,
     write_paper,
 )
@@ -105,34 +111,6 @@ def _judge_model(
         temperature=temperature, max_tokens=max_tokens, base_url=base_url, timeout_s=timeout, threads=threads
     )
     return build_role_model("judge", spec, settings)
-
-
-def _print_table(table: Table) -> None:
-    shown = RichTable(title=table.title, caption=table.note or None)
-    for index, header in enumerate(table.headers):
-        shown.add_column(header, justify="left" if index < table.left else "right", overflow="fold")
-    for row in table.rows:
-        shown.add_row(*row)
-    console.print(shown)
-
-
-JudgesOption = Annotated[
-    list[str],
-    typer.Option(
-        "--judge",
-        help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`). Repeat it to have several judges "
-        "judge the same episodes and report their agreement.",
-    ),
-]
-
-JudgeBaseUrlsOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--judge-base-url",
-        help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server). With several --judge: once for all, "
-        "or once per --judge in the same order ('' for a judge's default endpoint).",
-    ),
-]
 
 
 @app.command("score")
@@ -181,9 +159,9 @@ def score(
             )
             models = [
                 _judge_model(spec, url, judge_temperature, judge_max_tokens, timeout, threads)
-                for spec, url in zip(judge, _base_urls(judge, judge_base_url), strict=True)
+                for spec, url in zip(judge, base_urls(judge, judge_base_url), strict=True)
             ]
-        _distinct_judges(models)
+        distinct_judges(models)
 
         async def judge_all() -> list[JudgeRunReport]:
             # one event loop for every judge: judges on one endpoint share its HTTP client, which a second
@@ -195,7 +173,7 @@ def score(
             return reports
 
         scored = [
-            _Scored(
+            Scored(
                 str(model.spec),
                 run_report,
                 score_results(
@@ -215,103 +193,10 @@ def score(
         for one in scored:
             one.results.save(one.path)
     if agreement is None:
-        _print_scored(scored[0], as_json)
+        print_scored(scored[0], as_json)
     else:
-        _print_panel(scored, agreement, as_json)
-    _score_exit([one.judging for one in scored])
-
-
-@dataclass
-class _Scored:
-    """One judge's pass of `eval score`: what it judged now, its scores and where they are saved."""
-
-    judge: str
-    judging: JudgeRunReport
-    results: EvalResults
-    path: Path
-
-
-def _base_urls(judges: list[str], urls: list[str] | None) -> list[str | None]:
-    """The endpoint of each judge: none given, one for all, or one per judge in order ('' = the default)."""
-    given = [url or None for url in urls or []]
-    if len(given) <= 1:
-        return [given[0] if given else None] * len(judges)
-    if len(given) != len(judges):
-        raise typer.BadParameter(
-            f"{len(given)} endpoints for {len(judges)} judges: give it once for all judges or once per --judge",
-            param_hint="'--judge-base-url'",
-        )
-    return given
-
-
-def _distinct_judges(models: list[RoleModel]) -> None:
-    specs = [str(m.spec) for m in models]
-    twice = sorted({spec for spec in specs if specs.count(spec) > 1})
-    if twice:
-        raise typer.BadParameter(f"{', '.join(twice)} given twice: give each judge once", param_hint="'--judge'")
-
-
-def _print_scored(one: _Scored, as_json: bool) -> None:
-    """One judge's output (exactly what `eval score` with one --judge prints)."""
-    if as_json:
-        print_json({"judging": one.judging.model_dump(mode="json"), "results": one.results.model_dump(mode="json")})
-        return
-    for table in results_tables(one.results, breakdowns=False):
-        _print_table(table)
-    _print_judged(one)
-    _print_split_warnings(one.results)
-
-
-def _print_judged(one: _Scored) -> None:
-    report = one.judging
-    console.print(
-        f"judged {report.judged} now ({report.already_done} already stored, {report.failed} failed) "
-        f"in {report.elapsed_s:.1f}s, {report.usage.calls} calls, {report.usage.total_tokens} tokens\n"
-        f"scores: {one.path}  (full breakdowns: `humanllm eval report {one.path} --out report.html`)",
-        soft_wrap=True,
-    )
-
-
-def _print_panel(scored: list[_Scored], agreement: AgreementReport, as_json: bool) -> None:
-    """Several judges: each one's scores as for one judge, then their agreement."""
-    if as_json:
-        judges = [
-            {
-                "judge": one.judge,
-                "judging": one.judging.model_dump(mode="json"),
-                "results": one.results.model_dump(mode="json", exclude={"agreement"}),
-                "scores": str(one.path),
-            }
-            for one in scored
-        ]
-        print_json({"judges": judges, "agreement": agreement.model_dump(mode="json")})
-        return
-    for one in scored:
-        console.rule(f"judge {escape(one.judge)}")
-        for table in results_tables(one.results, breakdowns=False):
-            _print_table(table)
-        _print_judged(one)
-        _print_split_warnings(one.results)
-    console.rule("agreement of the judges")
-    for table in agreement_tables(agreement, {one.judge: next(iter(one.results.reports.values())) for one in scored}):
-        _print_table(table)
-    console.print("agreement: in each judge's scores file (`agreement`)", soft_wrap=True)
-
-
-def _score_exit(reports: list[JudgeRunReport]) -> None:
-    """Exit 3 or 4 (with one summary) when judgements failed, over every judge; return when all finished."""
-    failed = sum(r.failed for r in reports)
-    finished = sum(r.judged + r.already_done for r in reports)
-    code = batch_code(failed=failed, finished=finished)
-    if code:
-        reason = next((reason for r in reports for reason in r.failures), "")
-        _fail_batch(
-            code,
-            f"{failed} of {sum(r.requested for r in reports)} judgements failed",
-            reason,
-            "failed judgements are not stored: fix the cause (see the reason) and run the same command again to "
-            "judge only what is missing",
-        )
+        print_panel(scored, agreement, as_json)
+    score_exit([one.judging for one in scored])
 
 
 @app.command("run")
@@ -396,11 +281,11 @@ def run(
         print_json(results)
     else:
         for table in results_tables(results, breakdowns=False):
-            _print_table(table)
+            print_table(table)
         for note in results.notes:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
         console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
-        _print_split_warnings(results)
+        print_split_warnings(results)
     _benchmark_exit(results, options)
 
 
@@ -491,7 +376,7 @@ def paper(
         print_json(table)
     else:
         for shown in paper_tables(table):
-            _print_table(shown)
+            print_table(shown)
         for note in [*table.notes, *results.notes]:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
         console.print(f"table: {', '.join(str(p) for p in paths)}", soft_wrap=True)
@@ -567,19 +452,13 @@ def _benchmark_exit(results: EvalResults, options: JudgeOptions) -> None:
     if code:
         parts = [f"{plays_failed} play(s) failed"] if plays_failed else []
         parts += [f"{judgements_missing} judgement(s) missing"] if judgements_missing else []
-        _fail_batch(
+        fail_batch(
             code,
             " and ".join(parts),
             results.notes[0] if results.notes else "",
             "see the warnings above; fix the cause and run the same command again: played episodes and stored "
             "judgements are kept, only what is missing runs",
         )
-
-
-def _print_split_warnings(results: EvalResults) -> None:
-    """A split with no scored sample, on stderr (with --json the JSON names it in each report's `empty_splits`)."""
-    for warning in split_warnings(results):
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 def _judgement_counts(results: EvalResults, options: JudgeOptions) -> tuple[int, int]:
@@ -594,18 +473,6 @@ def _judgement_counts(results: EvalResults, options: JudgeOptions) -> tuple[int,
         stored += report.coverage.judgements
         missing += max(0, expected - report.coverage.judgements)
     return missing, stored
-
-
-def _fail_batch(code: int, what: str, reason: str, todo: str) -> None:
-    """One summary of a batch that did not fully finish (stderr), then exit with `code`."""
-    head = "nothing finished: " if code == NOTHING_DONE else ""
-    why = f"; first reason: {_clip(reason)}" if reason else ""
-    err_console.print(f"[bold red]error:[/] {escape(head + what + why)}\n{escape(todo)}", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _clip(text: str, limit: int = 240) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @app.command("annotate-export")
@@ -695,4 +562,4 @@ def report(
     page = render_report(results, collect_transcripts(results, per_label=transcripts))
     write_text_atomic(out, page)
     console.print(f"wrote {out} ({len(page) // 1024} KB)", soft_wrap=True)
-    _print_split_warnings(results)
+    print_split_warnings(results)

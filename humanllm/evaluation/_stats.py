@@ -112,37 +112,46 @@ def krippendorff_alpha(units: Mapping[Hashable, Sequence[Hashable | None]], leve
     """
     if level not in ALPHA_LEVELS:
         raise ValueError(f"alpha level must be one of {', '.join(ALPHA_LEVELS)}, not {level!r}")
-    pairable = [present for present in ([v for v in vs if v is not None] for vs in units.values()) if len(present) > 1]
-    n = sum(len(present) for present in pairable)
+    # units with the same values (in any order) add the same coincidences: count each such set once
+    shapes: Counter[tuple[Any, ...]] = Counter()
+    for values in units.values():
+        present = sorted(v for v in values if v is not None)  # type: ignore[type-var]
+        if len(present) > 1:
+            shapes[tuple(present)] += 1
+    n = sum(len(shape) * count for shape, count in shapes.items())
+    pairable = sum(shapes.values())
     if not pairable:
         return Alpha(value=None, reason="no unit has two values", level=level, units=0, values=0)
-    categories: list[Any] = sorted({v for present in pairable for v in present})
+    categories: list[Any] = sorted({v for shape in shapes for v in shape})
     if len(categories) < 2:
         reason = f"no variation: every pairable value is {categories[0]!r}"
-        return Alpha(value=None, reason=reason, level=level, units=len(pairable), values=n)
+        return Alpha(value=None, reason=reason, level=level, units=pairable, values=n)
     index = {c: i for i, c in enumerate(categories)}
     size = len(categories)
     # pairs[m][c][k]: ordered value pairs (c, k) in units of m values, whole numbers, so that the
     # matrix (and alpha) does not depend on the order of the units
     pairs: dict[int, list[list[int]]] = {}
-    for present in pairable:
-        counts = Counter(index[v] for v in present)
-        grid = pairs.setdefault(len(present), [[0] * size for _ in range(size)])
+    for shape, count in shapes.items():
+        counts = Counter(index[v] for v in shape)
+        grid = pairs.setdefault(len(shape), [[0] * size for _ in range(size)])
         for c, count_c in counts.items():
             for k, count_k in counts.items():
-                grid[c][k] += count_c * (count_k - (c == k))
+                grid[c][k] += count * count_c * (count_k - (c == k))
     o = [[math.fsum(pairs[m][c][k] / (m - 1) for m in sorted(pairs)) for k in range(size)] for c in range(size)]
     margins = [math.fsum(row) for row in o]
     d = _differences(categories, margins, level)
     observed = math.fsum(o[c][k] * d[c][k] for c in range(size) for k in range(size))
     expected = math.fsum(margins[c] * margins[k] * d[c][k] for c in range(size) for k in range(size))
     value = 1.0 - (n - 1) * observed / expected
-    return Alpha(value=value, level=level, units=len(pairable), values=n)
+    return Alpha(value=value, level=level, units=pairable, values=n)
 
 
 def _differences(categories: Sequence[Any], margins: Sequence[float], level: AlphaLevel) -> list[list[float]]:
     """The squared difference of every pair of categories (sorted) for one level of measurement."""
     size = len(categories)
+    below = [0.0]  # below[i]: the margins of the categories before i (ordinal sums in O(1))
+    for margin in margins:
+        below.append(below[-1] + margin)
     d = [[0.0] * size for _ in range(size)]
     for c in range(size):
         for k in range(size):
@@ -154,5 +163,5 @@ def _differences(categories: Sequence[Any], margins: Sequence[float], level: Alp
                 d[c][k] = (float(categories[c]) - float(categories[k])) ** 2
             else:
                 low, high = min(c, k), max(c, k)
-                d[c][k] = (math.fsum(margins[low : high + 1]) - (margins[low] + margins[high]) / 2) ** 2
+                d[c][k] = (below[high + 1] - below[low] - (margins[low] + margins[high]) / 2) ** 2
     return d
