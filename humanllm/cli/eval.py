@@ -12,7 +12,8 @@ from rich.table import Table as RichTable
 from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import judged_characters
 from humanllm.cli._async import run_interruptibly
-from humanllm.cli._exit import NOTHING_DONE, batch_code
+from humanllm.cli._eval_output import fail_batch, print_split_warnings, print_table
+from humanllm.cli._exit import batch_code
 from humanllm.cli._options import (
     BATCH_SIZE,
     HOLISTIC,
@@ -49,6 +50,16 @@ from humanllm.cli._options import (
     library,
 )
 from humanllm.cli._output import console, err_console, print_json
+from humanllm.cli._score_judges import (
+    JudgeBaseUrlsOption,
+    JudgesOption,
+    Scored,
+    base_urls,
+    distinct_judges,
+    print_panel,
+    print_scored,
+    score_exit,
+)
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import check_output_dir, check_output_file, write_text_atomic
 from humanllm.errors import ConfigError
@@ -56,8 +67,9 @@ from humanllm.evaluation import (
     BenchmarkConfig,
     EvalResults,
     JudgeOptions,
+    JudgeRunReport,
     RichTracker,
-    Table,
+    agreement_source,
     align,
     annotation_items,
     collect_transcripts,
@@ -77,7 +89,6 @@ from humanllm.evaluation import (
     score_results,
     scores_path,
     split_episodes,
-    split_warnings,
     write_annotations,
     write_paper,
 )
@@ -102,19 +113,10 @@ def _judge_model(
     return build_role_model("judge", spec, settings)
 
 
-def _print_table(table: Table) -> None:
-    shown = RichTable(title=table.title, caption=table.note or None)
-    for index, header in enumerate(table.headers):
-        shown.add_column(header, justify="left" if index == 0 else "right", overflow="fold")
-    for row in table.rows:
-        shown.add_row(*row)
-    console.print(shown)
-
-
 @app.command("score")
 def score(
     data: Annotated[Path, typer.Argument(help="Store folder, split folder, or one JSONL file of episodes.")],
-    judge: JudgeSpecOption,
+    judge: JudgesOption,
     runs: RunsOption = RUNS,
     batch_size: BatchSizeOption = BATCH_SIZE,
     retries: RetriesOption = RETRIES,
@@ -122,7 +124,7 @@ def score(
     no_holistic: NoHolisticOption = False,
     na_as_zero: NaAsZeroOption = False,
     concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
-    judge_base_url: JudgeBaseUrlOption = None,
+    judge_base_url: JudgeBaseUrlsOption = None,
     judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
     judge_max_tokens: JudgeMaxTokensOption = JUDGE_MAX_TOKENS_DEFAULT,
     timeout: TimeoutOption = TIMEOUT_S,
@@ -136,7 +138,10 @@ def score(
 
     Judgements are appended next to the episodes (judgements-*.jsonl), keyed by episode, character,
     judge, run, prompt version and batch size: re-running adds only what is missing. The scores go
-    to scores-*.json beside them (input of `eval report` and `eval alignment`).
+    to scores-*.json beside them (input of `eval report` and `eval alignment`). With several --judge,
+    each judges in turn into the same judgement files and gets its own scores-*.json; then their
+    agreement (Krippendorff's alpha across judges and across runs, the judges' per-item aggregate, the
+    items they disagree on most, and the social-desirability probe) is printed and written into each.
     """
     g = graph(patterns_dir)
     source = find_source(data)
@@ -152,35 +157,46 @@ def score(
                 seed=seed,
                 na_as_zero=na_as_zero,
             )
-            model = _judge_model(judge, judge_base_url, judge_temperature, judge_max_tokens, timeout, threads)
-        with RichTracker(err_console, disable=as_json) as tracker:
-            run_report = run_interruptibly(judge_source(source, model=model, graph=g, options=options, tracker=tracker))
-        results = score_results(
-            data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
-        )
-        path = results.save(scores_path(data, source, str(model.spec)))
-    if as_json:
-        print_json({"judging": run_report.model_dump(mode="json"), "results": results.model_dump(mode="json")})
+            models = [
+                _judge_model(spec, url, judge_temperature, judge_max_tokens, timeout, threads)
+                for spec, url in zip(judge, base_urls(judge, judge_base_url), strict=True)
+            ]
+        distinct_judges(models)
+
+        async def judge_all() -> list[JudgeRunReport]:
+            # one event loop for every judge: judges on one endpoint share its HTTP client, which a second
+            # loop could not use
+            reports = []
+            for model in models:
+                with RichTracker(err_console, disable=as_json) as tracker:
+                    reports.append(await judge_source(source, model=model, graph=g, options=options, tracker=tracker))
+            return reports
+
+        scored = [
+            Scored(
+                str(model.spec),
+                run_report,
+                score_results(
+                    data, source, judge=str(model.spec), options=options, graph=g, generation=model.generation()
+                ),
+                scores_path(data, source, str(model.spec)),
+            )
+            for model, run_report in zip(models, run_interruptibly(judge_all()), strict=True)
+        ]
+        agreement = None
+        if len(models) > 1:
+            agreement = agreement_source(
+                source, judges=[(str(m.spec), m.generation()) for m in models], options=options, graph=g
+            )
+            for one in scored:
+                one.results.agreement = agreement
+        for one in scored:
+            one.results.save(one.path)
+    if agreement is None:
+        print_scored(scored[0], as_json)
     else:
-        for table in results_tables(results, breakdowns=False):
-            _print_table(table)
-        console.print(
-            f"judged {run_report.judged} now ({run_report.already_done} already stored, {run_report.failed} failed) "
-            f"in {run_report.elapsed_s:.1f}s, {run_report.usage.calls} calls, {run_report.usage.total_tokens} tokens\n"
-            f"scores: {path}  (full breakdowns: `humanllm eval report {path} --out report.html`)",
-            soft_wrap=True,
-        )
-        _print_split_warnings(results)
-    code = batch_code(failed=run_report.failed, finished=run_report.judged + run_report.already_done)
-    if code:
-        reason = next(iter(run_report.failures), "")
-        _fail_batch(
-            code,
-            f"{run_report.failed} of {run_report.requested} judgements failed",
-            reason,
-            "failed judgements are not stored: fix the cause (see the reason) and run the same command again to "
-            "judge only what is missing",
-        )
+        print_panel(scored, agreement, as_json)
+    score_exit([one.judging for one in scored])
 
 
 @app.command("run")
@@ -265,11 +281,11 @@ def run(
         print_json(results)
     else:
         for table in results_tables(results, breakdowns=False):
-            _print_table(table)
+            print_table(table)
         for note in results.notes:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
         console.print(f"results: {stem}.json, .md and .png (HTML: `humanllm eval report {stem}.json`)", soft_wrap=True)
-        _print_split_warnings(results)
+        print_split_warnings(results)
     _benchmark_exit(results, options)
 
 
@@ -360,7 +376,7 @@ def paper(
         print_json(table)
     else:
         for shown in paper_tables(table):
-            _print_table(shown)
+            print_table(shown)
         for note in [*table.notes, *results.notes]:
             console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
         console.print(f"table: {', '.join(str(p) for p in paths)}", soft_wrap=True)
@@ -436,19 +452,13 @@ def _benchmark_exit(results: EvalResults, options: JudgeOptions) -> None:
     if code:
         parts = [f"{plays_failed} play(s) failed"] if plays_failed else []
         parts += [f"{judgements_missing} judgement(s) missing"] if judgements_missing else []
-        _fail_batch(
+        fail_batch(
             code,
             " and ".join(parts),
             results.notes[0] if results.notes else "",
             "see the warnings above; fix the cause and run the same command again: played episodes and stored "
             "judgements are kept, only what is missing runs",
         )
-
-
-def _print_split_warnings(results: EvalResults) -> None:
-    """A split with no scored sample, on stderr (with --json the JSON names it in each report's `empty_splits`)."""
-    for warning in split_warnings(results):
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 def _judgement_counts(results: EvalResults, options: JudgeOptions) -> tuple[int, int]:
@@ -463,18 +473,6 @@ def _judgement_counts(results: EvalResults, options: JudgeOptions) -> tuple[int,
         stored += report.coverage.judgements
         missing += max(0, expected - report.coverage.judgements)
     return missing, stored
-
-
-def _fail_batch(code: int, what: str, reason: str, todo: str) -> None:
-    """One summary of a batch that did not fully finish (stderr), then exit with `code`."""
-    head = "nothing finished: " if code == NOTHING_DONE else ""
-    why = f"; first reason: {_clip(reason)}" if reason else ""
-    err_console.print(f"[bold red]error:[/] {escape(head + what + why)}\n{escape(todo)}", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _clip(text: str, limit: int = 240) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @app.command("annotate-export")
@@ -564,4 +562,4 @@ def report(
     page = render_report(results, collect_transcripts(results, per_label=transcripts))
     write_text_atomic(out, page)
     console.print(f"wrote {out} ({len(page) // 1024} KB)", soft_wrap=True)
-    _print_split_warnings(results)
+    print_split_warnings(results)

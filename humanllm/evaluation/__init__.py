@@ -1,5 +1,7 @@
 """Evaluation: judging stored episodes (IPE, MPD, holistic), scoring maths, the benchmark, human alignment, reports."""
 
+from humanllm.evaluation._agreement import AggregatedScores, AgreementReport, AgreementTally, ItemDisagreement
+from humanllm.evaluation._agreement_tables import agreement_tables
 from humanllm.evaluation._alignment import (
     AlignmentReport,
     AnnotationItem,
@@ -12,6 +14,14 @@ from humanllm.evaluation._alignment import (
     write_annotations,
 )
 from humanllm.evaluation._benchmark import BenchmarkConfig, BenchMode, live_conversation, replay_turns, run_benchmark
+from humanllm.evaluation._desirability import (
+    DesirabilityGroup,
+    DesirabilityProbe,
+    SampleScores,
+    desirability_groups,
+    desirability_of,
+    desirability_probe,
+)
 from humanllm.evaluation._discriminate import DiscriminationReport, ItemDiscrimination, discriminate, family_of
 from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_character, judge_episodes
 from humanllm.evaluation._paper import (
@@ -26,6 +36,7 @@ from humanllm.evaluation._paper import (
     write_paper,
 )
 from humanllm.evaluation._pipeline import (
+    agreement_source,
     data_label,
     judge_source,
     results_name,
@@ -56,7 +67,7 @@ from humanllm.evaluation._scoring import (
 )
 from humanllm.evaluation._sources import EpisodeSource, find_source, read_episodes
 from humanllm.evaluation._spec import JudgementSpec, PlaySpec
-from humanllm.evaluation._stats import cohen_kappa, mean, pearson, ranks, sample_sd, spearman
+from humanllm.evaluation._stats import Alpha, cohen_kappa, krippendorff_alpha, mean, pearson, ranks, sample_sd, spearman
 from humanllm.evaluation._tables import (
     Table,
     averaged_splits,
@@ -72,15 +83,22 @@ __all__ = [
     "BREAKDOWNS",
     "HOLISTIC",
     "METRICS",
+    "AggregatedScores",
+    "AgreementReport",
+    "AgreementTally",
     "AlignmentReport",
+    "Alpha",
     "AnnotationItem",
     "BenchMode",
     "BenchmarkConfig",
     "Coverage",
+    "DesirabilityGroup",
+    "DesirabilityProbe",
     "DiscriminationReport",
     "EpisodeSource",
     "EvalResults",
     "EvalSource",
+    "ItemDisagreement",
     "ItemDiscrimination",
     "JudgeOptions",
     "JudgeRunReport",
@@ -98,6 +116,7 @@ __all__ = [
     "Rating",
     "RichTracker",
     "SampleInfo",
+    "SampleScores",
     "ScoreReport",
     "SilentTracker",
     "SplitAverage",
@@ -105,6 +124,8 @@ __all__ = [
     "Tracker",
     "TranscriptView",
     "VerifyReport",
+    "agreement_source",
+    "agreement_tables",
     "align",
     "annotation_items",
     "average_over_splits",
@@ -113,6 +134,9 @@ __all__ = [
     "cohen_kappa",
     "collect_transcripts",
     "data_label",
+    "desirability_groups",
+    "desirability_of",
+    "desirability_probe",
     "discriminate",
     "family_of",
     "find_source",
@@ -120,6 +144,7 @@ __all__ = [
     "judge_episodes",
     "judge_ratings",
     "judge_source",
+    "krippendorff_alpha",
     "live_conversation",
     "load_judgements",
     "mean",

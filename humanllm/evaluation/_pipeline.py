@@ -13,9 +13,11 @@ from pathlib import Path
 from humanllm.agents.judge import judged_characters, prompt_version
 from humanllm.core import Episode, TokenUsage
 from humanllm.errors import DataError
+from humanllm.evaluation._agreement import AgreementReport, AgreementTally
+from humanllm.evaluation._desirability import desirability_groups
 from humanllm.evaluation._judging import JUDGE_PHASE, JudgeOptions, JudgeRunReport, judge_episodes, judgement_key
 from humanllm.evaluation._progress import SilentTracker, Tracker
-from humanllm.evaluation._records import JudgementKey, JudgementStore
+from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._results import EvalResults, EvalSource
 from humanllm.evaluation._scoring import SampleInfo, SampleKey, ScoreReport, ScoreTally, sample_info_of
 from humanllm.evaluation._sources import EpisodeSource
@@ -62,6 +64,9 @@ class SampleInfos(Mapping[SampleKey, SampleInfo]):
     def __getitem__(self, key: SampleKey) -> SampleInfo:
         return self._built(*self._entries[key])
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
     def __iter__(self) -> Iterator[SampleKey]:
         return iter(self._entries)
 
@@ -90,14 +95,7 @@ def score_source(
     tally = ScoreTally(na_as_zero=options.na_as_zero)
     usage = TokenUsage()
     for judgement in JudgementStore.open_for_reading(source.judgements):
-        if (
-            judgement.judge != judge
-            or judgement.prompt_version != version
-            or judgement.batch_size != options.batch_size
-            or judgement.run >= options.runs
-            or (generation is not None and judgement.generation != generation)
-            or judgement.holistic_choice not in (None, options.holistic)
-        ):
+        if not _scored_here(judgement, judge, version, options, generation):
             continue
         info = infos.get((judgement.episode_id, judgement.character))
         if info is None:  # a judgement of an episode not in this source (another split file, say)
@@ -105,6 +103,43 @@ def score_source(
         tally.add(judgement, info)
         usage = usage.add(judgement.usage)
     return tally.report(source.split_labels() if expected_splits is None else expected_splits), usage
+
+
+def _scored_here(
+    judgement: Judgement, judge: str, version: str, options: JudgeOptions, generation: GenerationSpec | None
+) -> bool:
+    """Whether `score_source` counts this judgement for this judge setting."""
+    return (
+        judgement.judge == judge
+        and judgement.prompt_version == version
+        and judgement.batch_size == options.batch_size
+        and judgement.run < options.runs
+        and (generation is None or judgement.generation == generation)
+        and judgement.holistic_choice in (None, options.holistic)
+    )
+
+
+def agreement_source(
+    source: EpisodeSource,
+    *,
+    judges: Sequence[tuple[str, GenerationSpec | None]],
+    options: JudgeOptions,
+    graph: InteractionGraph,
+) -> AgreementReport:
+    """The agreement of several judges (spec, sampling settings) on a source: over exactly the judgements
+    `score_source` scores for each of them, with the social-desirability probe per judge."""
+    infos = SampleInfos(source, graph)
+    version = prompt_version()
+    settings = dict(judges)
+    tally = AgreementTally([judge for judge, _ in judges], runs=options.runs, na_as_zero=options.na_as_zero)
+    for judgement in JudgementStore.open_for_reading(source.judgements):
+        if judgement.judge not in settings:
+            continue
+        if not _scored_here(judgement, judgement.judge, version, options, settings[judgement.judge]):
+            continue
+        if (judgement.episode_id, judgement.character) in infos:
+            tally.add(judgement)
+    return tally.report(infos, source.split_labels(), desirability_groups(graph.library))
 
 
 def data_label(data: Path) -> str:

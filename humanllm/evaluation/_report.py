@@ -10,6 +10,7 @@ from pathlib import Path
 from humanllm.agents.holistic import HolisticScores
 from humanllm.agents.judge import judged_characters
 from humanllm.core import Episode, bracketed, seen_by, spec_id
+from humanllm.evaluation._agreement_tables import agreement_tables
 from humanllm.evaluation._plot import results_png
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore, legacy_key
 from humanllm.evaluation._results import EvalResults
@@ -184,6 +185,10 @@ def render_report(results: EvalResults, transcripts: list[TranscriptView]) -> st
         f'<img alt="results plot" src="data:image/png;base64,{png}">',
         *(to_html(table) for table in results_tables(results)),
     ]
+    if results.agreement is not None:
+        own = next(iter(results.reports.values()), None)  # `eval score` results hold one data set
+        tables = agreement_tables(results.agreement, {results.judge: own} if own is not None else {})
+        parts += ["<h2>Agreement of the judges</h2>", *(to_html(table) for table in tables)]
     if results.notes:
         parts.append("<h3>Notes</h3><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in results.notes) + "</ul>")
     if transcripts:

@@ -6,10 +6,11 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from humanllm.core import TokenUsage, read_text_file, write_text_atomic
 from humanllm.errors import DataError
+from humanllm.evaluation._agreement import AgreementReport
 from humanllm.evaluation._judging import JudgeOptions
 from humanllm.evaluation._records import Judgement, JudgementStore
 from humanllm.evaluation._scoring import ScoreReport
@@ -45,6 +46,18 @@ class EvalResults(BaseModel):
     usage: dict[str, TokenUsage] = Field(default_factory=dict, description="Role or model -> tokens spent.")
     notes: list[str] = Field(default_factory=list, description="What went wrong on the way (failed plays, ...).")
     created_at: float = Field(default_factory=time.time)
+    agreement: AgreementReport | None = Field(
+        default=None,
+        description="`eval score` with several judges: their agreement (written into each judge's scores); "
+        "left out of the JSON when None, so one judge's results read as before.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_agreement(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        data: dict[str, object] = handler(self)
+        if data.get("agreement", False) is None:
+            del data["agreement"]
+        return data
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

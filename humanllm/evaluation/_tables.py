@@ -20,6 +20,8 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     note: str = ""
+    left: int = 1
+    """Leading columns of text (left-aligned where a renderer aligns); the rest are numbers."""
 
 
 def fmt(summary: MetricSummary | None) -> str:
