@@ -11,7 +11,14 @@ from humanllm.evaluation._alignment import (
     read_ratings,
     write_annotations,
 )
-from humanllm.evaluation._benchmark import BenchmarkConfig, BenchMode, live_conversation, replay_turns, run_benchmark
+from humanllm.evaluation._benchmark import (
+    BenchFormat,
+    BenchmarkConfig,
+    BenchMode,
+    live_conversation,
+    replay_turns,
+    run_benchmark,
+)
 from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_character, judge_episodes
 from humanllm.evaluation._pipeline import (
     data_label,
@@ -52,6 +59,7 @@ __all__ = [
     "METRICS",
     "AlignmentReport",
     "AnnotationItem",
+    "BenchFormat",
     "BenchMode",
     "BenchmarkConfig",
     "Coverage",
