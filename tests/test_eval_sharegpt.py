@@ -129,7 +129,7 @@ def test_live_mode_plays_the_target_through_the_sft_prompt_and_the_partner_throu
         ("**Ann**: Fine.", Turn(speaker="Ann", speech="Fine."), ""),
         ("  \n ", Turn(speaker="Ann"), "the reply is empty"),
         ("[only a thought]", Turn(speaker="Ann", thought="only a thought"), "it has nothing said aloud"),
-        ("Ben: (sighs) No.", Turn(speaker="Ann", action="sighs", speech="Ben: No."), ""),  # only later lines are cut
+        ("Ben: (sighs) No.", Turn(speaker="Ann"), "it is written as Ben, not Ann"),
     ],
 )
 def test_read_turn(reply: str, turn: Turn, problem: str) -> None:

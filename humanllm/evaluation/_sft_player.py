@@ -50,14 +50,18 @@ def read_turn(reply: str, name: str, others: Sequence[str]) -> tuple[Turn, str]:
     """The turn in a plain-text reply, and '' or the problem that makes it unusable.
 
     A leading `Name:` label of the speaker is dropped, and so is everything from the first line
-    that starts with another character's label (a model that goes on writing their turns too).
+    that starts with another character's label (a model that goes on writing their turns too); a
+    reply that starts as another character is unusable.
     """
     lines = reply.strip().splitlines()
-    others_labels = [_label(other) for other in others]
+    labels = {other: _label(other) for other in others}
     kept: list[str] = []
     for number, line in enumerate(lines):
-        if number and any(label.match(line) for label in others_labels):
-            logger.info("%s's reply goes on with another character's turn; cut there", name)
+        speaker = next((other for other, label in labels.items() if label.match(line)), None)
+        if speaker is not None:
+            if not number:
+                return Turn(speaker=name), f"it is written as {speaker}, not {name}"
+            logger.info("%s's reply goes on with %s's turn; cut there", name, speaker)
             break
         kept.append(line)
     text = _label(name).sub("", "\n".join(kept), count=1).strip()
