@@ -8,9 +8,10 @@ import pytest
 import yaml
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from humanllm.core import CharacterProfile, Conversation, Episode, Scenario, Turn
+from humanllm.core import CharacterProfile, Conversation, Episode, Scenario, ScenarioChecklist, Turn
 from humanllm.errors import ConfigError, DataError
 from humanllm.llm import ModelSettings, build_role_model
+from humanllm.patterns import load_library
 from humanllm.training import (
     apply_overrides,
     bundled_hf_model,
@@ -299,3 +300,75 @@ def test_shipped_recipes_build_a_valid_sft_config(name: str, tmp_path: Path) -> 
     sft.update(bf16=False, use_cpu=True)
     config = SFTConfig(output_dir=str(tmp_path), **sft)
     assert config.assistant_only_loss
+
+
+LINES = {
+    "Ann": Turn(
+        speaker="Ann", thought="I started this, so it has to work.", action="taps the table", speech="We keep going."
+    ),
+    "Ben": Turn(
+        speaker="Ben", thought="She will not listen to me.", action="looks down", speech="Maybe we should stop."
+    ),
+}
+"""Each character's one line: a turn a few training steps can teach, so the e2e test does not hang on model luck."""
+
+
+def _rehearsed_episode(eid: str, n: int = 4) -> Episode:
+    """`_episode` where each character always says its `LINES`, both carry a pattern and have a scenario checklist."""
+    episode = _episode(n=n, eid=eid)
+    turns = [LINES[turn.speaker] for turn in episode.conversation.turns]
+    scenario = episode.scenario.model_copy(
+        update={
+            "char2pattern": {"Ann": ["sunk cost fallacy"], "Ben": ["anxious"]},
+            "checklists": [
+                ScenarioChecklist(character="Ann", items=["Ann defends the plan she started."]),
+                ScenarioChecklist(character="Ben", items=["Ben hesitates before he disagrees."]),
+            ],
+        }
+    )
+    return episode.model_copy(update={"scenario": scenario, "conversation": Conversation(turns=turns)})
+
+
+@pytest.mark.slow
+def test_export_train_merge_then_eval_run_sharegpt_on_the_merged_model(bundled: Path, tmp_path: Path) -> None:
+    """The README's evaluate-your-trained-model sequence, on CPU: the trained model plays in its own format."""
+    from typer.testing import CliRunner
+
+    from humanllm.cli._app import register
+    from humanllm.evaluation import EvalResults
+    from humanllm.simulation import EpisodeStore, split_store
+
+    store = EpisodeStore(tmp_path / "store")
+    for index in range(3):
+        store.add_episode(_rehearsed_episode(f"e{index}"))
+    split_store(store, load_library(), tmp_path / "store" / "splits", ood_patterns=["kind"], eval_size=1)
+    runner = CliRunner()
+
+    def cli(*args: str) -> None:
+        result = runner.invoke(register(), list(args))
+        assert result.exit_code == 0, f"{args[:2]}: {result.output}"
+
+    sft, lora, merged, bench = (tmp_path / name for name in ("sft.jsonl", "lora", "merged", "bench"))
+    cli("data", "export-sft", str(tmp_path / "store"), "--out", str(sft), "--no-dedup")
+    cli(
+        "train", "--recipe", "smollm2-cpu", "--data", str(sft), "--output-dir", str(lora), "--max-steps", "6",
+        "--set", f"model={bundled}", "--set", "per_device_train_batch_size=2", "--set", "max_length=256",
+        "--set", "learning_rate=5e-3", "--set", "warmup_steps=0",
+    )  # fmt: skip
+    cli("train", "merge", str(lora), "--out", str(merged))
+    cli(
+        "eval", "run", "--model", f"hf:{merged}", "--format", "sharegpt", "--judge", "fake",
+        "--data", str(tmp_path / "store" / "splits"), "--out", str(bench), "--runs", "1",
+        "--temperature", "0", "--max-tokens", "32", "--no-holistic",
+    )  # fmt: skip
+    results = EvalResults.load(bench / "results-replay-sharegpt.json")
+    report = results.reports[f"hf:{merged}"]
+    assert results.config["format"] == "sharegpt" and not results.notes
+    assert report.overall["ipe"].mean is not None and report.overall["mpd"].mean is not None
+    assert report.coverage.unscored == 0
+    assert results.usage[f"hf:{merged}"].completion_tokens > 0  # the merged model wrote the target turns
+    played = list(EpisodeStore(Path(results.sources[f"hf:{merged}"].data)).iter_episodes())
+    assert played and all(e.spec and e.spec["format"] == "sharegpt" for e in played)
+    for episode in played:  # every turn of the target is the merged model's own, with something said aloud
+        target = str(episode.config["target"])
+        assert all(t.speech for t in episode.conversation.turns if t.speaker == target)

@@ -208,6 +208,16 @@ def run(
         str,
         typer.Option(callback=one_of("replay", "live"), help="replay (teacher-forced) or live (with a partner model)."),
     ] = "replay",
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            callback=one_of("json", "sharegpt"),
+            help="How the model under test is prompted: json (the character prompt, a JSON turn) or sharegpt "
+            "(exactly the system prompt and history of `data export-sft`, a plain [thought] (action) speech turn: "
+            "for models trained on that data).",
+        ),
+    ] = "json",
     partner_model: Annotated[
         str, typer.Option(help="live mode: the fixed model that plays the other characters.")
     ] = MODEL,
@@ -238,9 +248,10 @@ def run(
 ) -> None:
     """Benchmark models: each plays every judged character of the eval splits, then is judged.
 
-    Writes OUT/results-<mode>.json, .md and .png (models x IPE / MPD / holistic, mean ± SD per
-    split). Played episodes and judgements are kept under OUT/<model>/<mode>/, so re-running resumes.
-    An --out that cannot be written fails before any model call.
+    Writes OUT/results-<run>.json, .md and .png (models x IPE / MPD / holistic, mean ± SD per
+    split), where <run> is the mode (`replay-sharegpt` etc. with --format sharegpt). Played episodes
+    and judgements are kept under OUT/<model>/<run>/, so re-running resumes. An --out that cannot
+    be written fails before any model call.
     """
     check_output_dir(out)  # resumes: files already there are expected
     g = graph(patterns_dir)
@@ -268,13 +279,14 @@ def run(
         timeout=timeout,
         threads=threads,
         seed=seed,
+        format_=format_,
     )
     with StoreLock(out, wait=wait):  # one benchmark per output folder; the stores inside lock themselves
         with RichTracker(err_console, disable=as_json) as tracker:
             results = run_interruptibly(
                 run_benchmark(config, judge=judge_model, graph=g, options=options, settings=settings, tracker=tracker)
             )
-        stem = out / f"results-{config.mode}"
+        stem = out / f"results-{config.run_name}"
         stem.with_suffix(".md").write_text(results_markdown(results), encoding="utf-8")
         stem.with_suffix(".png").write_bytes(results_png(results))
     if as_json:
@@ -408,6 +420,7 @@ def _benchmark_inputs(
     timeout: float,
     threads: int | None,
     seed: int,
+    format_: str = "json",
 ) -> tuple[BenchmarkConfig, JudgeOptions, ModelSettings, RoleModel]:
     """What `eval run` and `eval paper` benchmark, and how: the config, judge options, model settings, judge."""
     with options_config():
@@ -416,6 +429,7 @@ def _benchmark_inputs(
             data=data,
             out=out,
             mode="live" if mode == "live" else "replay",
+            format="sharegpt" if format_ == "sharegpt" else "json",
             partner=partner_model,
             guidance=guidance,
             limit=limit,

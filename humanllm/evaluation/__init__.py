@@ -13,7 +13,14 @@ from humanllm.evaluation._alignment import (
     read_ratings,
     write_annotations,
 )
-from humanllm.evaluation._benchmark import BenchmarkConfig, BenchMode, live_conversation, replay_turns, run_benchmark
+from humanllm.evaluation._benchmark import (
+    BenchFormat,
+    BenchmarkConfig,
+    BenchMode,
+    live_conversation,
+    replay_turns,
+    run_benchmark,
+)
 from humanllm.evaluation._desirability import (
     DesirabilityGroup,
     DesirabilityProbe,
@@ -89,6 +96,7 @@ __all__ = [
     "AlignmentReport",
     "Alpha",
     "AnnotationItem",
+    "BenchFormat",
     "BenchMode",
     "BenchmarkConfig",
     "Coverage",

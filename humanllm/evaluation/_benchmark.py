@@ -6,8 +6,13 @@ replay: teacher-forced. For every turn of the target in the original conversatio
 live:   the model plays the target inside the multi-agent conversation while a fixed partner model
         plays everyone else, under the same rule director as in simulation.
 
-Each played episode is stored (one per source episode x target x model) in `OUT/<model>/<mode>/`,
-resumably, with its judgements next to it.
+The format says how the model under test is prompted. json: the simulation's character prompt,
+the transcript in one user message, a JSON turn back. sharegpt: exactly the system prompt and
+multi-turn history that `export-sft` writes for the character (`SftPlayer`), a plain trinity turn
+back: the format a model fine-tuned on our data was trained on.
+
+Each played episode is stored (one per source episode x target x model) in `OUT/<model>/<run>/`
+(`<run>` is the mode, `<mode>-sharegpt` for that format), resumably, with its judgements next to it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.agents import template_version
-from humanllm.agents.character import CharacterAgent
+from humanllm.agents.character import CharacterAgent, private_guidance
 from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.judge import judged_characters, prompt_version
 from humanllm.core import Conversation, Episode, Turn, run_bounded, spec_id
@@ -31,6 +36,7 @@ from humanllm.evaluation._judging import JudgeOptions
 from humanllm.evaluation._pipeline import judge_source, score_source, slug
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._results import EvalResults, EvalSource
+from humanllm.evaluation._sft_player import SFT_TEMPLATES, SftPlayer
 from humanllm.evaluation._sources import EpisodeSource, find_source
 from humanllm.evaluation._spec import PlaySpec
 from humanllm.graphs.conversation import ConversationContext, conversation_graph, recursion_limit
@@ -52,6 +58,7 @@ from humanllm.simulation import EpisodeStore
 logger = logging.getLogger(__name__)
 
 BenchMode = Literal["replay", "live"]
+BenchFormat = Literal["json", "sharegpt"]
 PLAY_PHASE = "playing"
 
 
@@ -64,6 +71,11 @@ class BenchmarkConfig(BaseModel):
     data: Path = Field(description="Split folder (id_eval.jsonl, ood_eval.jsonl, mixed_eval.jsonl) or a JSONL file.")
     out: Path = Field(description="Where played episodes, judgements and results go.")
     mode: BenchMode = Field(default="replay", description="replay (teacher-forced) or live (with a partner model).")
+    format: BenchFormat = Field(
+        default="json",
+        description="json: the character prompt and a JSON turn; sharegpt: the export-sft prompt and history, "
+        "a plain trinity turn (for models trained on `humanllm data export-sft`).",
+    )
     partner: str = Field(default=DEFAULT_SPEC, description="live mode: the model that plays the other characters.")
     guidance: bool = Field(
         default=False, description="Give the model under test the private pattern guidance used in simulation."
@@ -72,9 +84,23 @@ class BenchmarkConfig(BaseModel):
     concurrency: int = Field(default=4, ge=1, description="Characters played at once.")
     seed: int = Field(default=0, description="Sampling seed of the models under test (part of each played id).")
 
+    @property
+    def run_name(self) -> str:
+        """The mode, with the format when it is not json: names the played folders and the results file."""
+        return self.mode if self.format == "json" else f"{self.mode}-{self.format}"
+
 
 PLAY_TEMPLATES = ("character_system", "character_turn", "character_leak_retry")
-"""The agents' prompts a play renders (the model layer's are added to them)."""
+"""The agents' prompts a json play renders (the model layer's are added to them)."""
+
+
+def play_templates(fmt: BenchFormat, mode: BenchMode) -> dict[str, str]:
+    """Template name -> hash of every prompt a play renders (a live partner always plays through json)."""
+    json_names = {**{name: template_version(name) for name in PLAY_TEMPLATES}, **model_template_versions()}
+    if fmt == "json":
+        return json_names
+    sft = {name: template_version(name) for name in SFT_TEMPLATES}
+    return {**sft, **json_names} if mode == "live" else sft
 
 
 def play_spec(
@@ -93,7 +119,8 @@ def play_spec(
         partner=partner,
         guidance=config.guidance,
         seed=config.seed,
-        templates={**{name: template_version(name) for name in PLAY_TEMPLATES}, **model_template_versions()},
+        templates=play_templates(config.format, config.mode),
+        format=config.format,
     )
 
 
@@ -104,21 +131,32 @@ def play_id(
     return spec_id(play_spec(source, target, model, config, settings))
 
 
-def _agent(episode: Episode, name: str, model: RoleModel, library: PatternLibrary, guidance: bool) -> CharacterAgent:
+def _agent(
+    episode: Episode, name: str, model: RoleModel, library: PatternLibrary, guidance: bool, fmt: BenchFormat = "json"
+) -> Speaker:
+    patterns = library.resolve(episode.scenario.char2pattern.get(name, []))
+    if fmt == "sharegpt":
+        return SftPlayer(episode, name, model, private_guidance(patterns) if guidance else None)
     return CharacterAgent(
         profile=episode.scenario.profile(name),
         background=episode.scenario.background,
-        patterns=library.resolve(episode.scenario.char2pattern.get(name, [])),
+        patterns=patterns,
         model=model,
         guidance=guidance,
     )
 
 
 async def replay_turns(
-    episode: Episode, target: str, model: RoleModel, library: PatternLibrary, *, guidance: bool
+    episode: Episode,
+    target: str,
+    model: RoleModel,
+    library: PatternLibrary,
+    *,
+    guidance: bool,
+    fmt: BenchFormat = "json",
 ) -> list[Turn]:
     """Teacher-forced: the model writes each of the target's turns from the original context."""
-    agent = _agent(episode, target, model, library, guidance)
+    agent = _agent(episode, target, model, library, guidance, fmt)
     original = episode.conversation.turns
     played: list[Turn] = []
     for index, turn in enumerate(original):
@@ -146,11 +184,12 @@ async def live_conversation(
     library: PatternLibrary,
     *,
     guidance: bool,
+    fmt: BenchFormat = "json",
 ) -> Conversation:
-    """The model plays the target in the multi-agent conversation; the partner plays the others."""
+    """The model plays the target in the multi-agent conversation; the partner plays the others (as in simulation)."""
     scenario = episode.scenario
     agents: dict[str, Speaker] = {
-        p.name: _agent(episode, p.name, model, library, guidance)
+        p.name: _agent(episode, p.name, model, library, guidance, fmt)
         if p.name == target
         else _agent(episode, p.name, partner, library, True)
         for p in scenario.characters
@@ -193,9 +232,12 @@ async def play_model(
     library: PatternLibrary,
     partner: RoleModel | None,
     tracker: Tracker,
-) -> tuple[Path, list[str]]:
-    """Play every judged character of every episode with one model; returns its store folder and failures."""
-    folder = config.out / slug(spec) / config.mode
+) -> tuple[Path, list[str], int]:
+    """Play every judged character of every episode with one model.
+
+    Returns its store folder, the failures, and how many plays the folder holds (done now or before).
+    """
+    folder = config.out / slug(spec) / config.run_name
     store = EpisodeStore.open_for_writing(folder, shard="bench")  # closed below; a second writer fails at once
     model = build_role_model("character", spec, settings)
     jobs = [(episode, split, target) for episode, split in pairs for target in judged_characters(episode)]
@@ -210,13 +252,15 @@ async def play_model(
         try:
             if config.mode == "replay":
                 conversation = Conversation(
-                    turns=await replay_turns(episode, target, metered, library, guidance=config.guidance),
+                    turns=await replay_turns(
+                        episode, target, metered, library, guidance=config.guidance, fmt=config.format
+                    ),
                     ended_by="replay",
                 )
             else:
                 assert partner is not None
                 conversation = await live_conversation(
-                    episode, target, metered, partner, library, guidance=config.guidance
+                    episode, target, metered, partner, library, guidance=config.guidance, fmt=config.format
                 )
         except HumanLLMError as exc:
             if cause_of_kind(exc, PermanentEndpointError) is not None:
@@ -241,6 +285,7 @@ async def play_model(
                     "source_episode": episode.id,
                     "split": split,
                     "guidance": config.guidance,
+                    "format": config.format,
                 },
             )
         )
@@ -248,9 +293,10 @@ async def play_model(
 
     try:
         await run_bounded(todo, one, limit=config.concurrency)
+        stored = len(store.done)
     finally:
         store.close()
-    return folder, failures
+    return folder, failures, stored
 
 
 async def run_benchmark(
@@ -262,7 +308,7 @@ async def run_benchmark(
     settings: ModelSettings,
     tracker: Tracker | None = None,
 ) -> EvalResults:
-    """Play, judge and score every model; the results are also saved to `OUT/results-<mode>.json`."""
+    """Play, judge and score every model; the results are also saved to `OUT/results-<run>.json`."""
     tracker = tracker or SilentTracker()
     source = find_source(config.data)
     pairs = source_episodes(source, config.limit)
@@ -277,6 +323,7 @@ async def run_benchmark(
         options=options,
         config={
             "mode": config.mode,
+            "format": config.format,
             "models": list(config.models),
             "partner": config.partner if config.mode == "live" else None,
             "guidance": config.guidance,
@@ -287,9 +334,12 @@ async def run_benchmark(
         reports={},
     )
     for spec in config.models:
-        folder, failures = await play_model(
+        folder, failures, stored = await play_model(
             config, pairs, spec, settings=settings, library=graph.library, partner=partner, tracker=tracker
         )
+        results.notes += failures
+        if not stored:
+            continue  # every play failed: nothing to judge or score (the notes say why); not a broken folder
         played = find_source(folder)
         await judge_source(played, model=judge, graph=graph, options=options, tracker=tracker)
         report, judge_usage = score_source(
@@ -303,7 +353,6 @@ async def run_benchmark(
         results.reports[spec] = report
         results.sources[spec] = EvalSource(data=str(folder), judgements=str(folder))
         results.usage[spec] = EpisodeStore.open_for_reading(folder).total_usage()
-        results.notes += failures
         results.usage[f"judge ({spec})"] = judge_usage
-    results.save(config.out / f"results-{config.mode}.json")
+    results.save(config.out / f"results-{config.run_name}.json")
     return results

@@ -41,7 +41,8 @@ def results_png(results: EvalResults) -> bytes:
         axis.set_xticks(range(len(groups)), groups)
         axis.axhline(0, color="black", linewidth=0.6)
         axis.set_ylim(*((-100, 100) if metric in ("ipe", "mpd") else (0, 100)))
-    axes[0].legend(fontsize="small", loc="lower left")
+    if labels:  # a benchmark whose every play failed has no bars to name
+        axes[0].legend(fontsize="small", loc="lower left")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()

@@ -53,3 +53,16 @@ class PlaySpec(BaseModel):
     guidance: bool
     seed: int
     templates: dict[str, str] = Field(description="Template name -> hash, for every prompt a play renders.")
+    format: Literal["json", "sharegpt"] = Field(
+        default="json",
+        description="How the model under test is prompted and answers: json (the character prompt, a JSON turn) "
+        "or sharegpt (the export-sft system prompt and history, a plain trinity turn). A json play leaves the "
+        "field out of its stored spec, so its id is the one it had before the field existed.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_default_format(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("format") == "json":
+            del data["format"]
+        return data

@@ -165,7 +165,10 @@ def to_html(table: Table) -> str:
 def results_markdown(results: EvalResults) -> str:
     """The whole result as one Markdown document."""
     title = "Benchmark" if results.kind == "benchmark" else "Scores"
-    mode = f", {results.config.get('mode')} mode" if results.kind == "benchmark" else ""
+    mode = ""
+    if results.kind == "benchmark":
+        fmt = results.config.get("format")
+        mode = f", {results.config.get('mode')} mode" + (f", {fmt} format" if fmt and fmt != "json" else "")
     parts = [f"## {title}{mode}", ""]
     warnings = split_warnings(results)
     if warnings:

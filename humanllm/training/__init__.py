@@ -5,7 +5,7 @@ from humanllm.training._export import ExportReport, export_sft
 from humanllm.training._masks import MaskReport, check_masks, tokenize_with_mask
 from humanllm.training._mix import MixReport, Source, exact_counts, mix, parse_source, read_rows, to_messages
 from humanllm.training._recipe import Recipe, apply_overrides, load_recipe, recipe_names
-from humanllm.training._sft_format import episode_records
+from humanllm.training._sft_format import episode_records, prompt_messages
 from humanllm.training._templates import NAMED as NAMED_TEMPLATES
 from humanllm.training._templates import masking_template
 from humanllm.training._train import TrainReport, load_sft_dataset, merge_lora, train
@@ -31,6 +31,7 @@ __all__ = [
     "merge_lora",
     "mix",
     "parse_source",
+    "prompt_messages",
     "read_rows",
     "recipe_names",
     "resolve_model_path",

@@ -9,6 +9,7 @@ record ends on a `gpt` turn.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -39,8 +40,13 @@ def system_prompt(episode: Episode, character: str, guidance: list[str] | None =
     )
 
 
-def exchanges(turns: list[Turn], character: str) -> list[Exchange]:
-    """Target replies with the merged visible context before each; trailing others are dropped."""
+def history(turns: Sequence[Turn], character: str) -> tuple[list[Exchange], str]:
+    """The target's exchanges in `turns`, and the others' visible turns since its last one, merged.
+
+    The one place a conversation is cut into a character's training turns: `exchanges` (the
+    records of `export-sft`) and `prompt_messages` (what `eval run --format sharegpt` sends the
+    model under test) both come from here, so the two cannot drift.
+    """
     out: list[Exchange] = []
     pending: list[Turn] = []
     for turn in turns:
@@ -49,7 +55,12 @@ def exchanges(turns: list[Turn], character: str) -> list[Exchange]:
             pending = []
         else:
             pending.append(turn)
-    return out
+    return out, render_turns(pending, character)
+
+
+def exchanges(turns: Sequence[Turn], character: str) -> list[Exchange]:
+    """Target replies with the merged visible context before each; trailing others are dropped."""
+    return history(turns, character)[0]
 
 
 def windows(items: list[Exchange], system: str, max_chars: int | None) -> list[list[Exchange]]:
@@ -75,20 +86,43 @@ def windows(items: list[Exchange], system: str, max_chars: int | None) -> list[l
     return chunks
 
 
-def to_sharegpt(system: str, items: list[Exchange]) -> dict[str, Any]:
-    conversations = []
-    for item in items:
-        conversations.append({"from": "human", "value": item.context})
-        conversations.append({"from": "gpt", "value": item.reply})
-    return {"system": system, "conversations": conversations}
-
-
-def to_messages(system: str, items: list[Exchange]) -> dict[str, Any]:
+def chat_messages(system: str, items: Sequence[Exchange], pending: str | None = None) -> list[dict[str, str]]:
+    """`system`, then each exchange as a user and an assistant message, then `pending` as the last user message."""
     messages = [{"role": "system", "content": system}]
     for item in items:
         messages.append({"role": "user", "content": item.context})
         messages.append({"role": "assistant", "content": item.reply})
-    return {"messages": messages}
+    if pending is not None:
+        messages.append({"role": "user", "content": pending})
+    return messages
+
+
+_SHAREGPT_ROLES = {"user": "human", "assistant": "gpt"}
+
+
+def to_sharegpt(system: str, items: Sequence[Exchange]) -> dict[str, Any]:
+    turns = chat_messages(system, items)[1:]
+    return {
+        "system": system,
+        "conversations": [{"from": _SHAREGPT_ROLES[m["role"]], "value": m["content"]} for m in turns],
+    }
+
+
+def to_messages(system: str, items: Sequence[Exchange]) -> dict[str, Any]:
+    return {"messages": chat_messages(system, items)}
+
+
+def prompt_messages(
+    episode: Episode, character: str, turns: Sequence[Turn], guidance: list[str] | None = None
+) -> list[dict[str, str]]:
+    """What a model trained on `export-sft` records sees before it writes `character`'s next turn after `turns`.
+
+    The system prompt and history of the character's record, up to the user message that the
+    next target turn answers: for an original turn, exactly the prefix of the (unwindowed)
+    record that `episode_records` writes for this episode and character.
+    """
+    items, pending = history(turns, character)
+    return chat_messages(system_prompt(episode, character, guidance), items, pending)
 
 
 def episode_records(
