@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from humanllm.cli._app import register
 from humanllm.core import Episode
-from humanllm.errors import ConfigError
+from humanllm.errors import ConfigError, DataError
 from humanllm.evaluation import family_of
 from humanllm.evaluation._discriminate import family_items, summarise
 from humanllm.patterns import load_library
@@ -78,3 +78,36 @@ def test_cli_plays_and_judges_every_member_on_every_checklist(tmp_path: Path) ->
     assert all(set(row) == {"quiet", "shy", "talkative"} for row in report["matrix"].values())
     library = load_library()
     assert len(report["items"]) == sum(len(library.get(n).checklist) for n in report["members"])
+
+
+def test_a_play_whose_scenario_lost_the_carrier_fails_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from humanllm.evaluation import _discriminate
+    from humanllm.llm import build_role_model
+    from humanllm.patterns import load_graph
+    from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
+    from humanllm.testing import register_fakes
+
+    register_fakes()
+    real = _discriminate.run_episode
+
+    async def losing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        episode = await real(*args, **kwargs)
+        episode.scenario.char2pattern.clear()
+        return episode
+
+    monkeypatch.setattr(_discriminate, "run_episode", losing)
+    graph = load_graph(load_library())
+    specs = RoleSpecs(writer="fake", character="fake")
+    with pytest.raises(DataError, match="no character carries"):
+        asyncio.run(
+            _discriminate.discriminate(
+                graph.library.resolve(["quiet", "shy"]),
+                graph,
+                players=RoleModels.build(SimulationConfig(models=specs)),
+                player_specs=specs,
+                judge=build_role_model("judge", "fake"),
+                replicates=1,
+            )
+        )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from humanllm.agents.director import TurnRules
 from humanllm.core import ChecklistItem, Episode, Metric, Pattern, run_bounded
-from humanllm.errors import ConfigError
+from humanllm.errors import ConfigError, DataError
 from humanllm.evaluation._judging import JudgeOptions, judge_character
 from humanllm.llm import RoleModel
 from humanllm.patterns import InteractionGraph, PatternLibrary
@@ -178,7 +178,12 @@ async def discriminate(
     async def score(job: tuple[str, Episode]) -> None:
         nonlocal unscored
         played, episode = job
-        carrier = next(name for name, held in episode.scenario.char2pattern.items() if played in held)
+        carrier = next((name for name, held in episode.scenario.char2pattern.items() if played in held), None)
+        if carrier is None:
+            raise DataError(
+                f"episode {episode.id}: no character carries {played!r} (the scenario's char2pattern lost it); "
+                "run again with another --seed or a stronger --model"
+            )
         judgement = await judge_character(
             episode, carrier, model=judge, library=graph.library, options=options, items=items
         )
