@@ -74,10 +74,27 @@ def prompt_version() -> str:
 
 
 # --- items ------------------------------------------------------------------------------------
-def checklist_items(scenario: Scenario, character: str, library: PatternLibrary) -> list[ChecklistItem]:
-    """IPE items (pattern checklists of the character's patterns), then MPD items (its scenario checklist)."""
+MEASURE_KEY = "measure"
+"""An episode spec's field naming, per character, the patterns it is judged on when they are not (only) the
+ones it carries: a study judges every cell on the items of every pattern of its design."""
+
+
+def measured_patterns(episode: Episode, character: str) -> list[str]:
+    """The patterns whose IPE items `character` is judged on: the spec's `measure` entry when the episode has
+    one (a study cell, a fork), else the patterns the character carries."""
+    measure = (episode.spec or {}).get(MEASURE_KEY)
+    if isinstance(measure, dict) and character in measure:
+        return list(measure[character])
+    return list(episode.scenario.char2pattern.get(character, []))
+
+
+def checklist_items(
+    scenario: Scenario, character: str, library: PatternLibrary, patterns: Sequence[str] | None = None
+) -> list[ChecklistItem]:
+    """IPE items (pattern checklists of the character's patterns, or of `patterns` when given), then MPD
+    items (its scenario checklist)."""
     items: list[ChecklistItem] = []
-    for name in scenario.char2pattern.get(character, []):
+    for name in scenario.char2pattern.get(character, []) if patterns is None else patterns:
         try:
             card = library.get(name)
         except KeyError as exc:
@@ -99,11 +116,12 @@ def checklist_items(scenario: Scenario, character: str, library: PatternLibrary)
 
 
 def judged_characters(episode: Episode) -> list[str]:
-    """Who is judged: a benchmark episode's target, else every character who carries a pattern."""
+    """Who is judged: a benchmark episode's target, else every character with patterns to be judged on (those
+    it carries, or its spec's `measure` entry)."""
     target = episode.config.get("target")
     if isinstance(target, str) and target:
         return [target]
-    return [p.name for p in episode.scenario.characters if episode.scenario.char2pattern.get(p.name)]
+    return [p.name for p in episode.scenario.characters if measured_patterns(episode, p.name)]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from humanllm.agents.judge import checklist_items, judged_characters
+from humanllm.agents.judge import checklist_items, judged_characters, measured_patterns
 from humanllm.core import Episode, read_text_file, render_turns
 from humanllm.errors import ConfigError, DataError
 from humanllm.evaluation._records import Judgement
@@ -71,7 +71,7 @@ def annotation_items(
             "profile": episode.scenario.profile(character).about_self,
             "transcript": render_turns(episode.conversation.turns, character, numbered=True),
         }
-        for item in checklist_items(episode.scenario, character, library):
+        for item in checklist_items(episode.scenario, character, library, measured_patterns(episode, character)):
             rows.append(
                 AnnotationItem(
                     **common,

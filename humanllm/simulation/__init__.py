@@ -22,7 +22,7 @@ from humanllm.simulation._records import RecordStore
 from humanllm.simulation._released import ImportReport, episode_to_released, import_released
 from humanllm.simulation._released_write import ExportReport, export_released
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
-from humanllm.simulation._runner import RunOptions, RunReport, run_batch
+from humanllm.simulation._runner import EpisodeJob, PlannedEpisode, RunOptions, RunReport, run_batch, run_jobs
 from humanllm.simulation._spec import (
     EPISODE_TEMPLATES,
     EpisodeSpec,
@@ -60,6 +60,7 @@ __all__ = [
     "OOD_HOLDERS",
     "PLAN_FILE",
     "SPLITS",
+    "EpisodeJob",
     "EpisodeSpec",
     "EpisodeStore",
     "ExportReport",
@@ -67,6 +68,7 @@ __all__ = [
     "FailureGroup",
     "ImportReport",
     "Plan",
+    "PlannedEpisode",
     "RecordStore",
     "RoleModels",
     "RoleSpecs",
@@ -105,6 +107,7 @@ __all__ = [
     "repair_torn_tail",
     "run_batch",
     "run_episode",
+    "run_jobs",
     "run_manifest",
     "sample_jobs",
     "simulate",

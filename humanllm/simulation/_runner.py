@@ -7,8 +7,9 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import Literal
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -108,6 +109,31 @@ class _TokenRate:
             await asyncio.sleep(min(5.0, 60 - (now - self.window[0][0]) + 0.01))
 
 
+class EpisodeJob(Protocol):
+    """One episode a batch may run: its id (known before any call) and how to make it with given models."""
+
+    @property
+    def id(self) -> str: ...
+
+    async def run(self, models: RoleModels) -> Episode: ...
+
+
+@dataclass(frozen=True)
+class PlannedEpisode:
+    """A `generate` job: the scenario is written, then the conversation played (the episode graph)."""
+
+    config: SimulationConfig
+    plan: Plan
+    graph: InteractionGraph
+
+    @property
+    def id(self) -> str:
+        return self.plan.id
+
+    async def run(self, models: RoleModels) -> Episode:
+        return await run_episode(self.config, self.graph, models, plan=self.plan, fresh_meters=False)
+
+
 async def run_batch(
     store: EpisodeStore,
     planned: list[tuple[SimulationConfig, Plan]],
@@ -117,16 +143,31 @@ async def run_batch(
     on_event: OnEvent | None = None,
     seed: int = 0,
 ) -> RunReport:
-    """Run every planned episode not yet in the store; returns counts and usage.
+    """Run every planned episode not yet in the store (`run_jobs` over `PlannedEpisode`s)."""
+    jobs = [PlannedEpisode(config, plan, graph) for config, plan in planned]
+    return await run_jobs(store, jobs, models, options, on_event, seed)
+
+
+async def run_jobs(
+    store: EpisodeStore,
+    jobs: Sequence[EpisodeJob],
+    models: RoleModels,
+    options: RunOptions,
+    on_event: OnEvent | None = None,
+    seed: int = 0,
+) -> RunReport:
+    """Run every job whose episode is not yet in the store; returns counts and usage.
 
     A permanent endpoint error (401, 403, 404, a rejected request) stops the batch at once and is
     raised after the episodes in flight end; those episodes are not recorded as failed, since the
     same command, once the endpoint is fixed, runs them. Transient errors that outlast their
     retries count towards the circuit breaker: that many in a row and no new episode starts.
+    Each attempt gets models with fresh meters (`models.metered()`), so what a failed attempt spent
+    is counted too.
     """
     done_before = store.done
-    todo = [(c, p) for c, p in planned if p.id not in done_before]
-    report = RunReport(requested=len(planned), already_done=len(planned) - len(todo))
+    todo = [job for job in jobs if job.id not in done_before]
+    report = RunReport(requested=len(jobs), already_done=len(jobs) - len(todo))
     rng = random.Random(seed)
     rate = _TokenRate(options.tokens_per_minute)
     stop = asyncio.Event()
@@ -147,8 +188,7 @@ async def run_batch(
     def over_budget() -> bool:
         return options.budget_tokens is not None and report.usage.total_tokens >= options.budget_tokens
 
-    async def one(job: tuple[SimulationConfig, Plan]) -> None:
-        config, plan = job
+    async def one(job: EpisodeJob) -> None:
         for attempt in range(1, options.episode_retries + 2):
             if stop.is_set() or over_budget():
                 stop.set()
@@ -156,7 +196,7 @@ async def run_batch(
             await rate.wait()
             metered = models.metered()
             try:
-                episode = await run_episode(config, graph, metered, plan=plan, fresh_meters=False)
+                episode = await job.run(metered)
             except Exception as exc:  # recorded and retried: one bad episode never stops the batch
                 lost = _sum(metered.usage().values())
                 rate.add(lost.total_tokens)
@@ -165,17 +205,17 @@ async def run_batch(
                 if cause_of_kind(exc, PermanentEndpointError) is not None:
                     raise  # ... unless the user must fix something: run_bounded stops everything
                 if not isinstance(exc, HumanLLMError):
-                    logger.exception("episode %s failed unexpectedly", plan.id)
+                    logger.exception("episode %s failed unexpectedly", job.id)
                 reason = redact(f"{type(exc).__name__}: {exc}")
                 endpoint_error = cause_of_kind(exc, EndpointError)
-                store.add_failure(Failure(id=plan.id, attempt=attempt, reason=reason, cause=failure_cause(exc)))
+                store.add_failure(Failure(id=job.id, attempt=attempt, reason=reason, cause=failure_cause(exc)))
                 if endpoint_error is not None:
                     trip_breaker(str(endpoint_error))
                 if attempt > options.episode_retries:
                     report.failed += 1
-                    emit("failed", plan.id, None)
+                    emit("failed", job.id, None)
                     return
-                emit("retry", plan.id, None)
+                emit("retry", job.id, None)
                 transient = endpoint_error is not None
                 await asyncio.sleep(rng.uniform(0, options.backoff_s * 2 ** (attempt - 1)) if transient else 0)
                 continue
@@ -185,7 +225,7 @@ async def run_batch(
             report.usage = report.usage.add(spent)
             if store.add_episode(episode):
                 report.done += 1
-            emit("done", plan.id, spent)
+            emit("done", job.id, spent)
             return
 
     await run_bounded(todo, one, limit=options.concurrency, stop=stop)

@@ -8,7 +8,7 @@ from typing import Literal
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from humanllm.agents.judge import checklist_items, system_message
+from humanllm.agents.judge import checklist_items, measured_patterns, system_message
 from humanllm.core import ChecklistItem
 from humanllm.graphs.judge.context import JudgeContext
 from humanllm.graphs.judge.state import BatchTask, JudgeState
@@ -24,7 +24,9 @@ def plan(state: JudgeState, runtime: Runtime[JudgeContext]) -> JudgeState:
     """The items (unless given), the character's fixed prompt prefix and the first round's batches."""
     ctx = runtime.context
     episode, character = state["episode"], state["character"]
-    items = state.get("items") or checklist_items(episode.scenario, character, ctx.judge.library)
+    items = state.get("items") or checklist_items(
+        episode.scenario, character, ctx.judge.library, measured_patterns(episode, character)
+    )
     return {
         "items": items,
         "system": system_message(episode, character),

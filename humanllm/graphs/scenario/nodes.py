@@ -21,11 +21,11 @@ class ScenarioStepError(HumanLLMError):
 
 
 def cast(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
-    """Names from the candidate list and the graph's assignment of patterns to them."""
+    """Names from the candidate list and the patterns each carries: the assignment given, else the graph's."""
     ctx = runtime.context
-    assignment = assign(ctx.graph, state["patterns"], ctx.characters)
+    slots = state.get("assignment") or assign(ctx.graph, state["patterns"], ctx.characters).slots
     names = draw_names(ctx.characters, random.Random(f"names:{ctx.seed}"))
-    return {"cast": [CastMember(name=n, patterns=held) for n, held in zip(names, assignment.slots, strict=True)]}
+    return {"cast": [CastMember(name=n, patterns=held) for n, held in zip(names, slots, strict=True)]}
 
 
 async def draft(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:

@@ -13,6 +13,9 @@ class ScenarioState(TypedDict, total=False):
     """The bundle's pattern names."""
     situation: str
     """A DIAMONDS type, a domain or free text."""
+    assignment: list[list[str]]
+    """Optional: the patterns of each character slot (protagonist first), instead of the graph's assignment
+    (a study places each factor on the character its design names)."""
     cast: list[CastMember]
     """Names and the patterns each carries; protagonist first."""
     draft: ScenarioDraft
