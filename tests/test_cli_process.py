@@ -408,6 +408,70 @@ def test_eval_run_with_a_failing_judge_exits_4(fake_store: Path, tmp_path: Path,
     assert (tmp_path / "bench" / "results-replay.json").exists()
 
 
+# --- studies ----------------------------------------------------------------------------------------
+
+STUDY_DESIGN = """
+name: anx
+scenario:
+  write: {situation: a bakery after closing, fixed: [{pattern: sunk cost fallacy}]}
+factors:
+  - {name: anxiety, pattern: anxious}
+  - {name: pushback, pattern: assertive, character: supporting}
+replicates: 2
+models: {character: fake, writer: fake, judge: fake}
+turns: {min: 4, max: 4}
+"""
+
+
+def _design(tmp_path: Path, text: str = STUDY_DESIGN, **replace: str) -> str:
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = tmp_path / "design.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("replace", "needle"),
+    [
+        ({"pattern: anxious": "pattern: anxiuos"}, "unknown pattern 'anxiuos'; did you mean 'anxious'"),
+        (
+            {
+                "pattern: anxious": "pattern: assertive",
+                "pattern: assertive, character: supporting": "pattern: unassertive",
+            },
+            "would give",
+        ),
+        ({"replicates: 2": "replicates: 2\nmax_cells: 2"}, "has 4 cells, above the limit of 2"),
+    ],
+)
+def test_a_bad_study_design_is_one_line_and_writes_nothing(
+    tmp_path: Path, replace: dict[str, str], needle: str
+) -> None:
+    path = _design(tmp_path, **replace)
+    proc = cli(tmp_path, "study", "run", path, "--out", "study", code=_exit.ERROR)
+    lines = error_lines(proc)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], proc.stderr
+    assert not list((tmp_path / "study").glob("episodes-*.jsonl"))
+
+
+def test_study_usage_errors_exit_2(tmp_path: Path) -> None:
+    cli(tmp_path, "study", "run", code=_exit.USAGE)
+    cli(tmp_path, "study", "run", _design(tmp_path), "--concurrency", "0", code=_exit.USAGE)
+
+
+def test_study_dry_run_lists_the_cells_and_calls_no_model(tmp_path: Path) -> None:
+    proc = cli(tmp_path, "study", "run", _design(tmp_path), "--dry-run", "--out", "study", code=_exit.OK)
+    assert "factorial, 4 cells x 2 replicates" in proc.stdout and "anxiety=1 pushback=1" in proc.stdout
+    assert not (tmp_path / "study").exists()
+
+
+def test_study_report_of_a_folder_that_is_no_study_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    proc = cli(tmp_path, "study", "report", "empty", code=_exit.ERROR)
+    assert "is not a study folder" in error_lines(proc)[0]
+
+
 # --- 130 and bugs ----------------------------------------------------------------------------------
 
 

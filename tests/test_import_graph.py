@@ -17,9 +17,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "humanllm"
-SUBPACKAGES = ("core", "llm", "agents", "graphs", "patterns", "simulation", "training", "evaluation", "testing", "cli")
+SUBPACKAGES = (
+    "core",
+    "llm",
+    "agents",
+    "graphs",
+    "patterns",
+    "simulation",
+    "training",
+    "evaluation",
+    "study",
+    "testing",
+    "cli",
+)
 BOTTOM = {"core", "errors", "redaction"}
-ABOVE_LLM = {"agents", "graphs", "simulation", "evaluation", "training", "testing", "cli"}
+ABOVE_LLM = {"agents", "graphs", "simulation", "evaluation", "study", "training", "testing", "cli"}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The shared vocabulary of humanllm: typed data models used by every subpackage, and the user-file helpers."""
 
-from humanllm.core._concurrency import run_bounded
+from humanllm.core._concurrency import run_bounded, run_sync
 from humanllm.core._conversation import CHANNELS, Conversation, Segment, Turn, render_turns, seen_by
 from humanllm.core._episode import Episode, TokenUsage
 from humanllm.core._files import (
@@ -80,6 +80,7 @@ __all__ = [
     "render_segments",
     "render_turns",
     "run_bounded",
+    "run_sync",
     "sampling_seed",
     "save_or_rescue",
     "seen_by",

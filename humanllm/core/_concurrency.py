@@ -1,10 +1,12 @@
-"""One bounded concurrent runner: at most N jobs in flight, stopped by a permanent endpoint error."""
+"""One bounded concurrent runner (at most N jobs in flight, stopped by a permanent endpoint error), and a
+way to run a coroutine from synchronous code anywhere."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+import concurrent.futures
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any, TypeVar
 
 from humanllm.errors import PermanentEndpointError, cause_of_kind
 
@@ -46,3 +48,14 @@ async def run_bounded(
     await asyncio.gather(*(one(item) for item in items))
     if fatal:
         raise fatal[0]
+
+
+def run_sync(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from synchronous code, also where an event loop is already running (a
+    Jupyter notebook): there it runs on its own loop in a worker thread, so the caller's loop is untouched."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="humanllm-sync") as pool:
+        return pool.submit(asyncio.run, main).result()

@@ -1,6 +1,7 @@
 """Running simulations: one episode now; batches, the store and splits build on this."""
 
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
+from humanllm.simulation._derived_specs import CellSpec
 from humanllm.simulation._episode_file import read_episode_file
 from humanllm.simulation._jobs import (
     in_shard,
@@ -22,7 +23,7 @@ from humanllm.simulation._records import RecordStore
 from humanllm.simulation._released import ImportReport, episode_to_released, import_released
 from humanllm.simulation._released_write import ExportReport, export_released
 from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
-from humanllm.simulation._runner import EpisodeJob, PlannedEpisode, RunOptions, RunReport, run_batch, run_jobs
+from humanllm.simulation._runner import EpisodeJob, OnEvent, PlannedEpisode, RunOptions, RunReport, run_batch, run_jobs
 from humanllm.simulation._spec import (
     EPISODE_TEMPLATES,
     EpisodeSpec,
@@ -60,6 +61,7 @@ __all__ = [
     "OOD_HOLDERS",
     "PLAN_FILE",
     "SPLITS",
+    "CellSpec",
     "EpisodeJob",
     "EpisodeSpec",
     "EpisodeStore",
@@ -67,6 +69,7 @@ __all__ = [
     "Failure",
     "FailureGroup",
     "ImportReport",
+    "OnEvent",
     "Plan",
     "PlannedEpisode",
     "RecordStore",

@@ -16,8 +16,10 @@ from typing import Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from humanllm.agents.judge import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE
 from humanllm.errors import ConfigError
 from humanllm.llm import DEFAULT_SPEC
+from humanllm.patterns import PatternLibrary
 
 MAX_FACTORS = 5
 DEFAULT_MAX_CELLS = 32
@@ -93,7 +95,9 @@ class StudyModels(_Model):
 
 class StudyJudge(_Model):
     runs: int = Field(default=1, ge=1, le=10, description="Independent judge runs per character.")
-    batch_size: int = Field(default=4, ge=1, description="Items per judge call.")
+    batch_size: int = Field(default=8, ge=1, description="Items per judge call.")
+    temperature: float = Field(default=JUDGE_TEMPERATURE, ge=0, le=2)
+    max_tokens: int = Field(default=JUDGE_MAX_TOKENS, ge=64, description="Judge completion limit (fit a batch).")
 
 
 class TurnBounds(_Model):
@@ -151,6 +155,13 @@ class StudyDesign(_Model):
         else:
             combos = [(0,) * k] + [tuple(1 if i == j else 0 for i in range(k)) for j in range(k)]
         return [Cell(levels=dict(zip(self.factor_names, combo, strict=True))) for combo in combos]
+
+    def check_patterns(self, library: PatternLibrary) -> None:
+        """A one-line error (with suggestions) for the first factor pattern the library does not know."""
+        for factor in self.factors:
+            for name in (factor.pattern, factor.swap):
+                if name:
+                    library.get(name)
 
     def check_size(self) -> None:
         """A one-line error when the design has more cells than `max_cells`."""
