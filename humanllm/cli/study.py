@@ -50,6 +50,9 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="The study folder (default runs/study/<name>); a second run resumes.")
     ] = None,
+    replicates: Annotated[
+        int | None, typer.Option(min=1, help="Episodes per cell instead of the design's (more only add episodes).")
+    ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 4,
     retries: Annotated[int, typer.Option(min=0, help="Extra tries for an episode that fails.")] = 3,
     base_url: BaseUrlOption = None,
@@ -68,6 +71,8 @@ def run(
     4 none finished.
     """
     design = read_design(design_file)
+    if replicates is not None:
+        design = design.model_copy(update={"replicates": replicates})
     g = graph(patterns_dir)
     if dry_run:
         _print_cells(design, g, as_json)
@@ -92,6 +97,8 @@ def run(
     if as_json:
         print_json(report)
     else:
+        judged = "; ".join(f"{name} on {', '.join(held)}" for name, held in report.measured.items())
+        console.print(f"scenario: {escape(report.scenario)}\njudged: {escape(judged)}")
         console.print(
             f"{report.cells} cells x {report.replicates} replicates: {played.done} episodes new, "
             f"{played.already_done} already done, {played.failed} failed; {report.judged} judgements new, "

@@ -22,7 +22,7 @@ from humanllm.study._design import (
     read_design,
 )
 from humanllm.study._plan import CellPlan, plan_study
-from humanllm.study._results import study_table
+from humanllm.study._collect import study_table
 from humanllm.study._run import StudyRunReport, read_design_file, run_study
 from humanllm.study._scenario import FrozenScenario, freeze_scenario, read_frozen
 from humanllm.study._study import Study

@@ -50,6 +50,10 @@ class StudyRunReport(BaseModel):
     folder: str
     cells: int
     replicates: int
+    scenario: str = Field(default="", description="Where the frozen scenario came from.")
+    measured: dict[str, list[str]] = Field(
+        default_factory=dict, description="Character -> the patterns it is judged on in every cell."
+    )
     episodes: RunReport
     judged: int = 0
     judge_failed: int = 0
@@ -235,10 +239,15 @@ async def run_study(
     judge_base = judge_settings or settings or ModelSettings()
     settings = settings_for(design, settings)
     models = role_models(design, settings)
-    _frozen, plans = await prepare_study(design, folder, graph, models)
+    frozen, plans = await prepare_study(design, folder, graph, models)
     played = await play_cells(design, folder, plans, graph, models, options or RunOptions(), on_event)
     report = StudyRunReport(
-        folder=str(folder), cells=len(design.cells()), replicates=design.replicates, episodes=played
+        folder=str(folder),
+        cells=len(design.cells()),
+        replicates=design.replicates,
+        scenario=frozen.describe(),
+        measured=plans[0].spec.measure if plans else {},
+        episodes=played,
     )
     if EpisodeStore.open_for_reading(folder).done:
         judge_options = JudgeOptions(runs=design.judge.runs, batch_size=design.judge.batch_size, holistic="off")

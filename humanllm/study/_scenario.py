@@ -37,6 +37,20 @@ class FrozenScenario(BaseModel):
     source_episode: str | None = Field(default=None, description="Id of the episode it was taken from.")
     rules: TurnRules | None = Field(default=None, description="The source episode's turn bounds, when known.")
 
+    def describe(self) -> str:
+        """Where the scene came from and who is in it, in one line."""
+        source = self.source
+        if source.episode is not None:
+            where = f"episode {self.source_episode} of {source.episode}"
+        elif source.released is not None:
+            where = f"record {source.index} of {source.released}"
+        else:
+            where = "written once by the writer model"
+        cast = ", ".join(
+            [f"{self.scenario.protagonist.name} (protagonist)", *(p.name for p in self.scenario.supporting)]
+        )
+        return f"{where}; cast: {cast}"
+
 
 def _rules_of(episode: Episode) -> TurnRules | None:
     low, high = episode.config.get("min_turns"), episode.config.get("max_turns")

@@ -17,7 +17,7 @@ from humanllm.llm import ModelSettings
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import OnEvent, RunOptions
 from humanllm.study._design import StudyDesign, read_design
-from humanllm.study._results import study_table
+from humanllm.study._collect import study_table
 from humanllm.study._run import StudyRunReport, read_design_file, run_study
 
 if TYPE_CHECKING:
