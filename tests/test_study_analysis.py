@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from humanllm.errors import ConfigError, DataError
-from humanllm.study._analysis import MPD, StudyAnalysis, analyse
+from humanllm.study._analysis import analyse
 from humanllm.study._design import Cell, DesignKind
+from humanllm.study._results import MPD, StudyAnalysis
 from humanllm.study._stats import (
     bootstrap_contrast_ci,
     bootstrap_group_means,

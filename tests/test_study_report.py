@@ -14,23 +14,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from humanllm.study._analysis import StudyAnalysis, analyse
+from humanllm.study._analysis import analyse
 from humanllm.study._design import Cell, DesignKind
 from humanllm.study._report import read_tidy_csv, write_report
+from humanllm.study._results import StudyAnalysis
 from humanllm.study._table import frame
 
 HOSTILE = "<script>alert(1)</script>"
+ODD = r"odd<b>$\q{$pattern"  # HTML, and mathtext that would not parse
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def study_rows(
     names: list[str], combos: list[tuple[int, ...]], *, replicates: int, items: int = 4
 ) -> list[dict[str, Any]]:
-    """Two characters; the protagonist carries 'anxious' when the first factor is given and 'odd<b>pattern'
+    """Two characters; the protagonist carries 'anxious' when the first factor is given and ODD
     when the second is, and then mostly expresses it (the first strongly). Seeded scores; some items n/a,
     some unscored, one with a hostile reason."""
     rows: list[dict[str, Any]] = []
-    patterns = ["anxious", "odd<b>pattern"]
+    patterns = ["anxious", ODD]
     for (c, combo), replicate in itertools.product(enumerate(combos), range(replicates)):
         rng = np.random.default_rng([c, replicate])
         levels = dict(zip(names, combo, strict=True))
@@ -120,7 +122,7 @@ def test_the_summary_has_the_question_design_tables_effects_and_caveats(factoria
     summary = files.summary_md.read_text(encoding="utf-8")
     assert "Does &lt;script&gt;alert(1)&lt;/script&gt;?" in summary and "<script>" not in summary
     assert "factorial design over anxious, pushy" in summary
-    assert "| cell | pro: anxious |" in summary and "pro: odd&lt;b&gt;pattern" in summary
+    assert "| cell | pro: anxious |" in summary and "pro: odd&lt;b&gt;$\\q{$pattern" in summary
     assert "## Main effects" in summary and "## Interactions" in summary and "anxious x pushy" in summary
     counts = analysis.counts
     assert f"{counts.not_applicable} n/a, {counts.unscored} unscored" in summary
@@ -136,7 +138,7 @@ def test_the_html_page_is_self_contained_and_shows_data_text_as_text(factorial: 
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "DATA", page).lower()  # base64 may spell anything
     assert "<script" not in text and "http" not in text and "//" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the reason and the question, escaped
-    assert "odd&lt;b&gt;pattern" in page and "<b>" not in page and "Demo &lt;study&gt;" in page
+    assert "odd&lt;b&gt;$\\q{$pattern" in page and "<b>" not in page and "Demo &lt;study&gt;" in page
     assert page.count('src="data:image/png;base64,') == len(files.plots)
     assert "<link" not in text and "url(" not in text and "@import" not in text
 

@@ -35,172 +35,36 @@ from __future__ import annotations
 import itertools
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from humanllm.errors import ConfigError, DataError
+from humanllm.study._contrasts import (
+    Contrast,
+    additive_residuals,
+    design_contrasts,
+    design_levels,
+    interactions_note,
+    toggles_pattern,
+)
 from humanllm.study._design import Cell, DesignKind
+from humanllm.study._results import (
+    MPD,
+    CellInfo,
+    Counts,
+    Effect,
+    Expression,
+    Outcome,
+    PairMean,
+    Settings,
+    StudyAnalysis,
+)
 from humanllm.study._stats import bootstrap_group_means, contrast_interval, permutation_p_value
 from humanllm.study._table import base_columns
 
 if TYPE_CHECKING:
     import pandas as pd
-
-MPD = "MPD"
-"""The `pattern` of a character's MPD outcome."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Outcome(_Model):
-    """What one character's items measure: one pattern's IPE items, or the MPD items."""
-
-    character: str
-    metric: Literal["ipe", "mpd"]
-    pattern: str = Field(description='The IPE items\' pattern, or "MPD".')
-    label: str = Field(description='"character: pattern", the name in tables and plots.')
-
-
-class CellInfo(_Model):
-    label: str
-    levels: dict[str, int]
-    episodes: int = Field(description="Episodes (replicates) of the cell in the table.")
-
-
-class Expression(_Model):
-    """One outcome in one cell: the mean over replicates and its bootstrap interval."""
-
-    outcome: str
-    character: str
-    pattern: str
-    cell: str
-    levels: dict[str, int]
-    mean: float | None = Field(description="None: no episode of the cell has a value.")
-    ci_low: float | None = Field(description="None with fewer than two replicates.")
-    ci_high: float | None
-    sd: float | None = Field(description="Standard deviation over replicates (n - 1); None below two.")
-    n: int = Field(description="Replicates with a value.")
-    dropped: int = Field(description="Episodes of the cell without a scored item for the outcome.")
-    carried: bool | None = Field(description="The character was given the pattern in this cell; None for MPD.")
-
-
-class PairMean(_Model):
-    """An outcome's mean at one level of each of two factors, averaged over the other factors' cells."""
-
-    outcome: str
-    levels: dict[str, int]
-    mean: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n: int
-
-
-class Effect(_Model):
-    """A main effect or a pairwise interaction on one outcome."""
-
-    kind: Literal["main", "interaction"]
-    factors: list[str]
-    name: str = Field(description='The factor, or "f x g".')
-    outcome: str
-    character: str
-    pattern: str
-    estimate: float | None = Field(description="None: a cell it needs has no value (see `note`).")
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None = Field(description="Two-sided permutation p-value; None when not tested.")
-    n: int = Field(description="Replicates in the cells the contrast uses.")
-    contrast: str = Field(description="What was subtracted from what, in words.")
-    manipulates: bool = Field(
-        description="The factor (either, for an interaction) decides whether the character carries this "
-        "outcome's pattern: the effect is the manipulation check rather than a spill-over."
-    )
-    note: str | None = None
-
-    @property
-    def significant(self) -> bool:
-        """p < 0.05, or without a test an interval that excludes 0."""
-        if self.p_value is not None:
-            return self.p_value < 0.05
-        return self.ci_low is not None and self.ci_high is not None and (self.ci_low > 0 or self.ci_high < 0)
-
-
-class Counts(_Model):
-    """What went into the analysis and what did not."""
-
-    rows: int
-    scored: int = Field(description="Rows scored -1, 0 or 1.")
-    not_applicable: int = Field(description='Rows the judge answered "n/a".')
-    unscored: int = Field(description="Rows the judge gave no usable answer for.")
-    scored_without_score: int = Field(description='Rows marked "scored" whose score is missing: left out.')
-    episodes: int
-    episodes_outside_design: int = Field(description="Episodes whose levels are no cell of the design: left out.")
-    judge_runs: int = Field(description="Distinct (judge, run) pairs.")
-    dropped_values: int = Field(description="Episode x outcome pairs without any scored item.")
-    judge_run_sd: float | None = Field(
-        description="Mean over episodes and outcomes of the SD between judge runs (None with one run)."
-    )
-
-
-class Settings(_Model):
-    seed: int
-    n_boot: int
-    n_perm: int
-    confidence: float
-
-
-class StudyAnalysis(_Model):
-    """Everything `analyse` found, JSON-serialisable (undefined numbers are None, never NaN)."""
-
-    study: str
-    design: DesignKind
-    factors: list[str]
-    cells: list[CellInfo] = Field(description="The design's cells, in design order.")
-    missing_cells: list[str] = Field(description="Cells of the design without any episode in the table.")
-    outcomes: list[Outcome]
-    expression: list[Expression]
-    pair_means: list[PairMean] = Field(description="Factorial designs: the four means behind each interaction.")
-    main_effects: list[Effect]
-    interactions: list[Effect]
-    interactions_estimated: bool = Field(description="False for designs that cannot separate interactions.")
-    interactions_note: str
-    counts: Counts
-    settings: Settings
-
-    @property
-    def effects(self) -> list[Effect]:
-        return [*self.main_effects, *self.interactions]
-
-
-@dataclass(frozen=True)
-class _Contrast:
-    """One effect as weights over the design's cells and the strata its permutation test keeps."""
-
-    kind: Literal["main", "interaction"]
-    factors: tuple[str, ...]
-    columns: tuple[int, ...]  # the factors' columns in the levels
-    weights: np.ndarray
-    strata: np.ndarray  # per cell; -1: the cell takes no part
-    residualise: tuple[int, int] | None  # factor columns of the additive fit (interactions)
-    contrast: str
-
-    @property
-    def name(self) -> str:
-        return " x ".join(self.factors)
-
-
-def design_levels(factors: Sequence[str], design: DesignKind) -> list[tuple[int, ...]]:
-    """The level combinations that are the design's cells, in the order `StudyDesign.cells` gives."""
-    k = len(factors)
-    if design is DesignKind.FACTORIAL:
-        return [tuple(reversed(bits)) for bits in itertools.product((0, 1), repeat=k)]
-    if design is DesignKind.LEAVE_ONE_OUT:
-        return [(1,) * k] + [tuple(0 if i == j else 1 for i in range(k)) for j in range(k)]
-    return [(0,) * k] + [tuple(1 if i == j else 0 for i in range(k)) for j in range(k)]
 
 
 def analyse(
@@ -237,7 +101,7 @@ def analyse(
         )
         for i, combo in enumerate(combos)
     ]
-    contrasts = _contrasts(names, design, levels)
+    contrasts = design_contrasts(names, design, levels)
     values, run_sd = _episode_values(table)
     carried = _carried(table, names)
     outcomes = _outcomes(table)
@@ -295,7 +159,7 @@ def analyse(
                 rng=_rng(seed, outcome.label, spec.name),
             )
             (main_effects if spec.kind == "main" else interactions).append(effect)
-    estimated, note = _interactions_note(design, names)
+    estimated, note = interactions_note(design, names)
     return StudyAnalysis(
         study=str(table.study.iloc[0]) if len(table) else "",
         design=design,
@@ -408,76 +272,8 @@ def _outcomes(table: pd.DataFrame) -> list[Outcome]:
     ]
 
 
-def _contrasts(factors: list[str], design: DesignKind, levels: np.ndarray) -> list[_Contrast]:
-    k = len(factors)
-    n_cells = levels.shape[0]
-    signs = 2 * levels - 1
-    found: list[_Contrast] = []
-    if design is DesignKind.FACTORIAL:
-        for f in range(k):
-            others = [i for i in range(k) if i != f]
-            over = f" over {', '.join(factors[i] for i in others)}" if others else ""
-            found.append(
-                _Contrast(
-                    kind="main",
-                    factors=(factors[f],),
-                    columns=(f,),
-                    weights=signs[:, f] / 2 ** (k - 1),
-                    strata=_stratum_codes(levels[:, others]),
-                    residualise=None,
-                    contrast=f"mean of the cells with {factors[f]}=1 minus those with {factors[f]}=0, each cell "
-                    f"weighted equally{over}",
-                )
-            )
-        for f, g in itertools.combinations(range(k), 2):
-            others = [i for i in range(k) if i not in (f, g)]
-            over = f", cells averaged over {', '.join(factors[i] for i in others)}" if others else ""
-            found.append(
-                _Contrast(
-                    kind="interaction",
-                    factors=(factors[f], factors[g]),
-                    columns=(f, g),
-                    weights=signs[:, f] * signs[:, g] / 2 ** (k - 2),
-                    strata=_stratum_codes(levels[:, others]),
-                    residualise=(f, g),
-                    contrast=f"effect of {factors[f]} with {factors[g]}=1 minus with {factors[g]}=0{over}",
-                )
-            )
-        return found
-    # leave-one-out and one-at-a-time: cell 0 is the reference, cell 1 + f differs from it in factor f only
-    for f in range(k):
-        weights = np.zeros(n_cells)
-        strata = np.full(n_cells, -1)
-        if design is DesignKind.LEAVE_ONE_OUT:
-            weights[0], weights[1 + f] = 1.0, -1.0
-            contrast = f"all factors given minus {factors[f]} withheld"
-        else:
-            weights[1 + f], weights[0] = 1.0, -1.0
-            contrast = f"{factors[f]} alone minus none given"
-        strata[[0, 1 + f]] = 0
-        found.append(
-            _Contrast(
-                kind="main",
-                factors=(factors[f],),
-                columns=(f,),
-                weights=weights,
-                strata=strata,
-                residualise=None,
-                contrast=contrast,
-            )
-        )
-    return found
-
-
-def _stratum_codes(columns: np.ndarray) -> np.ndarray:
-    """An integer per row naming its combination of levels in `columns` (0 for every row when there are none)."""
-    if columns.shape[1] == 0:
-        return np.zeros(columns.shape[0], dtype=int)
-    return columns @ (2 ** np.arange(columns.shape[1]))
-
-
 def _effect(
-    spec: _Contrast,
+    spec: Contrast,
     outcome: Outcome,
     *,
     means: np.ndarray,
@@ -507,7 +303,7 @@ def _effect(
         cells = episode_cells[in_test]
         strata = spec.strata[cells]
         if spec.residualise is not None:
-            values = _additive_residuals(values, levels[cells][:, list(spec.residualise)], strata)
+            values = additive_residuals(values, levels[cells][:, list(spec.residualise)], strata)
         per_episode = spec.weights[cells] / np.asarray(sizes, dtype=float)[cells]
         p_value = permutation_p_value(values, per_episode, strata, n_perm=n_perm, rng=rng)
         note = None if interval is not None else "no interval: a cell it uses has fewer than two replicates"
@@ -524,34 +320,9 @@ def _effect(
         p_value=p_value,
         n=int(sum(sizes[c] for c in used)),
         contrast=spec.contrast,
-        manipulates=_manipulates(spec, levels, cell_carried),
+        manipulates=toggles_pattern(spec, levels, cell_carried),
         note=note,
     )
-
-
-def _additive_residuals(values: np.ndarray, pair: np.ndarray, strata: np.ndarray) -> np.ndarray:
-    """Residuals of y ~ 1 + f + g fitted by least squares within each stratum (the Freedman-Lane null model)."""
-    residuals = np.empty_like(values)
-    for label in np.unique(strata):
-        rows = strata == label
-        design = np.column_stack([np.ones(rows.sum()), pair[rows]])
-        coefficients, *_ = np.linalg.lstsq(design, values[rows], rcond=None)
-        residuals[rows] = values[rows] - design @ coefficients
-    return residuals
-
-
-def _manipulates(spec: _Contrast, levels: np.ndarray, cell_carried: list[bool | None]) -> bool:
-    """Whether one of the contrast's factors switches the outcome's pattern on or off in the cells it uses."""
-    used = np.flatnonzero(spec.weights != 0)
-    flags = [cell_carried[c] for c in used]
-    if any(flag is None for flag in flags):
-        return False
-    for column in spec.columns:
-        given = {flags[j] for j, c in enumerate(used) if levels[c, column] == 1}
-        withheld = {flags[j] for j, c in enumerate(used) if levels[c, column] == 0}
-        if len(given) == 1 and len(withheld) == 1 and given != withheld:
-            return True
-    return False
 
 
 def _pair_means(
@@ -583,17 +354,6 @@ def _pair_means(
                 )
             )
     return found
-
-
-def _interactions_note(design: DesignKind, factors: list[str]) -> tuple[bool, str]:
-    if design is not DesignKind.FACTORIAL:
-        return False, (
-            f"a {design.value} design has no cells that separate interactions from main effects: no interactions "
-            "are estimated (run a factorial design for them)"
-        )
-    if len(factors) < 2:
-        return True, "one factor: no pair of factors to interact"
-    return True, "every pair of factors, each cell weighted equally over the remaining factors"
 
 
 def _counts(table: pd.DataFrame, episodes: pd.DataFrame, dropped: int, run_sd: float | None) -> Counts:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from humanllm.study._analysis import Effect, PairMean, StudyAnalysis
+from humanllm.study._results import Effect, PairMean, StudyAnalysis
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,7 +32,16 @@ PLOT_PREFIXES = ("expression", "interaction-", "interactions", "forest")
 
 
 def plot_pngs(analysis: StudyAnalysis) -> dict[str, bytes]:
-    """Every picture of the analysis as PNG bytes, by file name (no interaction pictures without interactions)."""
+    """Every picture of the analysis as PNG bytes, by file name (no interaction pictures without interactions).
+
+    Text from the data is drawn as it is: `$` in a pattern or factor name starts no mathtext."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _draw(analysis)
+
+
+def _draw(analysis: StudyAnalysis) -> dict[str, bytes]:
     pictures: dict[str, bytes] = {}
     if analysis.outcomes and analysis.expression:
         pictures["expression.png"] = _png(_expression_figure(analysis))

@@ -1,9 +1,10 @@
 """A study's report folder: the tidy table (CSV, Parquet), the analysis (CSV, JSON), pictures, a Markdown
 summary and a self-contained HTML page.
 
-Every file is written whole or not at all (a temporary file beside it, then `os.replace`), so a report that
-fails leaves no half file. The HTML page fetches nothing: its CSS is inline, its pictures are data URIs,
-and every text taken from the data (patterns, cells, reasons, the question) is HTML-escaped.
+Everything is drawn and rendered before the first file is written, and every file is written whole or not at
+all (a temporary file beside it, then `os.replace`), so a report that fails leaves no half file. The HTML
+page fetches nothing: its CSS is inline, its pictures are data URIs, and every text taken from the data
+(patterns, cells, reasons, the question) is HTML-escaped.
 
 Read `tidy.csv` back with `read_tidy_csv`: plain `pandas.read_csv` would turn the status "n/a" and the empty
 pattern of MPD items into missing values.
@@ -20,9 +21,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from humanllm.study._analysis import Effect, StudyAnalysis
 from humanllm.study._atomic import atomic_path, write_text_atomic
 from humanllm.study._plots import plot_pngs, write_plots
+from humanllm.study._results import Effect, StudyAnalysis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,6 +77,12 @@ def write_report(analysis: StudyAnalysis, table: pd.DataFrame, out: Path, *, tit
         report_html=out / "report.html",
         plots=[],
     )
+    payload = json.dumps(analysis.model_dump(mode="json"), indent=2, allow_nan=False)  # NaN here is a bug: fail
+    pictures = plot_pngs(analysis)
+    sections = _sections(analysis, table, question=question)
+    summary = _markdown(title, sections, list(pictures))
+    page = _html(title, sections, pictures)
+    # everything is drawn and rendered: only writing is left, each file in one step
     with atomic_path(files.tidy_csv) as temporary:
         table.to_csv(temporary, index=False)
     with atomic_path(files.tidy_parquet) as temporary:
@@ -84,13 +91,10 @@ def write_report(analysis: StudyAnalysis, table: pd.DataFrame, out: Path, *, tit
         pd.DataFrame(_expression_records(analysis)).to_csv(temporary, index=False)
     with atomic_path(files.effects_csv) as temporary:
         pd.DataFrame(_effect_records(analysis)).to_csv(temporary, index=False)
-    payload = json.dumps(analysis.model_dump(mode="json"), indent=2, allow_nan=False)  # NaN here is a bug: fail
     write_text_atomic(files.analysis_json, payload + "\n")
-    pictures = plot_pngs(analysis)
     plots = write_plots(analysis, out / "plots", pictures=pictures)
-    sections = _sections(analysis, table, question=question)
-    write_text_atomic(files.summary_md, _markdown(title, sections, list(pictures)))
-    write_text_atomic(files.report_html, _html(title, sections, pictures))
+    write_text_atomic(files.summary_md, summary)
+    write_text_atomic(files.report_html, page)
     return files.model_copy(update={"plots": plots})
 
 
