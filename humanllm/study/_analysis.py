@@ -17,7 +17,10 @@ Every effect is a linear contrast of cell means, `sum_c w_c * mean_c`:
   the empty cell. These designs have no interactions to estimate.
 
 Intervals: percentile bootstrap, resampling replicates within each cell independently (one set of draws
-per outcome, shared by its cells and contrasts). P-values (two-sided, see `_stats.permutation_p_value`):
+per outcome, shared by its cells and contrasts), expanded for small samples (`_stats.bootstrap_group_means`)
+and kept within the range the contrast can take; none when a cell it uses has fewer than two replicates.
+P-values (two-sided, exact when the arrangements can be enumerated within `n_perm`, else sampled with the
++1 correction; see `_stats.permutation_p_value`):
 
 - factorial main effect: f's level is permuted among the episodes within each stratum of the other
   factors' levels, which keeps the other factors' effects out of the null (the null: f changes nothing at
@@ -120,26 +123,9 @@ def analyse(
         cell_carried = [carried.get((outcome.character, outcome.pattern, combo)) for combo in combos]
         if outcome.metric == "mpd":
             cell_carried = [None] * len(combos)
-        for c, cell in enumerate(cells):
-            dropped = cell.episodes - sizes[c]
-            dropped_total += dropped
-            interval = _interval(draws, _unit(len(combos), c), sizes, confidence)
-            expression.append(
-                Expression(
-                    outcome=outcome.label,
-                    character=outcome.character,
-                    pattern=outcome.pattern,
-                    cell=cell.label,
-                    levels=cell.levels,
-                    mean=_number(means[c]),
-                    ci_low=interval[0] if interval else None,
-                    ci_high=interval[1] if interval else None,
-                    sd=_number(groups[c].std(ddof=1)) if sizes[c] > 1 else None,
-                    n=sizes[c],
-                    dropped=dropped,
-                    carried=cell_carried[c],
-                )
-            )
+        rows = _expression(outcome, cells, groups, draws, cell_carried, confidence)
+        dropped_total += sum(row.dropped for row in rows)
+        expression += rows
         if design is DesignKind.FACTORIAL:
             pair_means += _pair_means(outcome, names, levels, means, draws, sizes, confidence)
         for spec in contrasts:
@@ -270,6 +256,38 @@ def _outcomes(table: pd.DataFrame) -> list[Outcome]:
     return [
         Outcome(character=c, metric="mpd" if m == "mpd" else "ipe", pattern=p, label=f"{c}: {p}") for c, m, p in ordered
     ]
+
+
+def _expression(
+    outcome: Outcome,
+    cells: list[CellInfo],
+    groups: list[np.ndarray],
+    draws: np.ndarray,
+    cell_carried: list[bool | None],
+    confidence: float,
+) -> list[Expression]:
+    """The outcome in each cell: mean, interval and SD over its replicates, and how many episodes gave none."""
+    sizes = [group.size for group in groups]
+    rows = []
+    for c, cell in enumerate(cells):
+        interval = _interval(draws, _unit(len(cells), c), sizes, confidence)
+        rows.append(
+            Expression(
+                outcome=outcome.label,
+                character=outcome.character,
+                pattern=outcome.pattern,
+                cell=cell.label,
+                levels=cell.levels,
+                mean=_number(groups[c].mean()) if sizes[c] else None,
+                ci_low=interval[0] if interval else None,
+                ci_high=interval[1] if interval else None,
+                sd=_number(groups[c].std(ddof=1)) if sizes[c] > 1 else None,
+                n=sizes[c],
+                dropped=cell.episodes - sizes[c],
+                carried=cell_carried[c],
+            )
+        )
+    return rows
 
 
 def _effect(
