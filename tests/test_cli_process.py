@@ -466,6 +466,18 @@ def test_study_dry_run_lists_the_cells_and_calls_no_model(tmp_path: Path) -> Non
     assert not (tmp_path / "study").exists()
 
 
+def test_study_run_then_report_as_processes(tmp_path: Path) -> None:
+    design = _design(tmp_path, **{"replicates: 2": "replicates: 1"})
+    run = cli(tmp_path, "study", "run", design, "--out", "study", code=_exit.OK)
+    assert "4 cells x 1 replicates: 4 episodes new" in run.stdout and "next: humanllm study report study" in run.stdout
+    again = cli(tmp_path, "study", "run", design, "--out", "study", "--json", code=_exit.OK)
+    assert json.loads(again.stdout)["episodes"]["done"] == 0
+    report = cli(tmp_path, "study", "report", "study", "--n-boot", "100", "--n-perm", "100", code=_exit.OK)
+    assert "anx: 4 cells, 4 episodes" in report.stdout
+    for name in ("report.html", "summary.md", "tidy.csv", "tidy.parquet", "effects.csv"):
+        assert (tmp_path / "study" / "report" / name).exists(), name
+
+
 def test_study_report_of_a_folder_that_is_no_study_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     proc = cli(tmp_path, "study", "report", "empty", code=_exit.ERROR)

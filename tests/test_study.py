@@ -25,7 +25,7 @@ from humanllm.evaluation import JudgementStore
 from humanllm.llm import json_schema_of
 from humanllm.patterns import load_graph, load_library
 from humanllm.simulation import EpisodeStore
-from humanllm.study import DesignKind, Study, StudyDesign, read_design
+from humanllm.study import DesignKind, Study, StudyDesign, read_design, read_tidy_csv
 from humanllm.testing import register_fakes, role_router
 
 LIBRARY = load_library()
@@ -199,12 +199,24 @@ def test_study_runs_judges_every_pattern_in_every_cell_and_resumes(tmp_path: Pat
     assert set(table.columns[:4]) == {"study", "cell", "anxiety", "pushback"}
     assert set(table.status) == {"scored"}
 
+    analysis = Study(design, folder, graph=GRAPH).analyse(n_boot=200, n_perm=200)
+    effect = {(e.name, e.outcome): e for e in analysis.effects}
+    anxious_on_anxious = effect[("anxiety", f"{protagonist}: anxious")]
+    assert anxious_on_anxious.estimate == 1.0 and anxious_on_anxious.manipulates
+    assert effect[("pushback", f"{friend}: assertive")].estimate == 1.0
+    assert effect[("anxiety", f"{protagonist}: sunk cost fallacy")].estimate == 0.0  # no spill-over in the fakes
+    assert effect[("anxiety x pushback", f"{protagonist}: anxious")].estimate == 0.0
+
     again = Study(design, folder, graph=GRAPH).run()
     assert (again.episodes.done, again.episodes.already_done, again.judged) == (0, 8, 0)
     assert len(list(JudgementStore.open_for_reading(folder))) == 16
 
     more = Study(design.model_copy(update={"replicates": 3}), folder, graph=GRAPH).run()
     assert (more.episodes.done, more.episodes.already_done) == (4, 8)  # one more replicate per cell, nothing else
+
+    files = Study.open(folder, graph=GRAPH).report(n_boot=200, n_perm=200)  # the folder's own design: 3 now
+    assert files.report_html.exists() and files.summary_md.exists() and files.tidy_parquet.exists()
+    assert len(read_tidy_csv(files.tidy_csv)) == len(Study.open(folder).results())
 
 
 def test_a_folder_of_another_design_is_refused(tmp_path: Path, marking_fakes: None) -> None:

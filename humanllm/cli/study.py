@@ -26,7 +26,7 @@ from humanllm.evaluation import RichTracker
 from humanllm.llm import ModelSettings
 from humanllm.patterns import InteractionGraph
 from humanllm.simulation import RunOptions
-from humanllm.study import Study, StudyDesign, read_design
+from humanllm.study import Study, StudyDesign, notable_lines, read_design
 
 app = typer.Typer(
     help=(
@@ -139,8 +139,17 @@ def report(
     """Expression per pattern and cell, main effects and pairwise interactions (bootstrap CIs, permutation
     p-values); writes tidy.csv / tidy.parquet, effects, plots, report.html and summary.md."""
     study = Study.open(folder)
-    files = study.report(out, n_boot=n_boot, n_perm=n_perm)
+    analysis = study.analyse(n_boot=n_boot, n_perm=n_perm)
+    files = study.report(out, analysis=analysis)
     if as_json:
-        print_json(files)
+        print_json({"files": files, "analysis": analysis})
         return
-    console.print(f"report: {files.folder}")
+    counts = analysis.counts
+    console.print(
+        f"{analysis.study}: {len(analysis.cells)} cells, {counts.episodes} episodes, "
+        f"{len(analysis.outcomes)} outcomes; {counts.scored} items scored, {counts.not_applicable} n/a, "
+        f"{counts.unscored} unscored"
+    )
+    for line in notable_lines(analysis):
+        console.print(f"  {escape(line)}")
+    console.print(f"report: {files.report_html}\nsummary: {files.summary_md}\ntable: {files.tidy_csv}")

@@ -5,12 +5,14 @@ from humanllm.core._conversation import CHANNELS, Conversation, Segment, Turn, r
 from humanllm.core._episode import Episode, TokenUsage
 from humanllm.core._files import (
     as_object,
+    atomic_path,
     check_output_dir,
     check_output_file,
     kind_of,
     read_json_file,
     read_text_file,
     save_or_rescue,
+    write_bytes_atomic,
     write_text_atomic,
     write_text_or_rescue,
 )
@@ -70,6 +72,7 @@ __all__ = [
     "Turn",
     "Verdict",
     "as_object",
+    "atomic_path",
     "bracketed",
     "canonical_json",
     "check_output_dir",
@@ -87,6 +90,7 @@ __all__ = [
     "slugify",
     "spec_id",
     "split_trinity",
+    "write_bytes_atomic",
     "write_text_atomic",
     "write_text_or_rescue",
 ]

@@ -16,7 +16,8 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -121,16 +122,29 @@ def check_output_dir(path: Path, *, force: bool | None = None, option: str = "--
     return path
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file beside it, so a failed write leaves any old file whole."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` to write to: on success it replaces `path` in one step; on an error it is
+    removed and any old `path` is left whole (for writers that take a path, e.g. pandas' `to_parquet`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with temporary.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        yield temporary
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file beside it, so a failed write leaves any old file whole."""
+    with atomic_path(path) as temporary, temporary.open("x", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """`write_text_atomic` for bytes (images, archives)."""
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
 
 
 def rescue_folders() -> list[Path]:

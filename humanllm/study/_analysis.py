@@ -47,11 +47,10 @@ from humanllm.study._contrasts import (
     Contrast,
     additive_residuals,
     design_contrasts,
-    design_levels,
     interactions_note,
     toggles_pattern,
 )
-from humanllm.study._design import Cell, DesignKind
+from humanllm.study._design import Cell, DesignKind, design_levels
 from humanllm.study._results import (
     MPD,
     CellInfo,

@@ -28,7 +28,8 @@ def _cells(folder: Path) -> dict[str, CellSpec]:
 
 
 def table_rows(folder: Path, design: StudyDesign) -> Iterator[dict[str, Any]]:
-    """The rows of every judgement of this design's judge and judge settings on the folder's cell episodes."""
+    """The rows of every judgement of this design's judge and judge settings on the folder's cell episodes
+    (every replicate and judge run stored: a run that asked for fewer adds nothing and hides nothing)."""
     cells = _cells(folder)
     judge = canonical_spec(design.models.judge)
     version = prompt_version()
@@ -37,8 +38,6 @@ def table_rows(folder: Path, design: StudyDesign) -> Iterator[dict[str, Any]]:
         if spec is None or canonical_spec(judgement.judge) != judge:
             continue
         if judgement.prompt_version != version or judgement.batch_size != design.judge.batch_size:
-            continue
-        if judgement.run >= design.judge.runs or spec.replicate >= design.replicates:
             continue
         if set(spec.levels) != set(design.factor_names):
             continue

@@ -4,7 +4,6 @@ test keeps, and the additive fit its interaction test permutes the residuals of 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,16 +27,6 @@ class Contrast:
     @property
     def name(self) -> str:
         return " x ".join(self.factors)
-
-
-def design_levels(factors: Sequence[str], design: DesignKind) -> list[tuple[int, ...]]:
-    """The level combinations that are the design's cells, in the order `StudyDesign.cells` gives."""
-    k = len(factors)
-    if design is DesignKind.FACTORIAL:
-        return [tuple(reversed(bits)) for bits in itertools.product((0, 1), repeat=k)]
-    if design is DesignKind.LEAVE_ONE_OUT:
-        return [(1,) * k] + [tuple(0 if i == j else 1 for i in range(k)) for j in range(k)]
-    return [(0,) * k] + [tuple(1 if i == j else 0 for i in range(k)) for j in range(k)]
 
 
 def design_contrasts(factors: list[str], design: DesignKind, levels: np.ndarray) -> list[Contrast]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -36,6 +37,16 @@ class DesignKind(StrEnum):
     """All factors given, then each one withheld in turn: k + 1 cells; each factor's effect against the full cell."""
     ONE_AT_A_TIME = "one-at-a-time"
     """None given, then each one alone: k + 1 cells; each factor's effect against the empty cell."""
+
+
+def design_levels(factors: Sequence[str], design: DesignKind) -> list[tuple[int, ...]]:
+    """The level combinations that are the design's cells, in a fixed order (the first factor varies fastest)."""
+    k = len(factors)
+    if design is DesignKind.FACTORIAL:
+        return [tuple(reversed(bits)) for bits in itertools.product((0, 1), repeat=k)]
+    if design is DesignKind.LEAVE_ONE_OUT:
+        return [(1,) * k] + [tuple(0 if i == j else 1 for i in range(k)) for j in range(k)]
+    return [(0,) * k] + [tuple(1 if i == j else 0 for i in range(k)) for j in range(k)]
 
 
 class Placed(_Model):
@@ -147,13 +158,7 @@ class StudyDesign(_Model):
 
     def cells(self) -> list[Cell]:
         """The design's cells, in a fixed order."""
-        k = len(self.factors)
-        if self.design is DesignKind.FACTORIAL:
-            combos = [tuple(reversed(bits)) for bits in itertools.product((0, 1), repeat=k)]
-        elif self.design is DesignKind.LEAVE_ONE_OUT:
-            combos = [(1,) * k] + [tuple(0 if i == j else 1 for i in range(k)) for j in range(k)]
-        else:
-            combos = [(0,) * k] + [tuple(1 if i == j else 0 for i in range(k)) for j in range(k)]
+        combos = design_levels(self.factor_names, self.design)
         return [Cell(levels=dict(zip(self.factor_names, combo, strict=True))) for combo in combos]
 
     def check_patterns(self, library: PatternLibrary) -> None:

@@ -60,7 +60,7 @@ def _draw(analysis: StudyAnalysis) -> dict[str, bytes]:
 def write_plots(analysis: StudyAnalysis, folder: Path, *, pictures: dict[str, bytes] | None = None) -> list[Path]:
     """Write the pictures (`plot_pngs(analysis)` unless given) into `folder`, each atomically, and remove the
     pictures of an earlier report there that this one does not have; the paths written."""
-    from humanllm.study._atomic import write_bytes_atomic
+    from humanllm.core import write_bytes_atomic
 
     drawn = plot_pngs(analysis) if pictures is None else pictures
     folder.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from humanllm.study._atomic import atomic_path, write_text_atomic
+from humanllm.core import atomic_path, write_text_atomic
 from humanllm.study._plots import plot_pngs, write_plots
 from humanllm.study._results import Effect, StudyAnalysis
 
@@ -148,7 +148,7 @@ def _sections(analysis: StudyAnalysis, table: pd.DataFrame, *, question: str) ->
         ),
         _Section(f"Main effects ({confidence} interval, permutation p)", table=_effects_table(analysis.main_effects)),
         _interaction_section(analysis),
-        _Section("Notable effects", bullets=_notable_lines(analysis)),
+        _Section("Notable effects", bullets=notable_lines(analysis)),
         _Section("Caveats", bullets=_caveats(analysis)),
         _Section("Most common reasons for unscored and n/a items", table=_reasons_table(table)),
     ]
@@ -211,7 +211,8 @@ def _interaction_section(analysis: StudyAnalysis) -> _Section:
     return _Section(heading, [analysis.interactions_note], table=_effects_table(analysis.interactions))
 
 
-def _notable_lines(analysis: StudyAnalysis) -> list[str]:
+def notable_lines(analysis: StudyAnalysis) -> list[str]:
+    """A plain sentence per effect with p < 0.05 (or, untested, an interval that excludes 0)."""
     lines = [_plain(effect, analysis.settings.confidence) for effect in analysis.effects if effect.significant]
     return lines or ["No effect reached p < 0.05 (nor, untested, an interval that excludes 0)."]
 

@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 DESIGN_FILE = "design.json"
 STUDY_SHARD = "study"
 GROWABLE = ("replicates", "judge", "question", "max_cells")
-"""Design fields a study may change between runs: they add episodes or judgements, never change one."""
+"""Design fields a study may change between runs: they add episodes or judgements, never change one (the
+judge's model, `models.judge`, may change too: another judge adds its own judgements)."""
 
 
 class StudyRunReport(BaseModel):
@@ -128,12 +129,17 @@ class CellJob:
 
 
 def _identity(design: StudyDesign) -> dict[str, object]:
-    return design.model_dump(mode="json", exclude=set(GROWABLE))
+    """What decides the study's episodes: everything but the growable fields and the judge's model."""
+    data = design.model_dump(mode="json", exclude=set(GROWABLE))
+    data["models"].pop("judge", None)
+    return data
 
 
 def check_design_file(design: StudyDesign, folder: Path) -> None:
-    """Refuse a folder made by a design whose cells differ; save the design there otherwise."""
+    """Refuse a folder made by a design whose cells differ; save the design there otherwise (with the most
+    replicates and judge runs any run asked for: what the folder holds)."""
     path = folder / DESIGN_FILE
+    saved = design
     if path.exists():
         try:
             stored = StudyDesign.model_validate(json.loads(path.read_text(encoding="utf-8")))
@@ -146,8 +152,10 @@ def check_design_file(design: StudyDesign, folder: Path) -> None:
                 f"{folder} holds the study {stored.name!r} made with another {', '.join(changed)}: use another --out "
                 f"(only {', '.join(GROWABLE)} may change between runs of one study)"
             )
+        judge = design.judge.model_copy(update={"runs": max(design.judge.runs, stored.judge.runs)})
+        saved = design.model_copy(update={"replicates": max(design.replicates, stored.replicates), "judge": judge})
     folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, design.model_dump_json(indent=2) + "\n")
+    write_text_atomic(path, saved.model_dump_json(indent=2) + "\n")
 
 
 def read_design_file(folder: Path) -> StudyDesign:

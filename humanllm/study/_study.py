@@ -16,8 +16,8 @@ from humanllm.core import run_sync
 from humanllm.llm import ModelSettings
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import OnEvent, RunOptions
-from humanllm.study._design import StudyDesign, read_design
 from humanllm.study._collect import study_table
+from humanllm.study._design import StudyDesign, read_design
 from humanllm.study._run import StudyRunReport, read_design_file, run_study
 
 if TYPE_CHECKING:
@@ -112,11 +112,19 @@ class Study:
             n_perm=n_perm,
         )
 
-    def report(self, out: Path | str | None = None, *, n_boot: int = 2000, n_perm: int = 2000) -> ReportFiles:
-        """Write the tables, plots, HTML and Markdown report (default: OUT/report)."""
+    def report(
+        self,
+        out: Path | str | None = None,
+        *,
+        n_boot: int = 2000,
+        n_perm: int = 2000,
+        analysis: StudyAnalysis | None = None,
+    ) -> ReportFiles:
+        """Write the tables, plots, HTML and Markdown report of `analysis` (default: `analyse()`) under `out`
+        (default: FOLDER/report)."""
         from humanllm.study._report import write_report
 
-        analysis = self.analyse(n_boot=n_boot, n_perm=n_perm)
+        analysis = analysis or self.analyse(n_boot=n_boot, n_perm=n_perm)
         return write_report(
             analysis,
             self.results(),
