@@ -74,7 +74,7 @@ def register() -> typer.Typer:
     """Attach every command group (once; later calls return the same app); imported lazily so `--help` stays fast."""
     if app.registered_commands:
         return app
-    from humanllm.cli import data, generate, graph, models, patterns, simulate, train
+    from humanllm.cli import data, generate, graph, models, patterns, simulate, study, train
     from humanllm.cli import eval as eval_
     from humanllm.testing import register_fakes
 
@@ -88,4 +88,5 @@ def register() -> typer.Typer:
     app.add_typer(data.app, name="data")
     app.add_typer(train.app, name="train")
     app.add_typer(eval_.app, name="eval")
+    app.add_typer(study.app, name="study")
     return app

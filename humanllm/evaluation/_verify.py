@@ -16,9 +16,14 @@ from pydantic import BaseModel, Field, ValidationError
 from humanllm.core import spec_id
 from humanllm.errors import DataError
 from humanllm.evaluation._spec import JudgementSpec, PlaySpec
-from humanllm.simulation import EpisodeSpec, read_lines
+from humanllm.simulation import EpisodeSpec, ForkSpec, read_lines
 
-SPEC_KINDS: dict[str, type[BaseModel]] = {"episode": EpisodeSpec, "play": PlaySpec, "judgement": JudgementSpec}
+SPEC_KINDS: dict[str, type[BaseModel]] = {
+    "episode": EpisodeSpec,
+    "play": PlaySpec,
+    "judgement": JudgementSpec,
+    "fork": ForkSpec,
+}
 """Every kind of spec a record may hold, by its `kind` field."""
 
 _JUDGEMENT_FIELDS = ("episode_id", "character", "run", "batch_size", "prompt_version", "judge")

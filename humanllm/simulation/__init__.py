@@ -2,6 +2,7 @@
 
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
 from humanllm.simulation._episode_file import read_episode_file
+from humanllm.simulation._fork_spec import ForkSpec, PatternChange
 from humanllm.simulation._jobs import (
     in_shard,
     jobs_from_bundles,
@@ -66,7 +67,9 @@ __all__ = [
     "ExportReport",
     "Failure",
     "FailureGroup",
+    "ForkSpec",
     "ImportReport",
+    "PatternChange",
     "Plan",
     "PlannedEpisode",
     "RecordStore",
