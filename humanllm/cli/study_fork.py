@@ -176,7 +176,8 @@ def fork(
         source = find_episode(episode, data)
         specs = plan_fork(source, request, g, model=spec, generation=generation)
     except ForkInputError as exc:
-        raise typer.BadParameter(str(exc), param_hint=f"'{exc.option}'") from exc
+        hint = " / ".join(f"'{option}'" for option in exc.option.split(" / "))
+        raise typer.BadParameter(str(exc), param_hint=hint) from exc
     character = build_role_model("character", spec, settings)
     judge_model = build_role_model("judge", judge, judge_settings)
     with RichTracker(err_console, disable=as_json) as tracker:

@@ -6,19 +6,16 @@ analysis next to these.
 
 from humanllm.study._fork import (
     ForkInputError,
-    ForkJob,
     ForkRequest,
     character_named,
     continued_length,
     describe_spec,
     edited_turn,
-    fork_agents,
     fork_group,
     fork_measure,
-    forked_scenario,
-    kept_turns,
     plan_fork,
 )
+from humanllm.study._fork_job import ForkJob, fork_agents, forked_scenario, kept_turns
 from humanllm.study._fork_report import DIVERGENCE, ForkRow, fork_csv, fork_markdown, fork_rows, write_fork_report
 from humanllm.study._fork_run import ForkResult, find_episode, fork_episode, judged_turns, original_id, truncated
 

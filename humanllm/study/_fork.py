@@ -1,9 +1,11 @@
-"""A fork of a stored episode: keep turns 1..K-1, change one thing, and play the rest again.
+"""A fork of a stored episode: keep turns 1..K-1, change one thing, and play the rest again (here: the
+request checked against the episode and the library, and turned into one spec per replicate).
 
 The one change is either turn K rewritten (an edit, then the conversation goes on from it), or one
 pattern given to a character or withheld from the character that carries it (then turn K onwards is
 played again with that character's new prompt). Everything that determines one continuation is its
-`ForkSpec`; the spec's hash is the continuation's id, so a rerun finds what is stored and never pays twice.
+`ForkSpec` (in `humanllm.simulation`, so `data verify` knows it); the spec's hash is the continuation's id,
+so a rerun finds what is stored and never pays twice. The continuation itself is `_fork_job.ForkJob`.
 
 Every continuation (and the original) is judged on the same items, the spec's `measure`: each
 character's original patterns plus the given one (a withheld pattern stays measured), so a change shows
@@ -12,23 +14,18 @@ as a difference in the scores of one item.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from humanllm.agents import template_version
-from humanllm.agents.character import CharacterAgent
-from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.agents.judge import measured_patterns
 from humanllm.agents.trinity import parse_trinity
-from humanllm.core import Conversation, Episode, Scenario, Turn, sampling_seed, spec_id
+from humanllm.core import Episode, Scenario, Turn, spec_id
 from humanllm.errors import ConfigError, UnknownPatternError
-from humanllm.graphs.conversation import ConversationContext, conversation_graph, recursion_limit
-from humanllm.graphs.conversation.context import Speaker
-from humanllm.llm import GenerationSpec, RoleModel, model_template_versions
+from humanllm.llm import GenerationSpec, model_template_versions
 from humanllm.patterns import InteractionGraph, PatternLibrary
-from humanllm.simulation import ForkSpec, PatternChange, RoleModels
+from humanllm.simulation import ForkSpec, PatternChange
 
 FORK_TEMPLATES = ("character_system", "character_turn", "character_leak_retry")
 """The prompts a continuation renders (the model layer's are added): part of its spec."""
@@ -39,7 +36,8 @@ _SUPPORTING = re.compile(r"^supporting(?::(\d+))?$")
 
 
 class ForkInputError(ConfigError):
-    """A fork asked for something the episode or the library cannot give; `option` names the flag at fault."""
+    """A fork asked for something the episode or the library cannot give; `option` names the flag at fault
+    (several: joined by " / ")."""
 
     def __init__(self, message: str, option: str) -> None:
         super().__init__(message)
@@ -57,17 +55,6 @@ class ForkRequest:
     withhold: str | None = None
     from_: str | None = None
     replicates: int = 1
-
-    def describe(self) -> str:
-        """The change in words, for messages and the report."""
-        parts = []
-        if self.edit is not None:
-            parts.append(f"turn {self.at_turn} rewritten")
-        if self.give:
-            parts.append(f"{self.give!r} given to {self.to or 'the protagonist'}")
-        if self.withhold:
-            parts.append(f"{self.withhold!r} withheld" + (f" from {self.from_}" if self.from_ else ""))
-        return ", ".join(parts) or "nothing changed"
 
 
 def describe_spec(spec: ForkSpec) -> str:
@@ -140,14 +127,17 @@ def edited_turn(text: str, speaker: str, cast: Sequence[str], at_turn: int) -> T
 
 def _check_request(request: ForkRequest) -> None:
     if request.give and request.withhold:
-        raise ForkInputError("give one pattern or withhold one, not both: a fork changes one thing", "--give")
+        raise ForkInputError(
+            "give one pattern or withhold one, not both: a fork changes one thing", "--give / --withhold"
+        )
     if request.to and not request.give:
         raise ForkInputError("goes with --give PATTERN", "--to")
     if request.from_ and not request.withhold:
         raise ForkInputError("goes with --withhold PATTERN", "--from")
     if request.edit is None and not request.give and not request.withhold:
         raise ForkInputError(
-            "nothing would change: give --edit LINE, --give PATTERN --to NAME or --withhold PATTERN", "--edit"
+            "nothing would change: give --edit LINE, --give PATTERN --to NAME or --withhold PATTERN",
+            "--edit / --give / --withhold",
         )
     if request.replicates < 1:
         raise ForkInputError(f"must be at least 1, not {request.replicates}", "--replicates")
@@ -255,91 +245,3 @@ def plan_fork(
 def fork_group(spec: ForkSpec) -> str:
     """What every replicate of one fork shares: the id of its first replicate's spec."""
     return spec_id(spec.model_copy(update={"replicate": 0}))
-
-
-# --- the continuation ----------------------------------------------------------------------------------------
-
-
-def forked_scenario(scenario: Scenario, spec: ForkSpec, library: PatternLibrary) -> Scenario:
-    """The scene as the continuation plays it: the given pattern added, the withheld one taken away."""
-    held = {name: [library.get(p).name for p in patterns] for name, patterns in scenario.char2pattern.items()}
-    if spec.give is not None:
-        held[spec.give.character] = [*held.get(spec.give.character, []), spec.give.pattern]
-    if spec.withhold is not None:
-        held[spec.withhold.character] = [p for p in held[spec.withhold.character] if p != spec.withhold.pattern]
-    carried = {p for patterns in held.values() for p in patterns}
-    bundle = [name for name in (library.get(p).name for p in scenario.patterns) if name in carried]
-    bundle += [p for patterns in held.values() for p in patterns if p not in bundle]
-    return scenario.model_copy(update={"char2pattern": held, "patterns": bundle})
-
-
-def kept_turns(source: Episode, spec: ForkSpec) -> list[Turn]:
-    """Turns 1..K-1 as they were, then the rewritten turn K when there is one."""
-    kept = list(source.conversation.turns[: spec.at_turn - 1])
-    return [*kept, spec.edit] if spec.edit is not None else kept
-
-
-def fork_agents(
-    scenario: Scenario, model: RoleModel, library: PatternLibrary, *, guidance: bool
-) -> dict[str, CharacterAgent]:
-    """One agent per character of the (forked) scene, each prompted with the patterns it carries there."""
-    return {
-        p.name: CharacterAgent(
-            profile=p,
-            background=scenario.background,
-            patterns=library.resolve(scenario.char2pattern.get(p.name, [])),
-            model=model,
-            guidance=guidance,
-        )
-        for p in scenario.characters
-    }
-
-
-@dataclass(frozen=True)
-class ForkJob:
-    """One continuation, as a job `run_jobs` can run (retries, resume by id)."""
-
-    spec: ForkSpec
-    source: Episode
-    library: PatternLibrary
-
-    @property
-    def id(self) -> str:
-        return spec_id(self.spec)
-
-    async def run(self, models: RoleModels) -> Episode:
-        spec, source = self.spec, self.source
-        character = models.character.with_seed(sampling_seed(spec))
-        scenario = forked_scenario(source.scenario, spec, self.library)
-        agents: dict[str, Speaker] = dict(fork_agents(scenario, character, self.library, guidance=spec.guidance))
-        prefix = kept_turns(source, spec)
-        rules = TurnRules(min_turns=spec.turns, max_turns=spec.turns)
-        cast = [p.name for p in scenario.characters]
-        director = RuleDirector(cast, scenario.protagonist.name, rules, random.Random(f"director:{source.seed}"))
-        if not prefix:
-            director.opener = source.conversation.turns[0].speaker  # the same opener as the original
-        result = await conversation_graph().ainvoke(
-            {"turns": prefix},
-            context=ConversationContext(agents=agents, director=director),
-            config={"recursion_limit": recursion_limit(spec.turns)},
-        )
-        return Episode(
-            id=self.id,
-            scenario=scenario,
-            conversation=Conversation(turns=result["turns"], ended_by=result.get("ended_by", "")),
-            mode="agents",
-            seed=source.seed,
-            models={"character": spec.model},
-            usage={"character": character.usage.usage},
-            spec=spec.model_dump(mode="json"),  # its `measure` field is the judge's MEASURE_KEY
-            config={
-                "source_episode": source.id,
-                "at_turn": spec.at_turn,
-                "replicate": spec.replicate,
-                "guidance": spec.guidance,
-                "min_turns": spec.turns,
-                "max_turns": spec.turns,
-                "temperature": spec.generation.temperature,
-                "max_tokens": spec.generation.max_tokens,
-            },
-        )

@@ -32,7 +32,8 @@ from humanllm.evaluation import (
 from humanllm.llm import RoleModel
 from humanllm.patterns import InteractionGraph
 from humanllm.simulation import EpisodeStore, ForkSpec, RoleModels, RunOptions, RunReport, run_jobs
-from humanllm.study._fork import ForkInputError, ForkJob, describe_spec, fork_group
+from humanllm.study._fork import ForkInputError, describe_spec, fork_group
+from humanllm.study._fork_job import ForkJob
 from humanllm.study._fork_report import ForkRow, fork_rows, write_fork_report
 
 logger = logging.getLogger(__name__)
