@@ -13,11 +13,10 @@ import pytest
 from humanllm.agents.character import private_guidance
 from humanllm.agents.director import TurnRules
 from humanllm.core import ChecklistItem, Episode, Metric, Score, Verdict, spec_id
-from humanllm.errors import ConfigError
 from humanllm.evaluation import Judgement, JudgementStore, JudgeOptions, verify_store
 from humanllm.llm import RoleModel, parse_spec
 from humanllm.patterns import InteractionGraph, load_graph, load_library
-from humanllm.simulation import EpisodeStore, ForkSpec, RoleModels, SimulationConfig, run_episode
+from humanllm.simulation import EpisodeStore, ForkSpec, RoleModels, RunOptions, SimulationConfig, run_episode
 from humanllm.study import (
     ForkInputError,
     ForkRequest,
@@ -69,6 +68,7 @@ def _fork(
     *,
     character: RoleModel | None = None,
     judge_every: int = 1,
+    run_options: RunOptions | None = None,
 ) -> ForkResult:
     return asyncio.run(
         fork_episode(
@@ -80,6 +80,7 @@ def _fork(
             graph=graph,
             judge_options=JudgeOptions(runs=1, batch_size=8, holistic="off"),
             judge_every=judge_every,
+            run_options=run_options,
         )
     )
 
@@ -127,6 +128,7 @@ def test_an_edit_keeps_the_start_replaces_turn_k_and_is_judged_turn_by_turn(
 
     # the report's numbers are those of the stored judgements
     rows = list(csv.DictReader((out / "fork.csv").open(encoding="utf-8")))
+    assert [r["character"] for r in rows][:1] == characters[:1] == [source.scenario.protagonist.name]
     assert rows and (out / "fork.md").read_text(encoding="utf-8").startswith(f"# Fork of episode {source.id} at turn 3")
     by_key = {(j.episode_id, j.character): j for j in judgements}
     for row in rows:
@@ -298,8 +300,29 @@ def test_a_folder_holding_another_fork_is_refused(source: Episode, graph: Intera
     _fork(source, _plan(source, graph, edit="(shrugs) Maybe.", replicates=1), out, graph)
     more = _fork(source, _plan(source, graph, edit="(shrugs) Maybe.", replicates=2), out, graph)
     assert more.run.done == 1 and more.run.already_done == 1  # more replicates of the same fork resume it
-    with pytest.raises(ConfigError, match="holds another fork"):
+    with pytest.raises(ForkInputError, match="holds another fork") as caught:
         _fork(source, _plan(source, graph, edit="(laughs) Never.", replicates=1), out, graph)
+    assert caught.value.option == "--out"
+    store = tmp_path / "store"
+    with EpisodeStore.open_for_writing(store) as writer:
+        writer.add_episode(source)
+    with pytest.raises(ForkInputError, match="not a fork's"):
+        _fork(source, _plan(source, graph, edit="(laughs) Never.", replicates=1), store, graph)
+
+
+def test_a_failed_continuation_is_recorded_and_the_original_still_judged(
+    source: Episode, graph: InteractionGraph, tmp_path: Path
+) -> None:
+    broken = _role("character", ScriptedChatModel(function=lambda _messages, _kwargs: RuntimeError("model down")))
+    specs = _plan(source, graph, edit="(nods) Go on.", replicates=1)
+    result = _fork(source, specs, tmp_path / "fork", graph, character=broken, run_options=RunOptions(episode_retries=0))
+    assert result.run.failed == 1 and result.continuations == [] and result.failed == 1
+    (failure,) = EpisodeStore.open_for_reading(tmp_path / "fork").failures()
+    assert failure.id == spec_id(specs[0]) and "model down" in failure.reason
+    assert {j.episode_id.rsplit("@", 1)[0] for j in JudgementStore.open_for_reading(tmp_path / "fork")} == {
+        result.original
+    }
+    assert (tmp_path / "fork" / "fork.md").read_text(encoding="utf-8").count("none finished") == 1
 
 
 # --- the comparison, by hand --------------------------------------------------------------------------------

@@ -70,7 +70,9 @@ def test_fork_writes_its_files_prints_json_and_resumes(stored: tuple[Path, Episo
     assert len(list(JudgementStore.open_for_reading(out))) == len(stored_judgements)
 
 
-def test_fork_prints_what_was_forked_and_where_the_report_is(stored: tuple[Path, Episode], tmp_path: Path) -> None:
+def test_fork_prints_what_was_forked_and_where_the_report_is(
+    stored: tuple[Path, Episode], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store, episode = stored
     out = tmp_path / "fork"
     args = _fork_args(store, episode, out, "--at-turn", "2", "--edit", "(laughs) Oh, come on.", "--replicates", "1")
@@ -82,6 +84,12 @@ def test_fork_prints_what_was_forked_and_where_the_report_is(stored: tuple[Path,
     assert str(out / "fork.md") in result.output and "no item diverges" in result.output
     judged = {j.episode_id.rsplit("@", 1)[1] for j in JudgementStore.open_for_reading(out)}
     assert {"2", "4", "6"} <= judged and "3" not in judged  # every second turn, and the end
+
+    from humanllm.cli import run
+
+    capsys.readouterr()
+    assert run(_fork_args(store, episode, out, "--at-turn", "3", "--edit", "(sighs) No.")) == _exit.USAGE
+    _one_error_line(capsys.readouterr().err, "--out", "holds another fork")  # one folder, one fork
 
 
 def _process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

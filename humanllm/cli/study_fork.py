@@ -2,7 +2,8 @@
 
 Exit codes: 0 every continuation and judgement is done (now or before); 2 a usage error (an option value the
 episode or the library cannot take: unknown episode id, turn out of range, unknown pattern or character, an
-excluded pair, both --give and --withhold, nothing changed, ...); 1 any other error, in one line; 3 some
+excluded pair, both --give and --withhold, nothing changed, an --out holding another fork, ...); 1 any other
+error, in one line; 3 some
 continuations or judgements failed (run the same command again to do only what is missing); 4 every one
 failed; 130 interrupted.
 """
@@ -57,7 +58,15 @@ from humanllm.core import check_output_dir
 from humanllm.evaluation import JudgeOptions, RichTracker
 from humanllm.llm import ModelSettings, build_role_model, canonical_spec, parse_spec
 from humanllm.simulation import RunOptions
-from humanllm.study import ForkInputError, ForkRequest, ForkResult, find_episode, fork_episode, plan_fork
+from humanllm.study import (
+    ForkInputError,
+    ForkRequest,
+    ForkResult,
+    check_fork_folder,
+    find_episode,
+    fork_episode,
+    plan_fork,
+)
 
 
 def fork(
@@ -79,7 +88,7 @@ def fork(
     edit: Annotated[
         str | None,
         typer.Option(
-            "--edit", help="Replace turn K with this line, '[thought] (action) speech', and go on from there."
+            "--edit", help="Replace turn K with this line, '\\[thought] (action) speech', and go on from there."
         ),
     ] = None,
     give: Annotated[str | None, typer.Option("--give", help="Give this pattern to one character (--to).")] = None,
@@ -175,6 +184,7 @@ def fork(
     try:
         source = find_episode(episode, data)
         specs = plan_fork(source, request, g, model=spec, generation=generation)
+        check_fork_folder(out, specs[0])
     except ForkInputError as exc:
         hint = " / ".join(f"'{option}'" for option in exc.option.split(" / "))
         raise typer.BadParameter(str(exc), param_hint=hint) from exc

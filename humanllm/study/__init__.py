@@ -17,7 +17,15 @@ from humanllm.study._fork import (
 )
 from humanllm.study._fork_job import ForkJob, fork_agents, forked_scenario, kept_turns
 from humanllm.study._fork_report import DIVERGENCE, ForkRow, fork_csv, fork_markdown, fork_rows, write_fork_report
-from humanllm.study._fork_run import ForkResult, find_episode, fork_episode, judged_turns, original_id, truncated
+from humanllm.study._fork_run import (
+    ForkResult,
+    check_fork_folder,
+    find_episode,
+    fork_episode,
+    judged_turns,
+    original_id,
+    truncated,
+)
 
 __all__ = [
     "DIVERGENCE",
@@ -27,6 +35,7 @@ __all__ = [
     "ForkResult",
     "ForkRow",
     "character_named",
+    "check_fork_folder",
     "continued_length",
     "describe_spec",
     "edited_turn",

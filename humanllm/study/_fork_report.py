@@ -74,8 +74,10 @@ def fork_rows(
     continuations: Sequence[str],
     na_as_zero: bool = False,
     threshold: float = DIVERGENCE,
+    characters: Sequence[str] = (),
 ) -> list[ForkRow]:
-    """The comparison rows, per character (first judged first), item (checklist order) and turn (then the end)."""
+    """The comparison rows, per character (in `characters` order, others after as first judged), item (checklist
+    order) and turn (then the end)."""
     wanted = set(continuations)
     kept: list[tuple[Judgement, str, int]] = []
     last: dict[str, int] = {}
@@ -104,8 +106,10 @@ def fork_rows(
                     if value is not None:
                         cell.continued.append(value)
     turns: list[int | None] = [*sorted({turn for _, _, turn in kept}), None]
+    order = {name: index for index, name in enumerate(characters)}
     rows = []
-    for (character, item_id), item in items.items():
+    ranked = sorted(items.items(), key=lambda entry: order.get(entry[0][0], len(order)))  # stable: checklist order
+    for (character, item_id), item in ranked:
         for at in turns:
             found = cells.get((character, item_id, at))
             if found is not None:

@@ -133,19 +133,21 @@ def _copies(episode: Episode, base: str, measure: dict[str, list[str]], first: i
     return [truncated(episode, t, base=base, measure=measure) for t in judged_turns(first, last, every)]
 
 
-def _check_folder(store: EpisodeStore, group: str, source: str, at_turn: int) -> None:
-    """Refuse a folder that holds another fork, or episodes that are no fork's (a `generate` store)."""
+def check_fork_folder(out: Path, spec: ForkSpec) -> None:
+    """Refuse (`ForkInputError` on --out) a folder that holds another fork, or episodes that are no fork's."""
+    store = EpisodeStore.open_for_reading(out)
     held = store.read_manifest().get(MANIFEST_KEY)
     if not isinstance(held, dict):
         if store.done:
-            raise ConfigError(
-                f"{store.root} holds {len(store.done)} episodes that are not a fork's: give an empty or new --out"
+            raise ForkInputError(
+                f"{out} holds {len(store.done)} episodes that are not a fork's: give an empty or new folder", "--out"
             )
         return
-    if held.get("group") != group:
-        raise ConfigError(
-            f"{store.root} holds another fork (of episode {held.get('source')} at turn {held.get('at_turn')}, "
-            f"{held.get('change')}): give another --out for the fork of {source} at turn {at_turn}"
+    if held.get("group") != fork_group(spec):
+        raise ForkInputError(
+            f"{out} holds another fork (of episode {held.get('source')} at turn {held.get('at_turn')}, "
+            f"{held.get('change')}): give another folder for the fork of {spec.source} at turn {spec.at_turn}",
+            "--out",
         )
 
 
@@ -168,16 +170,15 @@ async def fork_episode(
         raise ConfigError("a fork needs at least one replicate")
     tracker = tracker or SilentTracker()
     first = specs[0]
-    group = fork_group(first)
     jobs = [ForkJob(spec, source, graph.library) for spec in specs]
     ids = [job.id for job in jobs]
     with EpisodeStore.open_for_writing(out, shard=SHARD) as store:
-        _check_folder(store, group, source.id, first.at_turn)
+        check_fork_folder(out, first)  # again under the lock: another run may have written it since
         original = original_id(source.id, first.measure)
         store.update_manifest(
             {
                 MANIFEST_KEY: {
-                    "group": group,
+                    "group": fork_group(first),
                     "source": source.id,
                     "data": str(data) if data is not None else None,
                     "at_turn": first.at_turn,
@@ -220,6 +221,7 @@ async def fork_episode(
         original=original,
         continuations=[e.id for e in continuations],
         na_as_zero=judge_options.na_as_zero,
+        characters=list(first.measure),
     )
     files = write_fork_report(
         out,
