@@ -20,7 +20,7 @@ from humanllm.evaluation import JudgementStore, verify_store
 from humanllm.llm import RoleModel, parse_spec
 from humanllm.patterns import load_graph, load_library
 from humanllm.simulation import EpisodeStore, RoleModels, SimulationConfig, run_episode
-from humanllm.testing import ScriptedChatModel, fake_character, fake_writer
+from humanllm.testing import MockOpenAIServer, ScriptedChatModel, fake_character, fake_writer
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -196,3 +196,23 @@ def test_every_bad_request_is_a_usage_error(
     assert "Traceback" not in captured.out + captured.err
     _one_error_line(captured.err, option, needle)
     assert not (tmp_path / "fork").exists()
+
+
+def test_failed_continuations_or_judgements_exit_3_or_4(
+    stored: tuple[Path, Episode], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from humanllm.cli import run
+
+    store, episode = stored
+    monkeypatch.chdir(tmp_path)
+    base = ["study", "fork", episode.id, "--data", str(store), "--at-turn", "5", "--edit", "(nods) Right.",
+            "--replicates", "2", "--episode-retries", "0", "--no-holistic"]  # fmt: skip
+    with MockOpenAIServer(status=418) as broken:  # every call fails, and is not retried
+        judged_by_broken = ["--model", "fake", "--judge", "openai:judge", "--judge-base-url", broken.base_url]
+        assert run([*base, "--out", "judged", *judged_by_broken]) == _exit.PARTIAL  # played, not judged
+        assert "0 of 2 continuations" in capsys.readouterr().err
+        played_by_broken = ["--model", "openai:actor", "--base-url", broken.base_url, "--judge", "fake"]
+        assert run([*base, "--out", "played", *played_by_broken]) == _exit.NOTHING_DONE
+        assert "nothing finished: 2 of 2 continuations" in " ".join(capsys.readouterr().err.split())
+    assert len(list(EpisodeStore.open_for_reading(tmp_path / "judged").iter_episodes())) == 2
+    assert not list(EpisodeStore.open_for_reading(tmp_path / "played").iter_episodes())

@@ -145,6 +145,9 @@ def fork(
     transcript up to each turn from K to the end, and OUT/fork.md and fork.csv compare them turn by turn:
     the original's score, the continuations' mean, min, max and agreement, and the items that end away
     from the original. Re-running resumes: what is stored is never played or judged again.
+
+    Exit codes: 0 all done; 2 a request the episode cannot take (one line naming the option); 1 another
+    error; 3 some continuations or judgements failed (run it again); 4 all of them failed.
     """
     check_output_dir(out)  # resumes: files already there are expected
     g = graph(patterns_dir)
