@@ -21,6 +21,7 @@ from humanllm.cli._options import (
     graph,
 )
 from humanllm.cli._output import console, err_console, print_json
+from humanllm.cli.study_fork import fork
 from humanllm.core import TokenUsage
 from humanllm.evaluation import RichTracker
 from humanllm.llm import ModelSettings
@@ -153,3 +154,6 @@ def report(
     for line in notable_lines(analysis):
         console.print(f"  {escape(line)}")
     console.print(f"report: {files.report_html}\nsummary: {files.summary_md}\ntable: {files.tidy_csv}")
+
+
+app.command("fork")(fork)

@@ -16,11 +16,12 @@ from pydantic import BaseModel, Field, ValidationError
 from humanllm.core import spec_id
 from humanllm.errors import DataError
 from humanllm.evaluation._spec import JudgementSpec, PlaySpec
-from humanllm.simulation import CellSpec, EpisodeSpec, read_lines
+from humanllm.simulation import CellSpec, EpisodeSpec, ForkSpec, read_lines
 
 SPEC_KINDS: dict[str, type[BaseModel]] = {
     "episode": EpisodeSpec,
     "study": CellSpec,
+    "fork": ForkSpec,
     "play": PlaySpec,
     "judgement": JudgementSpec,
 }

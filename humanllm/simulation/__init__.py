@@ -3,6 +3,7 @@
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
 from humanllm.simulation._derived_specs import CellSpec
 from humanllm.simulation._episode_file import read_episode_file
+from humanllm.simulation._fork_spec import ForkSpec, PatternChange
 from humanllm.simulation._jobs import (
     in_shard,
     jobs_from_bundles,
@@ -68,8 +69,10 @@ __all__ = [
     "ExportReport",
     "Failure",
     "FailureGroup",
+    "ForkSpec",
     "ImportReport",
     "OnEvent",
+    "PatternChange",
     "Plan",
     "PlannedEpisode",
     "RecordStore",

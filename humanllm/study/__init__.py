@@ -1,9 +1,10 @@
-"""Studies: controlled experiments over psychological patterns in one fixed scenario.
+"""Studies: controlled experiments over psychological patterns in one fixed scenario, and forks of an episode.
 
 A design file names the scenario (frozen once), the factors (a pattern given to or withheld from one
 character), the design (factorial, leave-one-out, one-at-a-time) and the replicates; every cell x
 replicate is an ordinary episode of the study's store, judged on the items of every pattern of the design.
-The analysis is pure code over the tidy table of judgements.
+The analysis is pure code over the tidy table of judgements. A fork keeps an episode's first turns,
+changes one thing (a line, or a pattern given or withheld) and plays on several times, judged turn by turn.
 """
 
 from humanllm.simulation import CellSpec
@@ -23,6 +24,10 @@ from humanllm.study._design import (
     WrittenScenario,
     read_design,
 )
+from humanllm.study._fork import ForkInputError, ForkRequest, plan_fork
+from humanllm.study._fork_job import fork_agents, forked_scenario
+from humanllm.study._fork_report import ForkRow, fork_rows, write_fork_report
+from humanllm.study._fork_run import ForkResult, check_fork_folder, find_episode, fork_episode, judged_turns
 from humanllm.study._plan import CellPlan, plan_study
 from humanllm.study._report import ReportFiles, notable_lines, read_tidy_csv, write_report
 from humanllm.study._results import MPD, CellInfo, Counts, Effect, Expression, Outcome, StudyAnalysis
@@ -43,6 +48,10 @@ __all__ = [
     "Effect",
     "Expression",
     "Factor",
+    "ForkInputError",
+    "ForkRequest",
+    "ForkResult",
+    "ForkRow",
     "FrozenScenario",
     "Outcome",
     "Placed",
@@ -58,8 +67,16 @@ __all__ = [
     "WrittenScenario",
     "analyse",
     "base_columns",
+    "check_fork_folder",
+    "find_episode",
+    "fork_agents",
+    "fork_episode",
+    "fork_rows",
+    "forked_scenario",
     "freeze_scenario",
+    "judged_turns",
     "notable_lines",
+    "plan_fork",
     "plan_study",
     "read_design",
     "read_design_file",
@@ -67,5 +84,6 @@ __all__ = [
     "read_tidy_csv",
     "run_study",
     "study_table",
+    "write_fork_report",
     "write_report",
 ]
