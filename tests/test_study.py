@@ -162,8 +162,10 @@ def test_study_runs_judges_every_pattern_in_every_cell_and_resumes(tmp_path: Pat
     report = Study(design, folder, graph=GRAPH).run()
     assert (report.cells, report.replicates, report.episodes.done, report.episodes.failed) == (4, 2, 8, 0)
 
-    episodes = list(EpisodeStore.open_for_reading(folder).iter_episodes())
+    store = EpisodeStore.open_for_reading(folder)
+    episodes = list(store.iter_episodes())
     assert len({e.id for e in episodes}) == 8
+    assert set(store.read_manifest()["requested_ids"]) == {e.id for e in episodes}  # `data status`: 0 remaining
     frozen = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))["scenario"]
     protagonist, friend = frozen["protagonist"]["name"], frozen["supporting"][0]["name"]
     for episode in episodes:

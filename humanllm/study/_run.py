@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from humanllm import __version__
 from humanllm.agents import template_version
 from humanllm.core import Episode, TokenUsage, sampling_seed, write_text_atomic
 from humanllm.errors import ConfigError
@@ -31,7 +32,7 @@ from humanllm.llm import (
     rate_limiter_for,
 )
 from humanllm.patterns import InteractionGraph
-from humanllm.simulation import EpisodeStore, OnEvent, RoleModels, RunOptions, RunReport, run_jobs
+from humanllm.simulation import EpisodeStore, OnEvent, RoleModels, RunOptions, RunReport, finished_manifest, run_jobs
 from humanllm.study._design import StudyDesign
 from humanllm.study._plan import STUDY_TEMPLATES, CellPlan, plan_study
 from humanllm.study._scenario import FrozenScenario, freeze_scenario
@@ -210,8 +211,20 @@ async def play_cells(
     """Every planned cell episode not yet in the study's store (the store's lock is held while it runs)."""
     store = EpisodeStore.open_for_writing(folder, shard=STUDY_SHARD)
     try:
+        store.update_manifest(
+            {
+                "humanllm": __version__,
+                "study": design.name,
+                "requested": len(plans),
+                "requested_ids": [plan.id for plan in plans],  # `data status` counts what remains
+                "options": options.model_dump(),
+                "started_at": time.time(),
+            }
+        )
         jobs = [CellJob(plan=plan, graph=graph, study=design.name) for plan in plans]
-        return await run_jobs(store, jobs, models, options, on_event, seed=design.seed)
+        report = await run_jobs(store, jobs, models, options, on_event, seed=design.seed)
+        store.update_manifest(finished_manifest(report))
+        return report
     finally:
         store.close()
 
