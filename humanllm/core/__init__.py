@@ -35,7 +35,7 @@ from humanllm.core._pattern import (
 )
 from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist, ScenarioVariation
 from humanllm.core._situation import SituationType
-from humanllm.core._spec import canonical_json, sampling_seed, spec_id
+from humanllm.core._spec import GrowingSpec, canonical_json, sampling_seed, spec_id
 from humanllm.core._templates import PromptFolder
 from humanllm.core._trinity import Channel, bracketed, render_segments, split_trinity
 
@@ -53,6 +53,7 @@ __all__ = [
     "CoreMechanisms",
     "Episode",
     "Family",
+    "GrowingSpec",
     "Manifestation",
     "Markers",
     "Metric",

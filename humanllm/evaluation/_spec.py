@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import ConfigDict, Field
 
 from humanllm.agents.holistic import HolisticChoice
+from humanllm.core import GrowingSpec
 from humanllm.llm import GenerationSpec
 
 
-class JudgementSpec(BaseModel):
+class JudgementSpec(GrowingSpec):
     """Everything that determines one judgement; `spec_id(spec)` is its key in a judgement store."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    omitted_at_default = ("holistic",)  # a spec stored before `holistic` was kept dumps as it did then
 
     kind: Literal["judgement"] = "judgement"
     episode_id: str
@@ -29,19 +31,12 @@ class JudgementSpec(BaseModel):
         description="The holistic baseline asked for (coser, direct or off); None: a spec stored before it was kept.",
     )
 
-    @model_serializer(mode="wrap")
-    def _omit_unknown_holistic(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """A spec stored before `holistic` was kept dumps (and so hashes) as it did then."""
-        data: dict[str, Any] = handler(self)
-        if data.get("holistic") is None:
-            data.pop("holistic", None)
-        return data
 
-
-class PlaySpec(BaseModel):
+class PlaySpec(GrowingSpec):
     """Everything that determines one benchmark play: a model playing one character of a source episode."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    omitted_at_default = ("format",)
 
     kind: Literal["play"] = "play"
     source: str = Field(description="Id of the source episode.")
@@ -59,10 +54,3 @@ class PlaySpec(BaseModel):
         "or sharegpt (the export-sft system prompt and history, a plain trinity turn). A json play leaves the "
         "field out of its stored spec, so its id is the one it had before the field existed.",
     )
-
-    @model_serializer(mode="wrap")
-    def _without_default_format(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("format") == "json":
-            del data["format"]
-        return data

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import ConfigDict, Field
 
 from humanllm.agents import template_version
 from humanllm.agents.director import TurnRules
-from humanllm.core import sampling_seed, spec_id
+from humanllm.core import GrowingSpec, sampling_seed, spec_id
 from humanllm.llm import GenerationSpec, canonical_spec, model_template_versions, parse_spec
 from humanllm.patterns import BundleRecipe
 from humanllm.simulation._config import SimulationConfig
@@ -34,10 +34,11 @@ def template_versions() -> dict[str, str]:
     return {**{name: template_version(name) for name in EPISODE_TEMPLATES}, **model_template_versions()}
 
 
-class EpisodeSpec(BaseModel):
+class EpisodeSpec(GrowingSpec):
     """Everything that determines one episode; `spec_id(spec)` is the episode's id."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    omitted_at_default = ("recipe",)
 
     kind: Literal["episode"] = "episode"
     patterns: list[str] = Field(description="The bundle, sorted.")
@@ -58,13 +59,6 @@ class EpisodeSpec(BaseModel):
         "'paper'); None for the graph sampler and for bundles given. Left out of the JSON when None, so the "
         "ids of episodes from before recipes existed are unchanged.",
     )
-
-    @model_serializer(mode="wrap")
-    def _omit_default_recipe(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("recipe") is None:
-            data.pop("recipe", None)
-        return data
 
 
 def episode_spec(
