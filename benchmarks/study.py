@@ -38,13 +38,23 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "anxiety_sunk_cost.
 
 
 class ModelClock(BaseCallbackHandler):
-    """Seconds spent inside chat-model calls (start to end of each run), summed over calls."""
+    """Wall seconds during which at least one chat-model call was running (the union of the calls' intervals:
+    calls that overlap, such as a judge's parallel batches, count once)."""
 
     def __init__(self) -> None:
         self.started: dict[UUID, float] = {}
-        self.seconds = 0.0
+        self.intervals: list[tuple[float, float]] = []
         self.calls = 0
         self._lock = threading.Lock()
+
+    @property
+    def seconds(self) -> float:
+        covered, reach = 0.0, float("-inf")
+        for begin, end in sorted(self.intervals):
+            if end > reach:
+                covered += end - max(begin, reach)
+                reach = end
+        return covered
 
     def on_chat_model_start(self, serialized: dict[str, Any], messages: Any, *, run_id: UUID, **_: Any) -> None:
         with self._lock:
@@ -60,7 +70,7 @@ class ModelClock(BaseCallbackHandler):
         with self._lock:
             began = self.started.pop(run_id, None)
             if began is not None:
-                self.seconds += time.perf_counter() - began
+                self.intervals.append((began, time.perf_counter()))
                 self.calls += 1
 
 
