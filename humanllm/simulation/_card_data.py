@@ -154,14 +154,10 @@ def _store_data(folder: Path) -> CardData:
     data.duplicates = tally.duplicates
     data.patterns, data.situations = len(tally.patterns), sorted(tally.situations)
     if tally.rows:
-        data.configs.append(
-            CardConfig(name="default", splits=[CardSplit(name="train", path="episodes-*.jsonl", rows=tally.rows)])
-        )
+        data.configs.append(_one_split("default", "episodes-*.jsonl", tally.rows))
     attempts = sum(1 for _ in _jsonl_records(sorted(folder.glob("attempts-*.jsonl"))))
     if attempts:
-        data.configs.append(
-            CardConfig(name="attempts", splits=[CardSplit(name="train", path="attempts-*.jsonl", rows=attempts)])
-        )
+        data.configs.append(_one_split("attempts", "attempts-*.jsonl", attempts))
     taken = {c.name for c in data.configs}
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if sub.name in taken or not is_split_folder(sub):
@@ -180,8 +176,6 @@ def _export_data(folder: Path) -> CardData:
     order = {name: index for index, name in enumerate(SPLITS)}
     for path in sorted(folder.glob("*.parquet"), key=lambda p: (order.get(p.stem, len(order)), p.stem)):
         tally = _tally(_parquet_records(path))
-        for record_id in tally.ids:
-            whole.ids.add(record_id)
         whole.patterns |= tally.patterns
         whole.situations |= tally.situations
         tally.merge_into(data)
