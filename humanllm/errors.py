@@ -76,3 +76,7 @@ class DataError(HumanLLMError):
 
 class StoreLockedError(HumanLLMError):
     """Another process is writing the store (one writer per store): wait for it, or pass --wait."""
+
+
+class HubError(HumanLLMError):
+    """Publishing to the Hugging Face Hub failed: no token or login, offline mode, or the upload itself."""

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from humanllm.errors import DataError
-from humanllm.evaluation import verify_store
-from humanllm.testing import register_fakes
+# `datasets` and `huggingface_hub` fix their cache folders when first imported, which can be at collection
+# (TRL imports `datasets`), before any fixture runs: point them at a throw-away folder before anything imports
+# them, so no test writes to the user's ~/.cache/huggingface.
+_HF_HOME = tempfile.mkdtemp(prefix="humanllm-tests-hf-")
+atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
+os.environ["HF_HOME"] = _HF_HOME
+os.environ["HF_DATASETS_CACHE"] = os.path.join(_HF_HOME, "datasets")
+
+from humanllm.errors import DataError  # noqa: E402 (after the cache folders are set)
+from humanllm.evaluation import verify_store  # noqa: E402
+from humanllm.testing import register_fakes  # noqa: E402
 
 _real_connect = socket.socket.connect
 
@@ -57,13 +69,15 @@ def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """User paths point into tmp_path; no keys, endpoints or user patterns leak in."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HUMANLLM_PATTERNS_DIR"):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HUMANLLM_PATTERNS_DIR", "HF_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # for subprocesses and late imports
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
 
 
 @pytest.fixture(autouse=True, scope="session")

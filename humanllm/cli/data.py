@@ -21,12 +21,16 @@ from humanllm.simulation import (
     ImportReport,
     SplitPlan,
     StoreLock,
+    export_parquet,
     export_released,
     import_released,
     plan_warnings,
+    push_folder,
     read_plan,
+    refresh_card,
     split_store,
     training_set,
+    write_card,
 )
 
 app = typer.Typer(help="Inspect, merge, split, import and export episode stores.", no_args_is_help=True)
@@ -134,6 +138,7 @@ def merge(
 
     with EpisodeStore.open_for_writing(out, shard="merged", wait=wait) as target:
         added = target.add_episodes(episodes())
+        refresh_card(out)
     console.print(
         f"merged {seen} episodes from {len(stores)} store(s): {added} new, {seen - added} duplicates -> {out}"
     )
@@ -242,6 +247,7 @@ def import_(
         )
     with EpisodeStore.open_for_writing(out, shard="imported") as store:
         added = store.add_episodes(episodes)
+        refresh_card(out)
     if as_json:
         print_json({**report.model_dump(), "written": added})
         return
@@ -268,28 +274,118 @@ def import_(
 def export(
     source: Annotated[Path, typer.Argument(help="Store folder, or a split folder from `data split`.")],
     out: Annotated[
-        Path, typer.Option("--out", help="Folder for OUT/<split>.json when episodes carry splits, else one JSON file.")
+        Path,
+        typer.Option(
+            "--out",
+            help="released: folder for OUT/<split>.json when episodes carry splits, else one JSON file. "
+            "parquet: folder for OUT/<split>.parquet and its dataset card.",
+        ),
     ],
     fmt: Annotated[
-        str, typer.Option("--format", callback=one_of("released"), help="released: the authors' split-file schema.")
+        str,
+        typer.Option(
+            "--format",
+            callback=one_of("released", "parquet"),
+            help="released: the authors' split-file schema; parquet: one Parquet file per split (our schema).",
+        ),
     ] = "released",
     force: ForceOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write episodes as the authors' released split files: JSON arrays, one per split label.
+    """Write episodes as the authors' released split files (JSON arrays) or as Parquet, one file per split.
 
-    Episodes with split labels (imported split files, or a split folder) go to OUT/train.json,
-    OUT/id_eval.json, ... (OUT/unsplit.json for those without); otherwise OUT is one array file. An
-    existing output file needs --force; an empty source is an error.
+    released: episodes with split labels (imported split files, or a split folder) go to
+    OUT/train.json, OUT/id_eval.json, ... (OUT/unsplit.json for those without); otherwise OUT is one
+    array file. parquet: a split folder's splits with rows go to OUT/<split>.parquet, a store's
+    episodes to OUT/train.parquet, with a dataset card (OUT/README.md), so `datasets.load_dataset(OUT)`
+    reads them. An existing output file needs --force; an empty source is an error.
     """
     if not source.is_dir():
         fail(f"{source} is not a store folder (make one with `humanllm generate --out {source}`)")
+    if fmt == "parquet":
+        parquet = export_parquet(source, out, force=force)
+        if as_json:
+            print_json(parquet)
+            return
+        for path, count in parquet.files.items():
+            console.print(f"wrote {count} rows to {path}", soft_wrap=True, markup=False)
+        console.print(f"dataset card: {parquet.card}", soft_wrap=True, markup=False)
+        return
     report = export_released(source, out, force=force)
     if as_json:
         print_json(report)
         return
     for path, count in report.files.items():
         console.print(f"wrote {count} records to {path}", soft_wrap=True, markup=False)
+
+
+LicenseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--license",
+        help="Hub licence id for the card (e.g. cc-by-4.0); default: the card's, else `other`.",
+        show_default=False,
+    ),
+]
+
+
+@app.command("card")
+def card(
+    folder: Annotated[Path, typer.Argument(help="Store, split folder or Parquet export.")],
+    license: LicenseOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a README.md that humanllm did not write.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write FOLDER/README.md: a dataset card whose `configs` make `datasets.load_dataset(FOLDER)` read the splits.
+
+    Stores and split folders get theirs whenever they are written; this writes it again (e.g. after
+    a split inside the store, or to set --license). The data files of each config exclude the
+    manifest, the split plan, locks and judgements; empty splits are left out.
+    """
+    from humanllm.simulation import card_data
+
+    path = write_card(folder, license=license, force=force)
+    data = card_data(folder)
+    if as_json:
+        print_json({"card": str(path), **data.model_dump()})
+        return
+    for config in data.configs:
+        splits = ", ".join(f"{split.name} {split.rows}" for split in config.splits)
+        console.print(f"config {config.name}: {splits}", soft_wrap=True, markup=False)
+    console.print(f"wrote {path}", soft_wrap=True, markup=False)
+
+
+@app.command("push")
+def push(
+    folder: Annotated[Path, typer.Argument(help="Store, split folder or Parquet export.")],
+    repo_id: Annotated[str, typer.Argument(help="Dataset repo on the Hub, OWNER/NAME (created if missing).")],
+    private: Annotated[
+        bool, typer.Option("--private", help="Create the repo private (an existing repo keeps its setting).")
+    ] = False,
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            "--token-env",
+            help="Environment variable holding the Hub token (default: HF_TOKEN, then `hf auth login`).",
+            show_default=False,
+        ),
+    ] = None,
+    license: LicenseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish FOLDER to the Hugging Face Hub as a dataset: its card (written first) and the files it names.
+
+    Uploads the data files of the card's configs, README.md, manifest.json and splits.json; never
+    locks, torn tails or other files. The token is never printed. Exit 1 with one line when there is
+    no token, HF_HUB_OFFLINE is set, or the upload fails.
+    """
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder: give a store, a split folder or a Parquet export")
+    report = push_folder(folder, repo_id, private=private, token_env=token_env, license=license)
+    if as_json:
+        print_json(report)
+        return
+    console.print(f"pushed {len(report.files)} files from {folder} to {report.url}", soft_wrap=True, markup=False)
 
 
 def _split_name(value: str | None) -> str | None:

@@ -1,9 +1,12 @@
 """Running simulations: one episode now; batches, the store and splits build on this."""
 
+from humanllm.simulation._card import CARD_FILE, read_front_matter, refresh_card, render_card, write_card
+from humanllm.simulation._card_data import CardConfig, CardData, CardSplit, card_data, folder_kind
 from humanllm.simulation._config import RoleSpecs, SimulationConfig
 from humanllm.simulation._derived_specs import CellSpec
 from humanllm.simulation._episode_file import read_episode_file
 from humanllm.simulation._fork_spec import ForkSpec, PatternChange
+from humanllm.simulation._hub import PushReport, push_folder, upload_files
 from humanllm.simulation._jobs import (
     in_shard,
     jobs_from_bundles,
@@ -20,6 +23,7 @@ from humanllm.simulation._jobs import (
 from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
 from humanllm.simulation._manifest import finished_manifest, run_manifest
 from humanllm.simulation._ood import choose_ood
+from humanllm.simulation._parquet import ParquetReport, export_parquet
 from humanllm.simulation._records import RecordStore
 from humanllm.simulation._released import ImportReport, episode_to_released, import_released
 from humanllm.simulation._released_write import ExportReport, export_released
@@ -57,11 +61,15 @@ from humanllm.simulation._store import (
 from humanllm.simulation._training_set import OOD_HOLDERS, TrainingSet, training_set
 
 __all__ = [
+    "CARD_FILE",
     "EPISODE_TEMPLATES",
     "EVAL_SPLITS",
     "OOD_HOLDERS",
     "PLAN_FILE",
     "SPLITS",
+    "CardConfig",
+    "CardData",
+    "CardSplit",
     "CellSpec",
     "EpisodeJob",
     "EpisodeSpec",
@@ -72,9 +80,11 @@ __all__ = [
     "ForkSpec",
     "ImportReport",
     "OnEvent",
+    "ParquetReport",
     "PatternChange",
     "Plan",
     "PlannedEpisode",
+    "PushReport",
     "RecordStore",
     "RoleModels",
     "RoleSpecs",
@@ -85,14 +95,17 @@ __all__ = [
     "StoreLock",
     "TrainingSet",
     "appending",
+    "card_data",
     "choose_ood",
     "classify",
     "episode_id",
     "episode_sampling_seed",
     "episode_spec",
     "episode_to_released",
+    "export_parquet",
     "export_released",
     "finished_manifest",
+    "folder_kind",
     "import_released",
     "in_shard",
     "is_split_folder",
@@ -104,12 +117,16 @@ __all__ = [
     "plan_episode",
     "plan_jobs",
     "plan_warnings",
+    "push_folder",
     "read_bundles",
     "read_episode_file",
+    "read_front_matter",
     "read_holder",
     "read_lines",
     "read_plan",
     "reason_cause",
+    "refresh_card",
+    "render_card",
     "repair_torn_tail",
     "run_batch",
     "run_episode",
@@ -125,4 +142,6 @@ __all__ = [
     "training_set",
     "triggered_situations",
     "untriggered",
+    "upload_files",
+    "write_card",
 ]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from humanllm.core import Episode
 from humanllm.patterns import PatternLibrary
+from humanllm.simulation._card import refresh_card
 from humanllm.simulation._ood import OOD_SEED, choose_ood
 from humanllm.simulation._split_plan import EVAL_SPLITS, SPLITS, SplitPlan, write_plan
 from humanllm.simulation._store import EpisodeStore
@@ -76,7 +77,8 @@ def split_store(
     eval_size: int = 50,
     seed: int = OOD_SEED,
 ) -> SplitPlan:
-    """Write `out/<split>.jsonl` for each split and the plan `out/splits.json`; streams the store, holds only ids.
+    """Write `out/<split>.jsonl` for each split, the plan `out/splits.json` and the dataset card `out/README.md`;
+    streams the store, holds only ids.
 
     Without `ood_patterns`, the paper's choice (`choose_ood`) over the store's pattern frequencies.
     """
@@ -119,4 +121,5 @@ def split_store(
         eval_ids={name: sorted(i for i, split in assignment.items() if split == name) for name in EVAL_SPLITS},
     )
     write_plan(out, plan)
+    refresh_card(out)
     return plan

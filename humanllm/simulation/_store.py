@@ -6,6 +6,8 @@ Layout of a store folder:
 - `attempts-<shard>.jsonl`: failed attempts, one `Failure` per line: the record of what failed and
   why, kept in the store so `data status` and resumes see it;
 - `manifest.json`: the resolved config (no secrets), counts and token usage, replaced atomically;
+- `README.md`: the dataset card (`datasets.load_dataset(DIR)` reads its `configs`), rewritten with
+  the manifest, see `humanllm.simulation._card`;
 - `.humanllm.lock` (+ `.json` while held): the writer's lock, see `humanllm.simulation._lock`.
 
 Opening is explicit: `EpisodeStore.open_for_reading(path)` never writes anything (no folder, no
@@ -33,6 +35,7 @@ from pydantic import BaseModel, Field
 
 from humanllm.core import Episode, TokenUsage
 from humanllm.errors import DataError
+from humanllm.simulation._card import refresh_card
 from humanllm.simulation._lock import permission_denied
 from humanllm.simulation._records import (
     TORN_SUFFIX,
@@ -214,6 +217,7 @@ class EpisodeStore(RecordStore):
             os.replace(temp, self.root / MANIFEST)
         except PermissionError as exc:
             raise permission_denied(self.root, exc) from exc
+        refresh_card(self.root)
 
     def update_manifest(self, entries: dict[str, Any]) -> None:
         """Add `entries` to the manifest (replacing those of the same keys), atomically."""
