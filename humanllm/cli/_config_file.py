@@ -19,7 +19,7 @@ from humanllm.errors import ConfigError
 
 RESOLVED_NAME = "config.resolved.yaml"
 """The resolved config of a command whose output is a folder (a store): DIR/config.resolved.yaml."""
-_SKIPPED = frozenset({"config", "help"})
+_SKIPPED = frozenset({"config", "help", "install_completion", "show_completion"})
 _SOURCES = {"COMMANDLINE": "command line", "ENVIRONMENT": "environment", "DEFAULT_MAP": "config file"}
 
 

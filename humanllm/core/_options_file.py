@@ -55,8 +55,10 @@ def read_options_file(path: Path, fields: Mapping[str, OptionField], *, command:
         raise ConfigError(f"{path} holds {kind_of(raw)}: write a mapping of option names to values")
     allowed = {key: field for key, field in fields.items() if not is_secret(field.param)}
     given: dict[str, Any] = {}
+    written: dict[str, str] = {}
     for name, value in raw.items():
         key = option_key(str(name))
+        written[key] = str(name)
         if key in given:
             raise ConfigError(f"{path}: {key!r} is given twice (once with dashes, once with underscores): keep one")
         field = allowed.get(key)
@@ -71,7 +73,7 @@ def read_options_file(path: Path, fields: Mapping[str, OptionField], *, command:
     try:
         checked = model.model_validate(given)
     except ValidationError as exc:
-        raise ConfigError(_message(exc, path, sorted(allowed), command)) from exc
+        raise ConfigError(_message(exc, path, sorted(allowed), command, written)) from exc
     return dict(checked.model_dump(mode="json", exclude_unset=True))
 
 
@@ -79,11 +81,12 @@ def _is_list(annotation: Any) -> bool:
     return "list[" in str(annotation)
 
 
-def _message(exc: ValidationError, path: Path, keys: list[str], command: str) -> str:
+def _message(exc: ValidationError, path: Path, keys: list[str], command: str, written: dict[str, str]) -> str:
     first = exc.errors()[0]
-    key = ".".join(str(p) for p in first.get("loc", ()))
+    loc = [str(p) for p in first.get("loc", ())]
+    key = ".".join([written.get(loc[0], loc[0]), *loc[1:]]) if loc else "options"
     if first.get("type") == "extra_forbidden":
-        close = difflib.get_close_matches(key.split(".")[0], keys, n=1)
+        close = difflib.get_close_matches(loc[0], keys, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         return f"{path}: unknown key {key!r} for `humanllm {command}`; {hint}valid keys: {', '.join(keys)}"
     return f"{path}: {key}: {first.get('msg', 'invalid value')}"
