@@ -109,7 +109,7 @@ def test_command_line_beats_environment_beats_file_beats_default(
     record = (tmp_path / "r.yaml").read_text(encoding="utf-8")
     assert "# from the command line: seed" in record
     assert "# from the environment: model" in record
-    assert "# from the config file: out, max_tokens" in record
+    assert f"# from the config file ({config}): out, max_tokens" in record
     assert yaml.safe_load(record) == {
         "out": str(tmp_path / "r.yaml"),
         "model": "from-env",
@@ -138,7 +138,7 @@ def test_simulate_saves_its_resolved_config_beside_the_episode_and_it_reruns(
     assert run(["simulate", "--config", str(config), "--out", "ep.json", "--json", "--model", "fake"]) == _exit.OK
     text = (tmp_path / "ep.config.yaml").read_text(encoding="utf-8")
     assert "# from the command line: model, out, json" in text and "# from the environment: threads" in text
-    assert "# from the config file: turns, base_url, seed" in text
+    assert f"# from the config file ({config}): turns, base_url, seed" in text
     record = yaml.safe_load(text)
     assert record["threads"] == 2
     assert record["model"] == "fake" and record["turns"] == "2-2" and record["seed"] == 3

@@ -85,7 +85,11 @@ def save_resolved(ctx: typer.Context, path: Path) -> Path:
     }
     from humanllm import __version__
 
-    text = resolved_options_text(command_name(ctx), values, sources, arguments=arguments, version=__version__)
+    given = [ctx.params.get(p.name) for p in ctx.command.params if p.name and "--config" in getattr(p, "opts", ())]
+    config_file = given[0] if given and isinstance(given[0], Path) else None
+    text = resolved_options_text(
+        command_name(ctx), values, sources, arguments=arguments, version=__version__, config_file=config_file
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, text)
     return path

@@ -116,6 +116,7 @@ def resolved_options_text(
     *,
     arguments: Mapping[str, Any] | None = None,
     version: str = "",
+    config_file: Path | None = None,
 ) -> str:
     """The options a run used, as an options file (keys = option names) with where each value came from.
 
@@ -132,7 +133,8 @@ def resolved_options_text(
     for label in ("command line", "environment", "config file"):
         keys = [key for key in kept if sources.get(key) == label]
         if keys:
-            lines.append(f"# from the {label}: {', '.join(keys)}")
+            where = f" ({plain(config_file)})" if label == "config file" and config_file is not None else ""
+            lines.append(f"# from the {label}{where}: {', '.join(keys)}")
     return "\n".join(lines) + "\n" + yaml.safe_dump(kept, sort_keys=False, allow_unicode=True)
 
 
