@@ -57,25 +57,49 @@ RETRIES: int = _default(JudgeOptions, "retries")
 HOLISTIC: str = _default(JudgeOptions, "holistic")
 JUDGE_CONCURRENCY: int = _default(JudgeOptions, "concurrency")
 
-ModelOption = Annotated[str, typer.Option("--model", help="Model spec for every role (see `humanllm models`).")]
-WriterModelOption = Annotated[str | None, typer.Option(help="Model spec for the scenario writer.")]
-CharacterModelOption = Annotated[str | None, typer.Option(help="Model spec for the characters.")]
+ModelOption = Annotated[
+    str, typer.Option("--model", envvar="HUMANLLM_MODEL", help="Model spec for every role (see `humanllm models`).")
+]
+WriterModelOption = Annotated[
+    str | None, typer.Option(envvar="HUMANLLM_WRITER_MODEL", help="Model spec for the scenario writer.")
+]
+CharacterModelOption = Annotated[
+    str | None, typer.Option(envvar="HUMANLLM_CHARACTER_MODEL", help="Model spec for the characters.")
+]
 BaseUrlOption = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible endpoint for openai:<model> specs (e.g. a vLLM server).")
+    str | None,
+    typer.Option(
+        envvar="HUMANLLM_BASE_URL", help="OpenAI-compatible endpoint for openai:<model> specs (e.g. a vLLM server)."
+    ),
 ]
 TemperatureOption = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")]
 MaxTokensOption = Annotated[int, typer.Option(min=16, help="Completion token limit per call.")]
-ThreadsOption = Annotated[int | None, typer.Option(min=1, help="CPU threads for the local model.")]
-TimeoutOption = Annotated[
-    float, typer.Option(callback=positive, help="Per-request timeout in seconds (remote endpoints).")
+ThreadsOption = Annotated[
+    int | None, typer.Option(min=1, envvar="HUMANLLM_THREADS", help="CPU threads for the local model.")
 ]
-RpmOption = Annotated[float | None, typer.Option(callback=positive, help="Requests per minute, across roles.")]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        callback=positive, envvar="HUMANLLM_TIMEOUT", help="Per-request timeout in seconds (remote endpoints)."
+    ),
+]
+RpmOption = Annotated[
+    float | None, typer.Option(callback=positive, envvar="HUMANLLM_RPM", help="Requests per minute, across roles.")
+]
 
 JudgeSpecOption = Annotated[
-    str, typer.Option("--judge", help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`).")
+    str,
+    typer.Option(
+        "--judge", envvar="HUMANLLM_JUDGE", help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`)."
+    ),
 ]
 JudgeBaseUrlOption = Annotated[
-    str | None, typer.Option("--judge-base-url", help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server).")
+    str | None,
+    typer.Option(
+        "--judge-base-url",
+        envvar="HUMANLLM_JUDGE_BASE_URL",
+        help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server).",
+    ),
 ]
 JudgeTemperatureOption = Annotated[
     float, typer.Option("--judge-temperature", min=0.0, max=2.0, help="Judge sampling temperature.")
@@ -105,7 +129,9 @@ def holistic_choice(holistic: str, no_holistic: bool) -> HolisticChoice:
     return "direct" if holistic == "direct" else "coser"
 
 
-JudgeConcurrencyOption = Annotated[int, typer.Option(min=1, help="Characters judged (or played) at once.")]
+JudgeConcurrencyOption = Annotated[
+    int, typer.Option(min=1, envvar="HUMANLLM_CONCURRENCY", help="Characters judged (or played) at once.")
+]
 NaAsZeroOption = Annotated[
     bool,
     typer.Option(

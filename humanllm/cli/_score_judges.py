@@ -19,6 +19,7 @@ JudgesOption = Annotated[
     list[str],
     typer.Option(
         "--judge",
+        envvar="HUMANLLM_JUDGE",
         help="Judge model spec, e.g. openai:gpt-5-mini (see `humanllm models`). Repeat it to have several judges "
         "judge the same episodes and report their agreement.",
     ),
@@ -28,6 +29,7 @@ JudgeBaseUrlsOption = Annotated[
     list[str] | None,
     typer.Option(
         "--judge-base-url",
+        envvar="HUMANLLM_JUDGE_BASE_URL",
         help="OpenAI-compatible endpoint of the judge (e.g. a vLLM server). With several --judge: once for all, "
         "or once per --judge in the same order ('' for a judge's default endpoint).",
     ),

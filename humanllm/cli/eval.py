@@ -12,6 +12,7 @@ from rich.table import Table as RichTable
 from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import judged_characters
 from humanllm.cli._async import run_interruptibly
+from humanllm.cli._config_file import ConfigOption, beside, save_resolved
 from humanllm.cli._eval_output import fail_batch, print_split_warnings, print_table
 from humanllm.cli._exit import batch_code
 from humanllm.cli._options import (
@@ -115,6 +116,7 @@ def _judge_model(
 
 @app.command("score")
 def score(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="Store folder, split folder, or one JSONL file of episodes.")],
     judge: JudgesOption,
     runs: RunsOption = RUNS,
@@ -133,6 +135,7 @@ def score(
     patterns_dir: PatternsDirOption = None,
     wait: Wait = False,
     as_json: JsonOption = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """Judge stored episodes (without regenerating them) and print IPE, MPD and holistic scores.
 
@@ -192,6 +195,7 @@ def score(
                 one.results.agreement = agreement
         for one in scored:
             one.results.save(one.path)
+            save_resolved(ctx, beside(one.path))
     if agreement is None:
         print_scored(scored[0], as_json)
     else:
@@ -201,6 +205,7 @@ def score(
 
 @app.command("run")
 def run(
+    ctx: typer.Context,
     model: Annotated[list[str], typer.Option("--model", help="Model under test (repeatable).")],
     judge: JudgeSpecOption,
     data: Annotated[Path, typer.Option("--data", help="Split folder (from `humanllm data split`) or a JSONL file.")],
@@ -245,6 +250,7 @@ def run(
     patterns_dir: PatternsDirOption = None,
     wait: Wait = False,
     as_json: JsonOption = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """Benchmark models: each plays every judged character of the eval splits, then is judged.
 
@@ -289,6 +295,7 @@ def run(
         stem = out / f"results-{config.run_name}"
         stem.with_suffix(".md").write_text(results_markdown(results), encoding="utf-8")
         stem.with_suffix(".png").write_bytes(results_png(results))
+        save_resolved(ctx, beside(stem))
     if as_json:
         print_json(results)
     else:
@@ -303,6 +310,7 @@ def run(
 
 @app.command("paper")
 def paper(
+    ctx: typer.Context,
     model: Annotated[list[str], typer.Option("--model", help="Model under test (repeatable): one row each.")],
     judge: JudgeSpecOption,
     data: Annotated[
@@ -341,6 +349,7 @@ def paper(
     patterns_dir: PatternsDirOption = None,
     wait: Wait = False,
     as_json: JsonOption = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """The paper's main table: each model plays the ID, OOD and Mixed eval splits, is judged --runs times,
     and gets IPE / MPD mean ± SD per split and averaged over the three (one row per model).
@@ -384,6 +393,7 @@ def paper(
             )
         table = paper_table(results, episodes, out / f"results-{config.mode}.json")
         paths = write_paper(table, out, paper_png(table))
+        save_resolved(ctx, out / "paper.config.yaml")
     if as_json:
         print_json(table)
     else:

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from humanllm.agents.director import TurnRules
 from humanllm.cli._async import run_interruptibly
+from humanllm.cli._config_file import RESOLVED_NAME, ConfigOption, save_resolved
 from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
 from humanllm.cli._options import (
     MAX_TOKENS,
@@ -59,6 +60,7 @@ from humanllm.simulation import (
 
 
 def generate(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="Store folder (created; re-running resumes it).")],
     n: Annotated[int | None, typer.Option("--n", min=1, help="Bundles to sample from the graph.")] = None,
     bundles: Annotated[
@@ -85,7 +87,9 @@ def generate(
             "triggers name) or a comma-separated list.",
         ),
     ] = "all",
-    concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 8,
+    concurrency: Annotated[
+        int, typer.Option(min=1, envvar="HUMANLLM_CONCURRENCY", help="Episodes in flight at once.")
+    ] = 8,
     rpm: RpmOption = None,
     tpm: Annotated[int | None, typer.Option(min=1, help="Tokens per minute, across episodes.")] = None,
     budget_tokens: Annotated[int | None, typer.Option(min=1, help="Stop cleanly after about this many tokens.")] = None,
@@ -122,6 +126,7 @@ def generate(
         bool, typer.Option("--wait", help="If another command is writing --out, wait for it instead of failing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """Generate episodes at scale: bundles x situations, run concurrently, stored as JSONL.
 
@@ -198,6 +203,7 @@ def generate(
                 f"[dim]{untriggered_jobs} of {len(planned)} jobs are set in a situation that none of their "
                 "patterns lists among its triggers (--situations triggered gives each bundle its own)[/]"
             )
+        save_resolved(ctx, out / RESOLVED_NAME)
         models = RoleModels.build(base)
         already = sum(1 for _, p in planned if p.id in store.done)
         with _progress(as_json) as progress:

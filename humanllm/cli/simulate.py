@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from humanllm.agents.director import TurnRules
+from humanllm.cli._config_file import ConfigOption, beside, save_resolved
 from humanllm.cli._options import (
     MAX_TOKENS,
     MODEL,
@@ -39,6 +40,7 @@ DEFAULT_FOLDER = Path("runs") / "simulate"
 
 
 def simulate(
+    ctx: typer.Context,
     patterns: Annotated[
         str | None, typer.Option(help='Comma-separated patterns, e.g. "sunk cost fallacy, anxious". Default: sampled.')
     ] = None,
@@ -77,6 +79,7 @@ def simulate(
     force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
     as_json: JsonOption = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """Simulate one social scenario: characters carrying patterns talk, each as its own agent.
 
@@ -122,7 +125,8 @@ def simulate(
     with spinner if not as_json and not interactive else contextlib.nullcontext():
         episode = run_simulation(config, g, progress=live, human=reader)
     path = out or _free_path(DEFAULT_FOLDER, episode.id)
-    write_text_or_rescue(path, episode.model_dump_json(indent=2), rescue_id=episode.id, what="episode")
+    path = write_text_or_rescue(path, episode.model_dump_json(indent=2), rescue_id=episode.id, what="episode")
+    save_resolved(ctx, beside(path))
     if as_json:
         print_json(episode)
         return

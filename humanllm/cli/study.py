@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from humanllm.cli._async import run_interruptibly
+from humanllm.cli._config_file import RESOLVED_NAME, ConfigOption, save_resolved
 from humanllm.cli._exit import OK, batch_code
 from humanllm.cli._options import (
     TIMEOUT_S,
@@ -47,6 +48,7 @@ StudyDirArgument = Annotated[
 
 @app.command("run")
 def run(
+    ctx: typer.Context,
     design_file: DesignArgument,
     out: Annotated[
         Path | None, typer.Option(help="The study folder (default runs/study/<name>); a second run resumes.")
@@ -54,7 +56,9 @@ def run(
     replicates: Annotated[
         int | None, typer.Option(min=1, help="Episodes per cell instead of the design's (more only add episodes).")
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Episodes in flight at once.")] = 4,
+    concurrency: Annotated[
+        int, typer.Option(min=1, envvar="HUMANLLM_CONCURRENCY", help="Episodes in flight at once.")
+    ] = 4,
     retries: Annotated[int, typer.Option(min=0, help="Extra tries for an episode that fails.")] = 3,
     base_url: BaseUrlOption = None,
     judge_base_url: JudgeBaseUrlOption = None,
@@ -65,6 +69,7 @@ def run(
     ] = False,
     patterns_dir: PatternsDirOption = None,
     as_json: JsonOption = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """Play and judge every cell x replicate of a design (scenario frozen in the folder on the first run).
 
@@ -94,6 +99,7 @@ def run(
                 tracker.advance(phase)
 
         report = run_interruptibly(study.arun(options=options, on_event=on_event, tracker=tracker))
+    save_resolved(ctx, study.folder / RESOLVED_NAME)
     played = report.episodes
     if as_json:
         print_json(report)

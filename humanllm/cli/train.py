@@ -11,6 +11,7 @@ from rich.text import Text
 
 from humanllm.cli._options import ForceOption
 from humanllm.cli._output import console, fail, print_json
+from humanllm.cli._validate import one_of
 from humanllm.core import check_output_dir, read_text_file
 from humanllm.errors import ConfigError
 
@@ -67,6 +68,46 @@ def run(
         f"trained {report.steps} steps in {report.seconds:.0f}s ({report.seconds_per_step:.2f} s/step); "
         f"loss {report.first_loss} -> {report.last_loss}; saved to {report.output_dir}"
     )
+
+
+@app.command("export-config")
+def export_config_command(
+    recipe: Annotated[str, typer.Argument(help="A shipped recipe name or a recipe YAML file.", show_default=False)],
+    format_: Annotated[
+        str, typer.Option("--format", callback=one_of("trl", "llamafactory"), help="trl or llamafactory.")
+    ],
+    data: Annotated[
+        Path, typer.Option(help="The SFT file from `data export-sft` (messages format for trl).", dir_okay=False)
+    ],
+    out: Annotated[Path | None, typer.Option(help="Config file to write (default <recipe>-<format>.yaml).")] = None,
+    output_dir: Annotated[
+        str | None, typer.Option(help="Where the trainer saves the checkpoint (default ckpt/<recipe>).")
+    ] = None,
+    template: Annotated[
+        str | None, typer.Option(help="llamafactory: its template name (default from the model, e.g. qwen3).")
+    ] = None,
+    force: ForceOption = False,
+) -> None:
+    """Write a recipe as a config that `trl sft --config FILE` or `llamafactory-cli train FILE` takes unchanged.
+
+    The file names our masking chat template (trl: chat_template_path) and the data file by absolute
+    path; LLaMA-Factory reads the data through the dataset_info.json that `data export-sft` writes beside it.
+    """
+    from humanllm.training import TrainerFormat, export_config, load_recipe
+
+    chosen = load_recipe(recipe)
+    fmt: TrainerFormat = "llamafactory" if format_ == "llamafactory" else "trl"
+    path = export_config(
+        chosen,
+        fmt,
+        data,
+        out or Path(f"{chosen.name}-{fmt}.yaml"),
+        output_dir=output_dir,
+        template=template,
+        force=force,
+    )
+    run = f"trl sft --config {path}" if fmt == "trl" else f"llamafactory-cli train {path}"
+    console.print(f"wrote {path}; train with: {run}", soft_wrap=True)
 
 
 @app.command("recipes")

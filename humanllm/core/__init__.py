@@ -17,6 +17,12 @@ from humanllm.core._files import (
     write_text_or_rescue,
 )
 from humanllm.core._judging import NOT_APPLICABLE, ChecklistItem, Metric, Score, Verdict
+from humanllm.core._options_file import (
+    OptionField,
+    option_key,
+    read_options_file,
+    resolved_options_text,
+)
 from humanllm.core._pattern import (
     CHECKLIST_MAX,
     CHECKLIST_MIN,
@@ -57,6 +63,7 @@ __all__ = [
     "Manifestation",
     "Markers",
     "Metric",
+    "OptionField",
     "Pattern",
     "PatternKind",
     "Pole",
@@ -79,10 +86,13 @@ __all__ = [
     "check_output_dir",
     "check_output_file",
     "kind_of",
+    "option_key",
     "read_json_file",
+    "read_options_file",
     "read_text_file",
     "render_segments",
     "render_turns",
+    "resolved_options_text",
     "run_bounded",
     "run_sync",
     "sampling_seed",

@@ -121,8 +121,9 @@ def _openai(spec: ModelSpec, settings: ModelSettings, common: dict[str, Any]) ->
     key = settings.resolved_api_key()
     if key is None and base_url is None:
         raise MissingCredentials(
-            f"{spec} needs an API key: set OPENAI_API_KEY; for a local "
-            "OpenAI-compatible server (vLLM, llama.cpp, Ollama) pass --base-url instead"
+            f"{spec} needs an API key: set the OPENAI_API_KEY environment variable (no option takes a key); for "
+            "a local OpenAI-compatible server (vLLM, llama.cpp, Ollama) give its URL instead with --base-url "
+            "(--judge-base-url for a judge), HUMANLLM_BASE_URL or OPENAI_BASE_URL"
         )
     return ChatOpenAI(
         model=spec.model,
