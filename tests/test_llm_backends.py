@@ -54,7 +54,7 @@ def test_spec_parsing(text: str, backend: str, model: str) -> None:
     assert (spec.backend, spec.model) == (backend, model)
 
 
-@pytest.mark.parametrize("text", ["gpt4", "anthropic:claude", "openai:", "hf", "local:other"])
+@pytest.mark.parametrize("text", ["gpt4", "anthropic_typo:claude", "openai:", "hf", "local:other"])
 def test_bad_specs_say_what_to_use(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_spec(text)

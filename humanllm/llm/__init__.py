@@ -1,5 +1,6 @@
 """Model backends: every provider-specific line of humanllm lives in this package."""
 
+from humanllm.llm._base import HumanChatModel
 from humanllm.llm._cache import SQLiteResponseCache
 from humanllm.llm._endpoint import METHOD_CHAIN, StructuredEndpoint, StructuredMethod, endpoint_methods
 from humanllm.llm._factory import (
@@ -30,6 +31,7 @@ __all__ = [
     "BackendStatus",
     "FakeBuilder",
     "GenerationSpec",
+    "HumanChatModel",
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",

@@ -16,6 +16,7 @@ from humanllm.llm._cache import SQLiteResponseCache
 from humanllm.llm._endpoint import structured_endpoint
 from humanllm.llm._fakes import build_fake, fake_registered
 from humanllm.llm._hf import TransformersChatModel
+from humanllm.llm._langchain import build_langchain_model, installed_providers, langchain_available
 from humanllm.llm._local import LlamaCppChatModel, llama_cpp_available, local_gguf_path
 from humanllm.llm._role import RoleModel
 from humanllm.llm._settings import ModelSettings
@@ -86,6 +87,8 @@ def build_chat_model(
         case "fake":
             # the builder is registered from above (humanllm.testing): see humanllm.llm._fakes
             return build_fake(spec.model, settings, common)
+        case "langchain":
+            return build_langchain_model(spec, settings, common)
 
 
 def build_role_model(
@@ -100,6 +103,8 @@ def build_role_model(
     settings = settings or ModelSettings()
     remote = spec.backend == "openai"
     where = redact_url(settings.resolved_base_url() or "https://api.openai.com/v1") if remote else ""
+    if spec.backend == "langchain" and settings.base_url:
+        where = redact_url(settings.base_url)
     return RoleModel(
         role=role,
         spec=spec,
@@ -183,6 +188,7 @@ def backend_statuses(settings: ModelSettings | None = None) -> list[BackendStatu
         BackendStatus(
             "hf", "hf:<path>", torch_ok, "transformers + torch" if torch_ok else "torch missing: pip install torch"
         ),
+        _langchain_status(),
         BackendStatus(
             "fake",
             "fake[:schema]",
@@ -192,6 +198,18 @@ def backend_statuses(settings: ModelSettings | None = None) -> list[BackendStatu
             else "call humanllm.testing.register_fakes() (the CLI does)",
         ),
     ]
+
+
+def _langchain_status() -> BackendStatus:
+    if not langchain_available():
+        return BackendStatus("langchain", "<provider>:<model>", False, "pip install langchain")
+    installed = installed_providers()
+    detail = (
+        f"init_chat_model; installed: {', '.join(installed)}"
+        if installed
+        else "init_chat_model; no provider package yet: e.g. pip install langchain-anthropic"
+    )
+    return BackendStatus("langchain", "<provider>:<model>", True, detail)
 
 
 __all__ = [

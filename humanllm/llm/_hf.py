@@ -7,20 +7,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from humanllm.errors import BackendUnavailable
+from humanllm.llm._base import HumanChatModel
 from humanllm.llm._messages import json_schema_of, to_chat_dicts
 from humanllm.llm._prompts import render
 
 logger = logging.getLogger(__name__)
 
 
-class TransformersChatModel(BaseChatModel):
+class TransformersChatModel(HumanChatModel):
     """Generates with `AutoModelForCausalLM` and the tokenizer's chat template.
 
     A requested JSON schema is put into the system prompt; the caller validates and repairs.
@@ -55,13 +53,7 @@ class TransformersChatModel(BaseChatModel):
             self._model = model.to(device).eval()  # type: ignore[arg-type]
         return self._model, self._tokenizer
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _reply(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> AIMessage:
         import json
 
         import torch
@@ -100,4 +92,4 @@ class TransformersChatModel(BaseChatModel):
                 "total_tokens": int(prompt_len + new_tokens.shape[0]),
             },
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return message

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import PrivateAttr
 
 from humanllm.errors import BackendUnavailable
+from humanllm.llm._base import HumanChatModel
 from humanllm.llm._messages import json_schema_of, to_chat_dicts
 
 logger = logging.getLogger(__name__)
@@ -94,7 +92,7 @@ def _load_engine(model_path: str, threads: int, context_tokens: int) -> _Engine:
     return _Engine(llama=llama, lock=threading.Lock())
 
 
-class LlamaCppChatModel(BaseChatModel):
+class LlamaCppChatModel(HumanChatModel):
     """A LangChain chat model over an in-process llama.cpp engine.
 
     Understands OpenAI-style `response_format` (json_schema or json_object) and turns it into
@@ -127,13 +125,7 @@ class LlamaCppChatModel(BaseChatModel):
             self._engine = shared_engine(self.model_path, threads, self.context_tokens)
         return self._engine
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _reply(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> AIMessage:
         request: dict[str, Any] = {
             "messages": to_chat_dicts(messages),
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
@@ -163,4 +155,4 @@ class LlamaCppChatModel(BaseChatModel):
             },
             response_metadata={"finish_reason": choice.get("finish_reason"), "model_name": LOCAL_MODEL_NAME},
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return message

@@ -6,13 +6,11 @@ import importlib.util
 import threading
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
 from humanllm.errors import BackendUnavailable
+from humanllm.llm._base import HumanChatModel
 from humanllm.llm._messages import json_schema_of, to_chat_dicts
 
 
@@ -20,7 +18,7 @@ def vllm_available() -> bool:
     return importlib.util.find_spec("vllm") is not None
 
 
-class VLLMChatModel(BaseChatModel):
+class VLLMChatModel(HumanChatModel):
     """One `vllm.LLM` engine per model; JSON schemas become vLLM structured-output constraints.
 
     For many concurrent episodes, a vLLM *server* (`openai:<model> --base-url`) batches across
@@ -74,13 +72,7 @@ class VLLMChatModel(BaseChatModel):
                 params["guided_decoding"] = GuidedDecodingParams(json=schema)
         return SamplingParams(**params)
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _reply(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> AIMessage:
         with self._lock:
             engine = self.engine()
             outputs = engine.chat([to_chat_dicts(messages)], self._sampling_params(kwargs, stop), use_tqdm=False)
@@ -96,4 +88,4 @@ class VLLMChatModel(BaseChatModel):
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return message

@@ -7,16 +7,13 @@ import json
 import random
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
-from humanllm.llm import json_schema_of
+from humanllm.llm import HumanChatModel, json_schema_of
 from humanllm.testing._schema import example_for_schema
 
 Reply = str | AIMessage | BaseException
@@ -30,7 +27,7 @@ def _usage(messages: Sequence[BaseMessage], reply: str) -> UsageMetadata:
     return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
 
 
-class ScriptedChatModel(BaseChatModel):
+class ScriptedChatModel(HumanChatModel):
     """Replies from a list (in order) or a function; records every call it gets (unless told not to).
 
     `calls` holds the messages of each call, so tests can assert on exactly what a role saw.
@@ -38,6 +35,8 @@ class ScriptedChatModel(BaseChatModel):
     The `fake` spec users run (`--model fake`) sets `record_calls=False`: a long batch would
     otherwise keep every prompt it ever sent.
     """
+
+    native_tools: ClassVar[bool] = True  # scripts see `tools` as sent and answer with tool calls themselves
 
     replies: list[Any] = Field(default_factory=list)
     """Each a `Reply`: typed loosely because pydantic would try to coerce exceptions into messages."""
@@ -63,13 +62,7 @@ class ScriptedChatModel(BaseChatModel):
     def call_kwargs(self) -> list[dict[str, Any]]:
         return self._kwargs
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _reply(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> AIMessage:
         with self._lock:
             index = self._count
             self._count += 1
@@ -88,10 +81,10 @@ class ScriptedChatModel(BaseChatModel):
             message = reply
         else:
             message = AIMessage(content=reply, usage_metadata=_usage(messages, reply))
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return message
 
 
-class SchemaChatModel(BaseChatModel):
+class SchemaChatModel(HumanChatModel):
     """Always answers with JSON valid for the requested schema, else a fixed line: the generic fake.
 
     The offline stand-in for a model in pipeline tests and `--model fake:schema` demos. Each reply
@@ -106,20 +99,14 @@ class SchemaChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "schema-fake"
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _reply(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> AIMessage:
         schema = json_schema_of(kwargs.get("response_format"))
         if schema is None:
             reply = self.text
         else:
             reply = json.dumps(example_for_schema(schema, _request_rng(self.seed, schema, messages)))
         message = AIMessage(content=reply, usage_metadata=_usage(messages, reply))
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return message
 
 
 def _request_rng(seed: int, schema: dict[str, Any], messages: Sequence[BaseMessage]) -> random.Random:
