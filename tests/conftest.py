@@ -69,7 +69,12 @@ def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """User paths point into tmp_path; no keys, endpoints or user patterns leak in."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "HF_TOKEN", *(k for k in os.environ if k.startswith("HUMANLLM_"))):
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "HF_TOKEN",
+        *(k for k in os.environ if k.startswith("HUMANLLM_")),
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
