@@ -24,7 +24,7 @@ def test_models_json_lists_every_backend_and_the_default() -> None:
     data = json.loads(result.output)
     assert data["default"] == "local"
     by_name = {b["backend"]: b for b in data["backends"]}
-    assert set(by_name) == {"local", "openai", "vllm", "hf", "fake"}
+    assert set(by_name) == {"local", "openai", "langchain", "vllm", "hf", "fake"}
     assert by_name["local"]["available"] is True
     assert by_name["openai"]["available"] is False  # no key in tests
 
