@@ -16,8 +16,7 @@ from typing import Any
 
 import yaml
 
-from humanllm.core import read_text_file, write_text_atomic
-from humanllm.core._templates import PromptFolder
+from humanllm.core import PromptFolder, read_text_file, write_text_atomic
 from humanllm.errors import ConfigError, DataError
 from humanllm.simulation._card_data import CardData, card_data
 
