@@ -19,6 +19,7 @@ from humanllm.simulation import (
     SPLITS,
     EpisodeStore,
     ImportReport,
+    ParquetReport,
     SplitPlan,
     StoreLock,
     export_parquet,
@@ -302,21 +303,15 @@ def export(
     """
     if not source.is_dir():
         fail(f"{source} is not a store folder (make one with `humanllm generate --out {source}`)")
-    if fmt == "parquet":
-        parquet = export_parquet(source, out, force=force)
-        if as_json:
-            print_json(parquet)
-            return
-        for path, count in parquet.files.items():
-            console.print(f"wrote {count} rows to {path}", soft_wrap=True, markup=False)
-        console.print(f"dataset card: {parquet.card}", soft_wrap=True, markup=False)
-        return
-    report = export_released(source, out, force=force)
+    report = export_parquet(source, out, force=force) if fmt == "parquet" else export_released(source, out, force=force)
     if as_json:
         print_json(report)
         return
+    unit = "rows" if fmt == "parquet" else "records"
     for path, count in report.files.items():
-        console.print(f"wrote {count} records to {path}", soft_wrap=True, markup=False)
+        console.print(f"wrote {count} {unit} to {path}", soft_wrap=True, markup=False)
+    if isinstance(report, ParquetReport):
+        console.print(f"dataset card: {report.card}", soft_wrap=True, markup=False)
 
 
 LicenseOption = Annotated[

@@ -1,8 +1,9 @@
 """Reading the user's files and writing outputs: one-line errors that name the file and the fix.
 
 Input: `read_text_file` gives a file's UTF-8 text or a `DataError` (missing, a folder, permission
-denied, not UTF-8 with the line of the first bad byte); `read_json_file` adds "not JSON at line N";
-`as_object` names a record that is not a JSON object. Output: `check_output_file` and
+denied, not UTF-8 with the line of the first bad byte); `read_json_file` adds "not JSON at line N",
+`read_yaml_file` "not valid YAML at line N" (a `ConfigError`); `as_object` names a record that is not a
+JSON object. Output: `check_output_file` and
 `check_output_dir` run before any work (or model call) and refuse a folder given for a file, a
 parent that is a file, a place that cannot be written, and an existing output unless `force`;
 `write_text_atomic` never leaves a half-written file; `save_or_rescue` (and `write_text_or_rescue`)
@@ -20,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from humanllm.errors import ConfigError, DataError
 
@@ -49,6 +52,17 @@ def read_text_file(path: Path, *, what: str = "file") -> str:
         raise DataError(
             f"{what} {path} is not UTF-8 text (bad byte 0x{data[exc.start]:02x} on line {line}): re-save it as UTF-8"
         ) from exc
+
+
+def read_yaml_file(path: Path, *, what: str = "file") -> Any:
+    """A user's YAML file, parsed (None when empty); `ConfigError` with the line of the first syntax error."""
+    text = read_text_file(path, what=what)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{what} {path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
 
 
 def read_json_file(path: Path, *, what: str = "file") -> Any:

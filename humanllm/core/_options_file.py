@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, create_model
 
-from humanllm.core._files import kind_of, read_text_file
+from humanllm.core._files import kind_of, read_yaml_file
 from humanllm.errors import ConfigError
 from humanllm.redaction import redact
 
@@ -42,13 +42,7 @@ def option_key(flag: str) -> str:
 
 def read_options_file(path: Path, fields: Mapping[str, OptionField], *, command: str) -> dict[str, Any]:
     """The options in `path` as {parameter name: JSON-like value}; `ConfigError` (one line) when it is not valid."""
-    text = read_text_file(path, what="config file")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
+    raw = read_yaml_file(path, what="config file")
     if raw is None:
         return {}
     if not isinstance(raw, dict):

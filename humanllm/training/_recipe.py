@@ -13,7 +13,7 @@ from typing import Any, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from humanllm.core import kind_of, read_text_file
+from humanllm.core import kind_of, read_yaml_file
 from humanllm.errors import ConfigError
 
 RECIPES = Path(__file__).parent / "recipes"
@@ -88,13 +88,7 @@ def load_recipe(name_or_path: str) -> Recipe:
         path = RECIPES / f"{name_or_path}.yaml"
     if not path.exists():
         raise ConfigError(f"no recipe {name_or_path!r}; shipped: {', '.join(recipe_names())}, or give a YAML path")
-    text = read_text_file(path, what="recipe")
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"recipe {path} is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
+    raw = read_yaml_file(path, what="recipe")
     if not isinstance(raw, dict):
         raise ConfigError(f"recipe {path} holds {kind_of(raw)}, not a mapping of name, model, sft, lora")
     recipe = _validated(raw, f"recipe {path}")
