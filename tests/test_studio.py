@@ -173,3 +173,17 @@ def test_checkpoint_without_the_sqlite_package_is_one_line_naming_the_extra(monk
     with pytest.raises(ConfigError, match=r"langgraph-checkpoint-sqlite.*humanllm\[studio\]") as caught:
         check_checkpointing()
     assert "\n" not in str(caught.value)
+
+
+def test_the_judge_graph_scores_a_json_episode(graphs: dict[str, Pregel], studio_episode: dict[str, Any]) -> None:
+    episode = {
+        "id": "studio",
+        "scenario": studio_episode["scenario"].model_dump(mode="json"),
+        "conversation": studio_episode["conversation"].model_dump(mode="json"),
+    }
+    character = episode["scenario"]["protagonist"]["name"]
+    context = {"judge": FAKE, "holistic": "off", "batch_size": 2}
+    result = asyncio.run(graphs["judge"].ainvoke({"episode": episode, "character": character}, context=context))
+    items, verdicts = result["items"], result["verdicts"]
+    assert items and set(verdicts) == {item.id for item in items}
+    assert all(verdict.answered for verdict in verdicts.values())
