@@ -14,6 +14,7 @@ from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import Judge, judged_characters, prompt_version
 from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict, run_bounded, spec_id
 from humanllm.errors import HumanLLMError, PermanentEndpointError, cause_of_kind
+from humanllm.evaluation._bootstrap import RESAMPLES
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._spec import JudgementSpec
@@ -47,6 +48,12 @@ class JudgeOptions(BaseModel):
         default=False,
         description="Scoring only (judgements are the same): count n/a items as 0, the paper-comparable number; "
         "by default n/a items are left out of the metrics and counted in the coverage.",
+    )
+    bootstrap: int = Field(
+        default=RESAMPLES,
+        ge=0,
+        description="Scoring only: bootstrap resamples for the 95% confidence intervals over samples (seeded from "
+        "`seed`); 0 = no intervals.",
     )
 
     @field_validator("holistic", mode="before")
