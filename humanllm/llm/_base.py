@@ -53,6 +53,8 @@ def json_schema_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 class HumanChatModel(BaseChatModel):
     """A LangChain chat model whose backend answers `_reply`; everything else LangChain expects is here."""
 
+    takes_response_format: ClassVar[bool] = True
+    """`with_structured_output` takes an OpenAI-style `response_format` dict as its schema (and sends it as is)."""
     native_tools: ClassVar[bool] = False
     """True when `_reply` reads `tools` itself (scripted fakes); else a forced tool becomes a JSON schema."""
 
@@ -128,33 +130,47 @@ class HumanChatModel(BaseChatModel):
         if kwargs:
             raise ValueError(f"unsupported arguments {sorted(kwargs)}")
         name, json_schema, model = schema_parts(schema)
-        parser: Runnable
         llm: Runnable[LanguageModelInput, AIMessage]
         match method:
             case "json_schema":
                 fmt = schema if isinstance(schema, dict) and schema.get("type") == "json_schema" else None
                 llm = self.bind(response_format=fmt or json_schema_format(name, json_schema))
-                parser = PydanticOutputParser(pydantic_object=model) if model else JsonOutputParser()
             case "json_mode":
                 llm = self.bind(response_format={"type": "json_object", "schema": json_schema})
-                parser = PydanticOutputParser(pydantic_object=model) if model else JsonOutputParser()
             case "function_calling":
                 tool = {"type": "function", "function": {"name": name, "parameters": json_schema}}
                 llm = self.bind_tools([tool], tool_choice=name)
-                parser = (
-                    PydanticToolsParser(tools=[model], first_tool_only=True)
-                    if model
-                    else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
-                )
             case _:
                 raise ValueError(
                     f"unknown structured-output method {method!r}: json_schema, json_mode or function_calling"
                 )
-        if not include_raw:
-            return llm | parser
-        parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
-        unparsed = RunnablePassthrough.assign(parsed=lambda _: None)
-        return RunnableMap(raw=llm) | parsed.with_fallbacks([unparsed], exception_key="parsing_error")
+        return structured_runnable(llm, method, name, model, include_raw=include_raw)
+
+
+def structured_runnable(
+    llm: Runnable[LanguageModelInput, AIMessage],
+    method: StructuredMethod,
+    name: str,
+    model: type[BaseModel] | None,
+    *,
+    include_raw: bool,
+) -> Runnable[LanguageModelInput, Any]:
+    """`llm` (already bound to ask by `method`) piped into LangChain's parser for it, as
+    `with_structured_output` returns it: with `include_raw`, a dict of raw, parsed and parsing_error."""
+    parser: Runnable
+    if method == "function_calling":
+        parser = (
+            PydanticToolsParser(tools=[model], first_tool_only=True)
+            if model
+            else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+        )
+    else:
+        parser = PydanticOutputParser(pydantic_object=model) if model else JsonOutputParser()
+    if not include_raw:
+        return llm | parser
+    parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+    unparsed = RunnablePassthrough.assign(parsed=lambda _: None)
+    return RunnableMap(raw=llm) | parsed.with_fallbacks([unparsed], exception_key="parsing_error")
 
 
 def _tool(tool: dict[str, Any] | type | Callable | BaseTool) -> dict[str, Any]:
