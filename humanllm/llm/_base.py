@@ -13,17 +13,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from operator import itemgetter
 from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers import (
+    BaseOutputParser,
+    JsonOutputKeyToolsParser,
+    JsonOutputParser,
+    PydanticOutputParser,
+)
 from langchain_core.output_parsers.openai_tools import PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
@@ -157,7 +161,7 @@ def structured_runnable(
 ) -> Runnable[LanguageModelInput, Any]:
     """`llm` (already bound to ask by `method`) piped into LangChain's parser for it, as
     `with_structured_output` returns it: with `include_raw`, a dict of raw, parsed and parsing_error."""
-    parser: Runnable
+    parser: BaseOutputParser
     if method == "function_calling":
         parser = (
             PydanticToolsParser(tools=[model], first_tool_only=True)
@@ -168,9 +172,27 @@ def structured_runnable(
         parser = PydanticOutputParser(pydantic_object=model) if model else JsonOutputParser()
     if not include_raw:
         return llm | parser
-    parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
-    unparsed = RunnablePassthrough.assign(parsed=lambda _: None)
-    return RunnableMap(raw=llm) | parsed.with_fallbacks([unparsed], exception_key="parsing_error")
+    return llm | WithRaw(parser=parser)
+
+
+class WithRaw(RunnableSerializable[BaseMessage, dict[str, Any]]):
+    """The reply as `include_raw=True` gives it: raw, parsed (None if it fails) and parsing_error.
+
+    LangChain's own form (a parallel step, an assign and a fallback) costs several executor hops
+    and callback managers per call, milliseconds of CPU; this parses in place, with the same result.
+    """
+
+    parser: BaseOutputParser
+
+    def invoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> dict[str, Any]:
+        try:
+            parsed = self.parser.parse_result([ChatGeneration(message=input)])
+        except Exception as exc:  # what LangChain's fallback catches: parsed None, the error kept
+            return {"raw": input, "parsed": None, "parsing_error": exc}
+        return {"raw": input, "parsed": parsed, "parsing_error": None}
+
+    async def ainvoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> dict[str, Any]:
+        return self.invoke(input, config)
 
 
 def _tool(tool: dict[str, Any] | type | Callable | BaseTool) -> dict[str, Any]:
