@@ -21,6 +21,7 @@ from humanllm.evaluation._benchmark import (
     replay_turns,
     run_benchmark,
 )
+from humanllm.evaluation._bootstrap import ConfidenceInterval, bootstrap_ci, quantile, stratified_bootstrap_ci
 from humanllm.evaluation._desirability import (
     DesirabilityGroup,
     DesirabilityProbe,
@@ -99,6 +100,7 @@ __all__ = [
     "BenchFormat",
     "BenchMode",
     "BenchmarkConfig",
+    "ConfidenceInterval",
     "Coverage",
     "DesirabilityGroup",
     "DesirabilityProbe",
@@ -139,6 +141,7 @@ __all__ = [
     "average_over_splits",
     "average_splits",
     "averaged_splits",
+    "bootstrap_ci",
     "cohen_kappa",
     "collect_transcripts",
     "data_label",
@@ -161,6 +164,7 @@ __all__ = [
     "paper_table",
     "paper_tables",
     "pearson",
+    "quantile",
     "ranks",
     "read_episodes",
     "read_ratings",
@@ -182,6 +186,7 @@ __all__ = [
     "spearman",
     "split_episodes",
     "split_warnings",
+    "stratified_bootstrap_ci",
     "summarise",
     "to_html",
     "to_markdown",

@@ -14,10 +14,12 @@ from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import Judge, judged_characters, prompt_version
 from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict, run_bounded, spec_id
 from humanllm.errors import HumanLLMError, PermanentEndpointError, cause_of_kind
+from humanllm.evaluation._bootstrap import RESAMPLES
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._spec import JudgementSpec
-from humanllm.graphs.judge import JudgeContext, JudgeState, judge_graph, recursion_limit
+from humanllm.graphs import ModelChoice
+from humanllm.graphs.judge import JudgeContext, JudgeParts, JudgeState, judge_graph, recursion_limit
 from humanllm.llm import RoleModel, UsageMeter
 from humanllm.patterns import PatternLibrary
 from humanllm.redaction import redact
@@ -46,6 +48,12 @@ class JudgeOptions(BaseModel):
         default=False,
         description="Scoring only (judgements are the same): count n/a items as 0, the paper-comparable number; "
         "by default n/a items are left out of the metrics and counted in the coverage.",
+    )
+    bootstrap: int = Field(
+        default=RESAMPLES,
+        ge=0,
+        description="Scoring only: bootstrap resamples for the 95% confidence intervals over samples (seeded from "
+        "`seed`); 0 = no intervals.",
     )
 
     @field_validator("holistic", mode="before")
@@ -82,11 +90,12 @@ async def judge_character(
     """One judge run over one character: the judge graph, packaged as a `Judgement`."""
     metered = replace(model, usage=UsageMeter())
     context = JudgeContext(
-        judge=Judge(model=metered, library=library, seed=options.seed + run),
+        judge=ModelChoice.of(str(model.spec), model.settings),
+        seed=options.seed + run,
         batch_size=options.batch_size,
         retries=options.retries,
         holistic=options.holistic,
-    )
+    ).prebuilt(JudgeParts(judge=Judge(model=metered, library=library, seed=options.seed + run)))
     state: JudgeState = {"episode": episode, "character": character}
     if items:
         state["items"] = items
