@@ -21,6 +21,12 @@ atexit.register(shutil.rmtree, _HF_HOME, ignore_errors=True)
 os.environ["HF_HOME"] = _HF_HOME
 os.environ["HF_DATASETS_CACHE"] = os.path.join(_HF_HOME, "datasets")
 
+from tests._workers import CORES_PER_WORKER, XDIST_WORKERS  # noqa: E402
+
+if XDIST_WORKERS > 1:  # torch reads these once, at its import; subprocesses inherit them
+    for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, str(CORES_PER_WORKER))
+
 from humanllm.errors import DataError  # noqa: E402 (after the cache folders are set)
 from humanllm.evaluation import verify_store  # noqa: E402
 from humanllm.testing import register_fakes  # noqa: E402

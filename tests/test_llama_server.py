@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from humanllm.llm import local_gguf_path
+from tests._workers import CORES_PER_WORKER
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +50,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--n_ctx",
             "4096",
             "--n_threads",
-            str(max(1, os.cpu_count() or 2)),
+            str(CORES_PER_WORKER),
             "--verbose",
             "False",
         ],

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from humanllm.core import Turn
 from humanllm.llm import ModelSettings, build_role_model
+from tests._workers import CORES_PER_WORKER
 
 
 class TurnReply(BaseModel):
@@ -19,7 +20,7 @@ class TurnReply(BaseModel):
 
 
 def test_local_model_returns_a_schema_valid_turn() -> None:
-    model = build_role_model("character", "local", ModelSettings(max_tokens=200, seed=1, threads=2))
+    model = build_role_model("character", "local", ModelSettings(max_tokens=200, seed=1, threads=CORES_PER_WORKER))
     reply = model.structured(
         [
             SystemMessage(content="You are Mara, a nervous new nurse. Reply with your next turn as JSON."),
@@ -47,7 +48,7 @@ def test_simulation_runs_end_to_end_on_the_local_model() -> None:
         situation="duty",
         seed=1,
         rules=TurnRules(min_turns=4, max_turns=4),
-        settings=ModelSettings(max_tokens=256, threads=2),
+        settings=ModelSettings(max_tokens=256, threads=CORES_PER_WORKER),
     )
     episode = simulate(config, load_graph(load_library()))
     turns = episode.conversation.turns
@@ -71,7 +72,7 @@ def test_the_same_spec_twice_gives_a_byte_identical_conversation() -> None:
         seed=3,
         guidance=True,
         rules=TurnRules(min_turns=2, max_turns=2),
-        settings=ModelSettings(max_tokens=256, threads=2),
+        settings=ModelSettings(max_tokens=256, threads=CORES_PER_WORKER),
     )
     graph = load_graph(load_library())
     first = simulate(config, graph)

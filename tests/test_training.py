@@ -276,11 +276,11 @@ def test_cpu_lora_smoke_train_save_merge_generate(bundled: Path, tmp_path: Path)
         [f"model={bundled}", "per_device_train_batch_size=2", "max_length=192", "learning_rate=2e-3"],
     )
     out = tmp_path / "lora"
-    report = train(recipe, data, out, max_steps=10)
-    assert report.steps == 10 and report.first_loss is not None and report.last_loss is not None
+    report = train(recipe, data, out, max_steps=6)
+    assert report.steps == 6 and report.first_loss is not None and report.last_loss is not None
     assert report.last_loss < report.first_loss * 0.8  # the loss clearly falls
     saved = yaml.safe_load((out / "humanllm-train.yaml").read_text())
-    assert saved["sft"]["max_steps"] == 10 and saved["lora"]["r"] == 16
+    assert saved["sft"]["max_steps"] == 6 and saved["lora"]["r"] == 16
     assert report.global_batch == saved["run_global_batch"] == 2  # 2 per device x 1 accumulation x 1 process
     merged = merge_lora(out, tmp_path / "merged")
     model = build_role_model("character", f"hf:{merged}", ModelSettings(max_tokens=12, temperature=0.0))
