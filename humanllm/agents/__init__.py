@@ -4,7 +4,14 @@ Each role lives in its own public module (`humanllm.agents.judge`, ...); the pac
 prompt-template helpers and the name drawing other subpackages share.
 """
 
-from humanllm.agents._names import draw_names
-from humanllm.agents._templates import render, template_version
+from typing import TYPE_CHECKING
+
+from humanllm._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from humanllm.agents._names import draw_names
+    from humanllm.agents._templates import render, template_version
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = ["draw_names", "render", "template_version"]

@@ -20,25 +20,32 @@ wants `build_chat_model("fake")` calls it once first. Production packages (agent
 evaluation, ...) do not import this package; only the CLI, tests and benchmarks do.
 """
 
-from humanllm.testing._builder import QUESTIONS, builder_model, builder_reply
-from humanllm.testing._models import Reply, SchemaChatModel, Script, ScriptedChatModel
-from humanllm.testing._register import register_fakes
-from humanllm.testing._roles import (
-    ReplyRouter,
-    TextReply,
-    character_reply,
-    fake_character,
-    fake_holistic_flaws,
-    fake_judge,
-    fake_judge_score,
-    fake_writer,
-    judge_reply,
-    role_reply,
-    role_router,
-    writer_reply,
-)
-from humanllm.testing._schema import example_for_schema, fake_instance
-from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, Structured
+from typing import TYPE_CHECKING
+
+from humanllm._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from humanllm.testing._builder import QUESTIONS, builder_model, builder_reply
+    from humanllm.testing._models import Reply, SchemaChatModel, Script, ScriptedChatModel
+    from humanllm.testing._register import register_fakes
+    from humanllm.testing._roles import (
+        ReplyRouter,
+        TextReply,
+        character_reply,
+        fake_character,
+        fake_holistic_flaws,
+        fake_judge,
+        fake_judge_score,
+        fake_writer,
+        judge_reply,
+        role_reply,
+        role_router,
+        writer_reply,
+    )
+    from humanllm.testing._schema import example_for_schema, fake_instance
+    from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, Structured
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "FAULTS",
