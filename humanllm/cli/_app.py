@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from humanllm import __version__
 from humanllm.cli import _state
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from humanllm.llm import ModelSettings
 
 app = typer.Typer(
     name="humanllm",
@@ -76,9 +81,9 @@ def register() -> typer.Typer:
         return app
     from humanllm.cli import data, generate, graph, models, patterns, simulate, study, train
     from humanllm.cli import eval as eval_
-    from humanllm.testing import register_fakes
+    from humanllm.llm import register_fake_backend
 
-    register_fakes()  # the CLI offers `--model fake[:schema]`: the model layer builds it from the test kit
+    register_fake_backend(_fake_model)  # the CLI offers `--model fake[:schema]`: built by the test kit
 
     app.command("models")(models.models)
     app.add_typer(patterns.app, name="patterns")
@@ -90,3 +95,10 @@ def register() -> typer.Typer:
     app.add_typer(eval_.app, name="eval")
     app.add_typer(study.app, name="study")
     return app
+
+
+def _fake_model(variant: str, settings: ModelSettings, common: dict[str, Any]) -> BaseChatModel:
+    """A `fake[:schema]` model from the test kit, imported when the first one is built (so not for --help)."""
+    from humanllm.testing import fake_builder
+
+    return fake_builder()(variant, settings, common)

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
         desirability_probe,
     )
     from humanllm.evaluation._discriminate import DiscriminationReport, ItemDiscrimination, discriminate, family_of
-    from humanllm.evaluation._judging import JudgeOptions, JudgeRunReport, judge_character, judge_episodes
+    from humanllm.evaluation._judge_options import JudgeOptions
+    from humanllm.evaluation._judging import JudgeRunReport, judge_character, judge_episodes
     from humanllm.evaluation._paper import (
         PaperAverage,
         PaperRow,
