@@ -106,7 +106,7 @@ def main() -> None:
     print(f"{len(medians)} commands: median of medians {statistics.median(medians):.3f} s, {over} over {GOAL_S} s")
 
     cumulative, own = import_offenders(args.top)
-    print(f"\npython -X importtime -m humanllm --help: top-level imports by cumulative ms")
+    print("\npython -X importtime -m humanllm --help: top-level imports by cumulative ms")
     for name, us in cumulative:
         print(f"  {us / 1000:8.1f}  {name}")
     print("slowest modules by their own ms")

@@ -22,7 +22,7 @@ from humanllm.llm import (
     redact,
     redact_url,
 )
-from humanllm.llm._endpoint import rejects_method, shape_request
+from humanllm.llm._endpoint import rejects_method
 from humanllm.llm._messages import json_schema_of
 from humanllm.llm._structured import response_format_for
 from humanllm.patterns import InteractionGraph, load_graph, load_library
@@ -83,19 +83,54 @@ def test_llama_cpp_rejection_is_recognised() -> None:
     assert not rejects_method("prompt", 400, "anything")
 
 
-def test_shaped_requests_carry_the_schema_each_way() -> None:
-    fmt = response_format_for(Mood)
-    messages = [HumanMessage(content="?")]
-    _, plain = shape_request("json_schema", messages, fmt, {})
-    assert plain["response_format"]["type"] == "json_schema"
-    _, grammar = shape_request("json_object", messages, fmt, {})
-    assert grammar["response_format"] == {"type": "json_object", "schema": Mood.model_json_schema()}
-    _, tools = shape_request("function_calling", messages, fmt, {})
+@pytest.mark.parametrize("method", ["json_schema", "json_object", "function_calling", "prompt"])
+def test_each_way_of_asking_carries_the_schema(method: str) -> None:
+    """What our backends are sent each way: the same request fields as before `with_structured_output`."""
+
+    def reply(_messages: object, kwargs: dict) -> str | AIMessage:
+        if kwargs.get("tools"):  # a scripted model answers a tool call itself
+            return AIMessage(
+                content="", tool_calls=[{"name": "Mood", "args": {"mood": "calm", "intensity": 2}, "id": "c"}]
+            )
+        return json.dumps({"mood": "calm", "intensity": 2})
+
+    chat = ScriptedChatModel(function=reply)
+    model = RoleModel(role="judge", spec=parse_spec("fake"), chat=chat, endpoint=StructuredEndpoint("x", method))  # type: ignore[arg-type]
+    model.seed = 7
+    assert model.structured([HumanMessage(content="?")], Mood) == Mood(mood="calm", intensity=2)
+    sent, asked = chat.call_kwargs[0], chat.calls[0]
+    assert sent["seed"] == 7  # call options reach the model through the structured runnable
+    if method == "json_schema":
+        assert sent["response_format"] == response_format_for(Mood)
+    elif method == "json_object":
+        assert sent["response_format"] == {"type": "json_object", "schema": Mood.model_json_schema()}
+    elif method == "function_calling":
+        assert sent["tools"][0]["function"]["parameters"] == Mood.model_json_schema()
+        assert sent["tool_choice"] == {"type": "function", "function": {"name": "Mood"}}
+    else:
+        assert set(sent) == {"seed"}
+        assert '"intensity"' in asked[-1].text and asked[-1].text.startswith("?")
+
+
+def test_the_openai_backend_sends_formats_as_raw_fields_and_keeps_chatopenais_cache_key() -> None:
+    from langchain_openai import ChatOpenAI
+
+    from humanllm.llm._openai import OpenAICompatibleChat
+
+    fields = {"model": "m", "base_url": "http://127.0.0.1:1/v1", "api_key": "k", "seed": 1}
+    ours, theirs = OpenAICompatibleChat(**fields), ChatOpenAI(**fields)  # type: ignore[arg-type]
+    assert ours._get_llm_string(seed=2) == theirs._get_llm_string(seed=2)
+
+    def bound(method: str) -> dict:
+        structured = ours.with_structured_output(response_format_for(Mood), method=method, include_raw=True)  # type: ignore[arg-type]
+        return structured.first.kwargs  # type: ignore[attr-defined]
+
+    assert bound("json_schema") == {"extra_body": {"response_format": response_format_for(Mood)}}
+    grammar = bound("json_mode")["extra_body"]["response_format"]
+    assert grammar == {"type": "json_object", "schema": Mood.model_json_schema()}  # llama.cpp's form
+    tools = bound("function_calling")
     assert tools["tools"][0]["function"]["parameters"] == Mood.model_json_schema()
-    assert tools["tool_choice"]["function"]["name"] == "Mood"
-    prompted, options = shape_request("prompt", messages, fmt, {"temperature": 0.1})
-    assert options == {"temperature": 0.1}
-    assert '"intensity"' in prompted[-1].text and prompted[-1].text.startswith("?")
+    assert tools["tool_choice"] == {"type": "function", "function": {"name": "Mood"}}
 
 
 def test_scripted_tool_calls_are_read_as_the_json_reply() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -98,11 +98,13 @@ def _shared_graph() -> InteractionGraph:
 
 
 def _bundle_is_valid(graph: InteractionGraph, names: list[str]) -> bool:
-    return not graph.violations(names)
+    """No `excludes` pair: twin constructs (`not_same_character`) may share a bundle, on two characters."""
+    return not [v for v in graph.violations(names) if v.type is RelationType.EXCLUDES]
 
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), low=st.integers(2, 4), extra=st.integers(0, 2))
+@example(seed=576, low=2, extra=1)  # 'cruel' + 'sadistic pleasure': twins, allowed in one bundle
 def test_sampled_bundles_are_valid_sized_and_deterministic(seed: int, low: int, extra: int) -> None:
     g = _shared_graph()
     constraints = BundleConstraints(min_size=low, max_size=min(5, low + extra))

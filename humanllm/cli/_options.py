@@ -139,6 +139,16 @@ def holistic_choice(holistic: str, no_holistic: bool) -> HolisticChoice:
 JudgeConcurrencyOption = Annotated[
     int, typer.Option(min=1, envvar="HUMANLLM_CONCURRENCY", help="Characters judged (or played) at once.")
 ]
+BOOTSTRAP: int = _default(JudgeOptions, "bootstrap")
+BootstrapOption = Annotated[
+    int,
+    typer.Option(
+        "--bootstrap",
+        min=0,
+        help="Bootstrap resamples for the 95% confidence intervals over samples shown next to each mean "
+        "(seeded from --seed); 0 = none.",
+    ),
+]
 NaAsZeroOption = Annotated[
     bool,
     typer.Option(

@@ -11,10 +11,12 @@ from rich.table import Table as RichTable
 
 from humanllm.cli._async import run_interruptibly
 from humanllm.cli._config_file import ConfigOption, beside, save_resolved
+from humanllm.cli._eval_inspect import export_inspect
 from humanllm.cli._eval_output import fail_batch, print_split_warnings, print_table
 from humanllm.cli._exit import batch_code
 from humanllm.cli._options import (
     BATCH_SIZE,
+    BOOTSTRAP,
     HOLISTIC,
     JUDGE_CONCURRENCY,
     JUDGE_MAX_TOKENS_DEFAULT,
@@ -27,6 +29,7 @@ from humanllm.cli._options import (
     TIMEOUT_S,
     BaseUrlOption,
     BatchSizeOption,
+    BootstrapOption,
     ForceOption,
     HolisticOption,
     JsonOption,
@@ -99,6 +102,7 @@ def score(
     holistic: HolisticOption = HOLISTIC,
     no_holistic: NoHolisticOption = False,
     na_as_zero: NaAsZeroOption = False,
+    bootstrap: BootstrapOption = BOOTSTRAP,
     concurrency: JudgeConcurrencyOption = JUDGE_CONCURRENCY,
     judge_base_url: JudgeBaseUrlsOption = None,
     judge_temperature: JudgeTemperatureOption = JUDGE_TEMPERATURE_DEFAULT,
@@ -145,6 +149,7 @@ def score(
                 concurrency=concurrency,
                 seed=seed,
                 na_as_zero=na_as_zero,
+                bootstrap=bootstrap,
             )
             models = [
                 _judge_model(spec, url, judge_temperature, judge_max_tokens, timeout, threads)
@@ -219,6 +224,7 @@ def run(
     holistic: HolisticOption = HOLISTIC,
     no_holistic: NoHolisticOption = False,
     na_as_zero: NaAsZeroOption = False,
+    bootstrap: BootstrapOption = BOOTSTRAP,
     guidance: Annotated[
         bool, typer.Option(help="Give the model under test the private pattern guidance used in simulation.")
     ] = False,
@@ -275,6 +281,7 @@ def run(
         threads=threads,
         seed=seed,
         format_=format_,
+        bootstrap=bootstrap,
     )
     with StoreLock(out, wait=wait):  # one benchmark per output folder; the stores inside lock themselves
         with RichTracker(err_console, disable=as_json) as tracker:
@@ -431,6 +438,7 @@ def _benchmark_inputs(
     threads: int | None,
     seed: int,
     format_: str = "json",
+    bootstrap: int = BOOTSTRAP,
 ) -> tuple[BenchmarkConfig, JudgeOptions, ModelSettings, RoleModel]:
     """What `eval run` and `eval paper` benchmark, and how: the config, judge options, model settings, judge."""
     from humanllm.evaluation import BenchmarkConfig, JudgeOptions
@@ -457,6 +465,7 @@ def _benchmark_inputs(
             concurrency=concurrency,
             seed=seed,
             na_as_zero=na_as_zero,
+            bootstrap=bootstrap,
         )
         settings = ModelSettings(
             temperature=temperature,
@@ -599,3 +608,6 @@ def report(
     write_text_atomic(out, page)
     console.print(f"wrote {out} ({len(page) // 1024} KB)", soft_wrap=True)
     print_split_warnings(results)
+
+
+app.command("export-inspect")(export_inspect)

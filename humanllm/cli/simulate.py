@@ -72,6 +72,14 @@ def simulate(
     interactive: Annotated[
         bool, typer.Option("--interactive", help="You play the protagonist, typing [thought] (action) speech.")
     ] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save every step of the run to this SQLite file (LangGraph's checkpointer), to inspect it "
+            "afterwards; needs the langgraph-checkpoint-sqlite package (pip install 'humanllm[studio]').",
+            dir_okay=False,
+        ),
+    ] = None,
     force: ForceOption = False,
     patterns_dir: PatternsDirOption = None,
     as_json: JsonOption = False,
@@ -89,7 +97,7 @@ def simulate(
     """
     from humanllm.agents.director import TurnRules
     from humanllm.llm import ModelSettings
-    from humanllm.simulation import RoleSpecs, SimulationConfig
+    from humanllm.simulation import RoleSpecs, SimulationConfig, check_checkpointing
     from humanllm.simulation import simulate as run_simulation
 
     if out is not None:
@@ -100,6 +108,8 @@ def simulate(
     chosen_mode = parse_mode(mode)
     if interactive and chosen_mode == "author":
         raise typer.BadParameter("needs --mode agents", param_hint="'--interactive'")
+    if checkpoint is not None:
+        check_checkpointing()
     with options_config():
         config = SimulationConfig(
             patterns=[p for p in patterns.split(",") if p.strip()] if patterns else None,
@@ -124,7 +134,7 @@ def simulate(
     reader = (lambda prompt: typer.prompt(prompt)) if interactive else None
     spinner = console.status("writing the scenario...", spinner="dots")
     with spinner if not as_json and not interactive else contextlib.nullcontext():
-        episode = run_simulation(config, g, progress=live, human=reader)
+        episode = run_simulation(config, g, progress=live, human=reader, checkpoint=checkpoint)
     path = out or _free_path(DEFAULT_FOLDER, episode.id)
     path = write_text_or_rescue(path, episode.model_dump_json(indent=2), rescue_id=episode.id, what="episode")
     save_resolved(ctx, beside(path))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         replay_turns,
         run_benchmark,
     )
+    from humanllm.evaluation._bootstrap import ConfidenceInterval, bootstrap_ci, quantile, stratified_bootstrap_ci
     from humanllm.evaluation._desirability import (
         DesirabilityGroup,
         DesirabilityProbe,
@@ -116,6 +117,7 @@ __all__ = [
     "BenchFormat",
     "BenchMode",
     "BenchmarkConfig",
+    "ConfidenceInterval",
     "Coverage",
     "DesirabilityGroup",
     "DesirabilityProbe",
@@ -156,6 +158,7 @@ __all__ = [
     "average_over_splits",
     "average_splits",
     "averaged_splits",
+    "bootstrap_ci",
     "cohen_kappa",
     "collect_transcripts",
     "data_label",
@@ -178,6 +181,7 @@ __all__ = [
     "paper_table",
     "paper_tables",
     "pearson",
+    "quantile",
     "ranks",
     "read_episodes",
     "read_ratings",
@@ -199,6 +203,7 @@ __all__ = [
     "spearman",
     "split_episodes",
     "split_warnings",
+    "stratified_bootstrap_ci",
     "summarise",
     "to_html",
     "to_markdown",

@@ -39,7 +39,7 @@ from humanllm.evaluation._results import EvalResults, EvalSource
 from humanllm.evaluation._sft_player import SFT_TEMPLATES, SftPlayer
 from humanllm.evaluation._sources import EpisodeSource, find_source
 from humanllm.evaluation._spec import PlaySpec
-from humanllm.graphs.conversation import ConversationContext, conversation_graph, recursion_limit
+from humanllm.graphs.conversation import ConversationContext, ConversationParts, conversation_graph, recursion_limit
 from humanllm.graphs.conversation.context import Speaker
 from humanllm.llm import (
     DEFAULT_SPEC,
@@ -203,7 +203,7 @@ async def live_conversation(
     )
     result = await conversation_graph().ainvoke(
         {"turns": []},
-        context=ConversationContext(agents=agents, director=director),
+        context=ConversationContext(rules=rules, seed=episode.seed).prebuilt(ConversationParts(agents, director)),
         config={"recursion_limit": recursion_limit(rules.max_turns)},
     )
     return Conversation(turns=result["turns"], ended_by=result.get("ended_by", ""))

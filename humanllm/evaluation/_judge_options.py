@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from humanllm.agents.holistic import HolisticChoice
+from humanllm.evaluation._bootstrap import RESAMPLES
 
 
 class JudgeOptions(BaseModel):
@@ -27,6 +28,12 @@ class JudgeOptions(BaseModel):
         default=False,
         description="Scoring only (judgements are the same): count n/a items as 0, the paper-comparable number; "
         "by default n/a items are left out of the metrics and counted in the coverage.",
+    )
+    bootstrap: int = Field(
+        default=RESAMPLES,
+        ge=0,
+        description="Scoring only: bootstrap resamples for the 95% confidence intervals over samples (seeded from "
+        "`seed`); 0 = no intervals.",
     )
 
     @field_validator("holistic", mode="before")

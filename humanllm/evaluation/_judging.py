@@ -17,7 +17,8 @@ from humanllm.evaluation._judge_options import JudgeOptions
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._spec import JudgementSpec
-from humanllm.graphs.judge import JudgeContext, JudgeState, judge_graph, recursion_limit
+from humanllm.graphs import ModelChoice
+from humanllm.graphs.judge import JudgeContext, JudgeParts, JudgeState, judge_graph, recursion_limit
 from humanllm.llm import RoleModel, UsageMeter
 from humanllm.patterns import PatternLibrary
 from humanllm.redaction import redact
@@ -52,11 +53,12 @@ async def judge_character(
     """One judge run over one character: the judge graph, packaged as a `Judgement`."""
     metered = replace(model, usage=UsageMeter())
     context = JudgeContext(
-        judge=Judge(model=metered, library=library, seed=options.seed + run),
+        judge=ModelChoice.of(str(model.spec), model.settings),
+        seed=options.seed + run,
         batch_size=options.batch_size,
         retries=options.retries,
         holistic=options.holistic,
-    )
+    ).prebuilt(JudgeParts(judge=Judge(model=metered, library=library, seed=options.seed + run)))
     state: JudgeState = {"episode": episode, "character": character}
     if items:
         state["items"] = items

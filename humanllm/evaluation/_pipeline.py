@@ -92,7 +92,7 @@ def score_source(
     """
     infos = SampleInfos(source, graph)
     version = prompt_version()
-    tally = ScoreTally(na_as_zero=options.na_as_zero)
+    tally = ScoreTally(na_as_zero=options.na_as_zero, bootstrap=options.bootstrap, seed=options.seed)
     usage = TokenUsage()
     for judgement in JudgementStore.open_for_reading(source.judgements):
         if not _scored_here(judgement, judge, version, options, generation):

@@ -4,10 +4,13 @@ A sample is one judged character of one episode, per metric. Unscored items are 
 sample's mean (never counted as 0); a sample with no scored item is left out of the metric and
 counted in the coverage. R independent judge runs give R metric values, reported as mean +- sample
 SD. Holistic scores (anthropomorphism, fidelity) are already 0-100 and are averaged as they are.
+With `bootstrap` resamples, the overall, per-split and split-average metrics also carry a 95%
+percentile-bootstrap interval over samples (each sample's value averaged over the runs that scored it).
 """
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from humanllm.core import ChecklistItem, Episode, Metric, PatternKind
 from humanllm.errors import DataError
+from humanllm.evaluation._bootstrap import ConfidenceInterval, bootstrap_ci, stratified_bootstrap_ci
 from humanllm.evaluation._records import Judgement
 from humanllm.evaluation._stats import mean, sample_sd
 from humanllm.patterns import InteractionGraph
@@ -83,6 +87,11 @@ class MetricSummary(BaseModel):
     sd: float = Field(description="Sample SD of the run values (0 with one run).")
     runs: list[float | None] = Field(description="The metric in each judge run (None: no scored sample).")
     samples: int = Field(description="Samples with a value (the most in any run).")
+    ci: ConfidenceInterval | None = Field(
+        default=None,
+        description="Bootstrap interval over samples (overall, per split and split average; None: not computed, "
+        "or fewer than two samples).",
+    )
 
 
 class MetricCoverage(BaseModel):
@@ -243,8 +252,13 @@ class ScoreTally:
     and coverage counts, so a store of any size is scored in the same memory.
     """
 
-    def __init__(self, *, na_as_zero: bool = False) -> None:
+    def __init__(self, *, na_as_zero: bool = False, bootstrap: int = 0, seed: int = 0) -> None:
         self.na_as_zero = na_as_zero
+        self.bootstrap = bootstrap
+        """Bootstrap resamples for the intervals (0: none; then no per-sample value is kept)."""
+        self.seed = seed
+        # for the intervals: sample -> (split, metric -> its values over runs); one small entry per sample
+        self._values: dict[SampleKey, tuple[str, dict[str, list[float]]]] = {}
         # breakdown -> group -> metric -> run -> running mean of the sample values
         self._sums: dict[str, dict[str, dict[str, dict[int, _Mean]]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(_Mean)))
@@ -265,6 +279,12 @@ class ScoreTally:
                     value = _value(judgement, scored, metric, patterns)
                     if value is not None:  # a group appears once it has a value
                         self._sums[name][group][metric][judgement.run].add(value)
+        if self.bootstrap:
+            _split, per_metric = self._values.setdefault((judgement.episode_id, judgement.character), (info.split, {}))
+            for metric in METRICS:
+                value = _value(judgement, scored, metric, None)
+                if value is not None:
+                    per_metric.setdefault(metric, []).append(value)
         self._count_coverage(judgement, scored)
 
     def _count_coverage(self, judgement: Judgement, scored: Mapping[Metric, list[tuple[ChecklistItem, int]]]) -> None:
@@ -316,16 +336,60 @@ class ScoreTally:
         empty = summarise([None] * len(runs))
         coverage = self._coverage.model_copy(deep=True)
         coverage.unscored_reasons = dict(self._reasons.most_common(8))
+        overall = {m: overall.get(m, empty) for m in METRICS}
+        split_average = average.metrics
+        if self.bootstrap:
+            overall, by_split, split_average = self._intervals(overall, by_split, split_average, average.splits)
         return ScoreReport(
             runs=len(runs),
             samples=len(self._samples),
-            overall={m: overall.get(m, empty) for m in METRICS},
-            split_average=average.metrics,
+            overall=overall,
+            split_average=split_average,
             split_average_of=average.splits,
             empty_splits=average.empty,
             breakdowns={name: by_split if name == "split" else self._grouped(name, runs) for name in BREAKDOWNS},
             coverage=coverage,
         )
+
+    def _intervals(
+        self,
+        overall: dict[str, MetricSummary],
+        by_split: dict[str, dict[str, MetricSummary]],
+        split_average: dict[str, MetricSummary],
+        averaged: Sequence[str],
+    ) -> tuple[dict[str, MetricSummary], dict[str, dict[str, MetricSummary]], dict[str, MetricSummary]]:
+        """The summaries with their bootstrap intervals. Samples are taken in key order and each interval
+        has its own seeded generator, so the intervals depend neither on the order judgements arrived in
+        nor on which other intervals were computed."""
+        # metric -> split -> the samples' values (run mean, on the metric's scale), in sample-key order
+        values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for key in sorted(self._values):
+            split, per_metric = self._values[key]
+            for metric, runs in per_metric.items():
+                values[metric][split].append(_scale(metric, mean(runs)) or 0.0)
+
+        def ci(group: str, metric: str, strata: list[list[float]]) -> ConfidenceInterval | None:
+            rng = random.Random(f"{self.seed}/{group}/{metric}")
+            if len(strata) == 1:
+                return bootstrap_ci(strata[0], rng=rng, resamples=self.bootstrap)
+            return stratified_bootstrap_ci(strata, rng=rng, resamples=self.bootstrap)
+
+        def with_ci(summary: MetricSummary, interval: ConfidenceInterval | None) -> MetricSummary:
+            return summary.model_copy(update={"ci": interval})
+
+        new_overall = {
+            m: with_ci(s, ci("all", m, [[v for split in values[m].values() for v in split]]))
+            for m, s in overall.items()
+        }
+        new_splits = {
+            split: {m: with_ci(s, ci(f"split:{split}", m, [values[m][split]])) for m, s in metrics.items()}
+            for split, metrics in by_split.items()
+        }
+        new_average = {
+            m: with_ci(s, ci("split-average", m, [values[m][split] for split in averaged]))
+            for m, s in split_average.items()
+        }
+        return new_overall, new_splits, new_average
 
 
 def _value(
@@ -349,9 +413,14 @@ def score_judgements(
     expected_splits: Sequence[str] = (),
     *,
     na_as_zero: bool = False,
+    bootstrap: int = 0,
+    seed: int = 0,
 ) -> ScoreReport:
-    """Every metric over the judgements (all runs found), with breakdowns and coverage; streams them."""
-    tally = ScoreTally(na_as_zero=na_as_zero)
+    """Every metric over the judgements (all runs found), with breakdowns and coverage; streams them.
+
+    With `bootstrap` resamples, overall, per-split and split-average metrics carry a bootstrap interval
+    over samples (generators seeded from `seed`)."""
+    tally = ScoreTally(na_as_zero=na_as_zero, bootstrap=bootstrap, seed=seed)
     for judgement in judgements:
         info = infos.get((judgement.episode_id, judgement.character))
         if info is None:

@@ -25,10 +25,25 @@ class Table:
 
 
 def fmt(summary: MetricSummary | None) -> str:
-    """`mean ± SD`, or a dash when there is no value."""
+    """`mean ± SD`, then `[low, high]` where a confidence interval was computed; a dash when there is no value."""
     if summary is None or summary.mean is None:
         return "–"
-    return f"{summary.mean:.1f} ± {summary.sd:.1f}"
+    shown = f"{summary.mean:.1f} ± {summary.sd:.1f}"
+    return shown + (f" [{summary.ci.low:.1f}, {summary.ci.high:.1f}]" if summary.ci is not None else "")
+
+
+def _ci_note(results: EvalResults) -> str:
+    """What the bracketed intervals are, when the results have any."""
+    intervals = [
+        s.ci for r in results.reports.values() for s in (*r.overall.values(), *r.split_average.values()) if s.ci
+    ]
+    if not intervals:
+        return ""
+    first = intervals[0]
+    return (
+        f"; [low, high]: {100 * first.level:.0f}% bootstrap CI over samples ({first.resamples} resamples, "
+        f"seed {results.options.seed})"
+    )
 
 
 def ordered_splits(report: ScoreReport) -> list[str]:
@@ -86,6 +101,7 @@ def results_tables(results: EvalResults, *, breakdowns: bool = True) -> list[Tab
                 f"mean ± SD over {results.options.runs} judge run(s) by {results.judge}; IPE and MPD on -100..100, "
                 "holistic scores on 0..100"
                 + ("; the mean of the per-split values of the splits named" if several else "")
+                + _ci_note(results)
                 + ("; an empty split is not in the mean (see the warnings)" if split_warnings(results) else "")
             ),
         )

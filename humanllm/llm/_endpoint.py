@@ -1,9 +1,10 @@
 """How each endpoint takes structured output: found on the first call, remembered for the run.
 
 Servers differ: OpenAI and vLLM take `response_format: json_schema`; llama.cpp's server refuses
-it (422) and takes `json_object` with a `schema` (grammar-constrained); some servers only do tool
-calling; some do none of these. Every schema'd call goes through `shape_request`, which asks in
-the endpoint's current way; a call the server rejects for its format steps the endpoint down the
+it (422) and takes `json_object` with a `schema` (grammar-constrained); some servers and providers
+only do tool calling; some do none of these. Every schema'd call asks in the endpoint's current
+way (`humanllm.llm._asking`: the chat model's own `with_structured_output`, or the schema in the
+prompt); a call the server or the chat model rejects for its method steps the endpoint down the
 chain once (logged once) and is sent again.
 """
 
@@ -12,13 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from humanllm.llm._local import grammar_friendly
-from humanllm.llm._messages import json_schema_of
 from humanllm.llm._prompts import render
 
 logger = logging.getLogger(__name__)
@@ -95,27 +93,9 @@ def schema_instruction(schema: dict[str, Any]) -> str:
     return render("schema_instruction", schema=json.dumps(schema, separators=(",", ":")))
 
 
-def shape_request(
-    method: StructuredMethod, messages: Sequence[BaseMessage], response_format: dict[str, Any], kwargs: dict[str, Any]
-) -> tuple[list[BaseMessage], dict[str, Any]]:
-    """Messages and call options that ask for `response_format`'s schema in the given way."""
-    schema = json_schema_of(response_format) or {}
-    name = str((response_format.get("json_schema") or {}).get("name") or schema.get("title") or "reply")
-    match method:
-        case "json_schema":
-            return list(messages), {**kwargs, "response_format": response_format}
-        case "json_object":  # llama.cpp's way: its grammar compiler needs the bounds it can compile
-            fmt = {"type": "json_object", "schema": grammar_friendly(schema)}
-            return list(messages), {**kwargs, "response_format": fmt}
-        case "function_calling":
-            tool = {"type": "function", "function": {"name": name, "parameters": schema}}
-            choice = {"type": "function", "function": {"name": name}}
-            return list(messages), {**kwargs, "tools": [tool], "tool_choice": choice}
-        case "prompt":
-            return _with_instruction(list(messages), schema_instruction(schema)), dict(kwargs)
-
-
-def _with_instruction(messages: list[BaseMessage], instruction: str) -> list[BaseMessage]:
+def with_schema_instruction(messages: list[BaseMessage], schema: dict[str, Any]) -> list[BaseMessage]:
+    """The conversation with the schema, and how to answer it, added to its last user message."""
+    instruction = schema_instruction(schema)
     if messages and isinstance(messages[-1], HumanMessage):
         last = messages[-1]
         return [*messages[:-1], HumanMessage(content=f"{last.text}\n\n{instruction}")]

@@ -114,13 +114,12 @@ def build_role_model(
         client_retries=settings.max_retries if remote else 0,
         where=where,
         endpoint=structured_endpoint(f"{where} ({spec.model})" if remote else str(spec)),
-        schema_in_extra_body=remote,
         settings=settings,
     )
 
 
 def _openai(spec: ModelSpec, settings: ModelSettings, common: dict[str, Any]) -> BaseChatModel:
-    from langchain_openai import ChatOpenAI
+    from humanllm.llm._openai import OpenAICompatibleChat  # imports the OpenAI SDK: only when asked for
 
     base_url = settings.resolved_base_url()
     key = settings.resolved_api_key()
@@ -130,7 +129,7 @@ def _openai(spec: ModelSpec, settings: ModelSettings, common: dict[str, Any]) ->
             "a local OpenAI-compatible server (vLLM, llama.cpp, Ollama) give its URL instead with --base-url "
             "(--judge-base-url for a judge), HUMANLLM_BASE_URL or OPENAI_BASE_URL"
         )
-    return ChatOpenAI(
+    return OpenAICompatibleChat(
         model=spec.model,
         base_url=base_url,
         api_key=key or SecretStr(_LOCAL_BASE_URL_KEY),

@@ -11,17 +11,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
 from humanllm.errors import EndpointError, HumanLLMError, PermanentEndpointError, StructuredOutputError
-from humanllm.llm._endpoint import (
-    StructuredEndpoint,
-    StructuredMethod,
-    rejects_method,
-    reply_json_text,
-    shape_request,
-)
+from humanllm.llm._asking import Ask, MethodUnsupported, ask_for, reply_of
+from humanllm.llm._endpoint import StructuredEndpoint, StructuredMethod, rejects_method
 from humanllm.llm._retry import (
     backoff_seconds,
     error_kinds,
@@ -51,7 +46,9 @@ class RoleModel:
 
     A call with `response_format` (an OpenAI-style JSON-schema format) is asked for in the way
     its endpoint takes (`StructuredEndpoint`: json_schema, json_object + schema, tool calling, or
-    the schema in the prompt) and returns the reply's JSON text whichever way was used.
+    the schema in the prompt), through the chat model's own `with_structured_output(...,
+    include_raw=True)` for the first three, and returns the reply's JSON text whichever way was
+    used; `structured` parses it and asks for repairs around that.
     """
 
     role: str
@@ -64,9 +61,6 @@ class RoleModel:
     where: str = ""
     """Human-readable endpoint (base URL, redacted) for error messages; never holds a secret."""
     endpoint: StructuredEndpoint = field(default_factory=lambda: StructuredEndpoint("in-process"))
-    schema_in_extra_body: bool = False
-    """Send `response_format` as a raw request field (OpenAI-compatible servers): the SDK's typed
-    parse path re-validates the whole schema on every call, which costs milliseconds of CPU."""
     usage: UsageMeter = field(default_factory=UsageMeter)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     settings: ModelSettings = field(default_factory=ModelSettings)
@@ -136,25 +130,30 @@ class RoleModel:
     # --- the call itself ------------------------------------------------------------------------
     def _call(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
         response_format = kwargs.pop("response_format", None)
+        options = self._request(kwargs)
         if response_format is None:
-            return self._send(messages, kwargs).text
+            return self._record(self._invoke(Ask(self.chat, messages, options, structured=False)), plain=True)
         while True:
             method = self.endpoint.method
-            shaped, options = shape_request(method, messages, response_format, kwargs)
             try:
-                return reply_json_text(self._send(shaped, options))
+                return self._record(self._invoke(ask_for(self.chat, method, messages, response_format, options)))
+            except MethodUnsupported as exc:
+                self.endpoint.step_down(method, str(exc))
             except EndpointError as exc:
                 self._step_down_or_raise(method, exc)
 
     async def _acall(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
         response_format = kwargs.pop("response_format", None)
+        options = self._request(kwargs)
         if response_format is None:
-            return (await self._asend(messages, kwargs)).text
+            return self._record(await self._ainvoke(Ask(self.chat, messages, options, structured=False)), plain=True)
         while True:
             method = self.endpoint.method
-            shaped, options = shape_request(method, messages, response_format, kwargs)
             try:
-                return reply_json_text(await self._asend(shaped, options))
+                ask = ask_for(self.chat, method, messages, response_format, options)
+                return self._record(await self._ainvoke(ask))
+            except MethodUnsupported as exc:
+                self.endpoint.step_down(method, str(exc))
             except EndpointError as exc:
                 self._step_down_or_raise(method, exc)
 
@@ -166,35 +165,38 @@ class RoleModel:
 
     def _request(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.seed is not None and "seed" not in kwargs:
-            kwargs = {**kwargs, "seed": self.seed}
-        if self.schema_in_extra_body and "response_format" in kwargs:
-            rest = {k: v for k, v in kwargs.items() if k != "response_format"}
-            return {**rest, "extra_body": {"response_format": kwargs["response_format"]}}
+            return {**kwargs, "seed": self.seed}
         return kwargs
 
-    def _send(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
-        kwargs = self._request(kwargs)
+    def _record(self, out: Any, *, plain: bool = False) -> str:
+        """The reply's text (a schema'd call's JSON text, `plain`: the content), its tokens counted."""
+        message, text = reply_of(out)
+        self.usage.record(message)
+        return message.text if plain else text
+
+    def _invoke(self, ask: Ask) -> Any:
         for attempt in range(self.max_retries + 1):
             try:
-                message = self.chat.invoke(messages, **kwargs)
-                break
+                return ask.runnable.invoke(ask.messages, **ask.options)
+            except NotImplementedError as exc:
+                if ask.structured:
+                    raise MethodUnsupported(f"{type(self.chat).__name__}: {exc or 'not implemented'}") from exc
+                time.sleep(self._wait_or_raise(exc, attempt))
             except Exception as exc:
                 time.sleep(self._wait_or_raise(exc, attempt))
-        assert isinstance(message, AIMessage)
-        self.usage.record(message)
-        return message
+        raise AssertionError("unreachable: the last try returns or raises")
 
-    async def _asend(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
-        kwargs = self._request(kwargs)
+    async def _ainvoke(self, ask: Ask) -> Any:
         for attempt in range(self.max_retries + 1):
             try:
-                message = await self.chat.ainvoke(messages, **kwargs)
-                break
+                return await ask.runnable.ainvoke(ask.messages, **ask.options)
+            except NotImplementedError as exc:
+                if ask.structured:
+                    raise MethodUnsupported(f"{type(self.chat).__name__}: {exc or 'not implemented'}") from exc
+                await asyncio.sleep(self._wait_or_raise(exc, attempt))
             except Exception as exc:
                 await asyncio.sleep(self._wait_or_raise(exc, attempt))
-        assert isinstance(message, AIMessage)
-        self.usage.record(message)
-        return message
+        raise AssertionError("unreachable: the last try returns or raises")
 
     def _wait_or_raise(self, exc: Exception, attempt: int) -> float:
         """Seconds to wait before the next try, or raise a clear error when it is over."""

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from humanllm.simulation._card_data import CardConfig, CardData, CardSplit, card_data, folder_kind
     from humanllm.simulation._config import RoleSpecs, SimulationConfig
     from humanllm.simulation._derived_specs import CellSpec
+    from humanllm.simulation._drive import check_checkpointing, drive_episode
     from humanllm.simulation._episode_file import read_episode_file
     from humanllm.simulation._fork_spec import ForkSpec, PatternChange
     from humanllm.simulation._hub import PushReport, push_folder, upload_files
@@ -111,8 +112,10 @@ __all__ = [
     "TrainingSet",
     "appending",
     "card_data",
+    "check_checkpointing",
     "choose_ood",
     "classify",
+    "drive_episode",
     "episode_id",
     "episode_sampling_seed",
     "episode_spec",

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
 
 from humanllm.agents.human import Reader
 from humanllm.core import Episode, SituationType, TokenUsage, spec_id
 from humanllm.errors import ConfigError
-from humanllm.graphs.episode import EpisodeContext, episode_graph
+from humanllm.graphs import ModelChoice
+from humanllm.graphs.episode import EpisodeContext, EpisodeParts
 from humanllm.llm import RoleModel, UsageMeter, build_role_model, rate_limiter_for
 from humanllm.patterns import BundleConstraints, BundleRecipe, BundleSampler, InteractionGraph, assign, bundle_source
 from humanllm.simulation._config import SimulationConfig
+from humanllm.simulation._drive import Progress, drive_episode, sqlite_checkpointer
 from humanllm.simulation._spec import EpisodeSpec, episode_sampling_seed, episode_spec
 
 
@@ -90,30 +91,6 @@ class RoleModels:
         )
 
 
-Progress = Callable[[str, object], None]
-"""Called with ("scenario", Scenario) once it is written, then ("turn", Turn) for each turn."""
-
-
-async def _stream(graph_input: dict, context: EpisodeContext, progress: Progress) -> dict:
-    """Run the episode graph, reporting the scenario and each turn as they are produced."""
-    final: dict = {}
-    pipeline: Any = episode_graph()  # LangGraph's overloads do not type `context=` for subgraph streams
-    async for namespace, update in pipeline.astream(
-        graph_input, context=context, stream_mode="updates", subgraphs=True
-    ):
-        for node, values in update.items():
-            if not isinstance(values, dict):
-                continue
-            if not namespace and node in ("scenario", "conversation"):
-                final.update(values)
-                if node == "scenario":
-                    progress("scenario", values["scenario"])
-            elif node == "speak":
-                for turn in values.get("turns", []):
-                    progress("turn", turn)
-    return final
-
-
 async def run_episode(
     config: SimulationConfig,
     graph: InteractionGraph,
@@ -122,34 +99,38 @@ async def run_episode(
     progress: Progress | None = None,
     human: Reader | None = None,
     fresh_meters: bool = True,
+    checkpoint: Path | None = None,
 ) -> Episode:
     """Run the episode graph for one config; `models` may be shared by concurrent episodes.
 
     With `fresh_meters=False` the caller has given models with meters of this attempt's own
-    (`models.metered()`), to read what the attempt spent even when it fails.
+    (`models.metered()`), to read what the attempt spent even when it fails. With `human`, a person
+    plays the protagonist (the graph pauses at their turns); with `checkpoint`, every step of the
+    run is saved to that SQLite file (LangGraph's checkpointer), for inspection.
     """
     plan = plan or plan_episode(config, graph)
     if fresh_meters:
         models = models.metered()
     models = models.for_episode(episode_sampling_seed(plan.spec))
     context = EpisodeContext(
-        writer=models.writer,
-        character=models.character,
-        graph=graph,
+        writer=ModelChoice.of(config.models.writer, config.settings),
+        character=ModelChoice.of(config.models.character, config.settings),
         rules=config.rules,
         characters=config.characters,
         seed=config.seed,
         mode=config.mode,
         guidance=config.guidance,
         variation=config.variation,
-        human=human,
-    )
+        human=human is not None,
+    ).prebuilt(EpisodeParts(writer=models.writer, character=models.character, graph=graph))
     graph_input = {"patterns": plan.patterns, "situation": plan.situation}
-    if progress is None:
-        pipeline: Any = episode_graph()
-        result = await pipeline.ainvoke(graph_input, context=context)
+    if checkpoint is None:
+        result = await drive_episode(graph_input, context, progress=progress, human=human)
     else:
-        result = await _stream(graph_input, context, progress)
+        async with sqlite_checkpointer(checkpoint) as saver:
+            result = await drive_episode(
+                graph_input, context, progress=progress, human=human, checkpointer=saver, thread=plan.id
+            )
     return Episode(
         id=plan.id,
         scenario=result["scenario"],
@@ -175,6 +156,8 @@ def simulate(
     graph: InteractionGraph,
     progress: Progress | None = None,
     human: Reader | None = None,
+    checkpoint: Path | None = None,
 ) -> Episode:
     """Synchronous convenience wrapper: one episode with fresh models."""
-    return asyncio.run(run_episode(config, graph, RoleModels.build(config), progress=progress, human=human))
+    models = RoleModels.build(config)
+    return asyncio.run(run_episode(config, graph, models, progress=progress, human=human, checkpoint=checkpoint))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from humanllm.agents.character import CharacterAgent
 from humanllm.agents.director import RuleDirector, TurnRules
 from humanllm.core import Conversation, Episode, Scenario, Turn, sampling_seed, spec_id
-from humanllm.graphs.conversation import ConversationContext, conversation_graph, recursion_limit
+from humanllm.graphs.conversation import ConversationContext, ConversationParts, conversation_graph, recursion_limit
 from humanllm.graphs.conversation.context import Speaker
 from humanllm.llm import RoleModel
 from humanllm.patterns import PatternLibrary
@@ -80,7 +80,9 @@ class ForkJob:
             director.opener = source.conversation.turns[0].speaker  # the same opener as the original
         result = await conversation_graph().ainvoke(
             {"turns": prefix},
-            context=ConversationContext(agents=agents, director=director),
+            context=ConversationContext(rules=rules, seed=source.seed, guidance=spec.guidance).prebuilt(
+                ConversationParts(agents, director)
+            ),
             config={"recursion_limit": recursion_limit(spec.turns)},
         )
         return Episode(

@@ -22,7 +22,8 @@ from humanllm.agents import template_version
 from humanllm.core import Episode, TokenUsage, sampling_seed, write_text_atomic
 from humanllm.errors import ConfigError
 from humanllm.evaluation import JudgeOptions, Tracker, find_source, judge_source
-from humanllm.graphs.episode import EpisodeContext, EpisodeState, episode_graph
+from humanllm.graphs import ModelChoice
+from humanllm.graphs.episode import EpisodeContext, EpisodeParts, EpisodeState, episode_graph
 from humanllm.llm import (
     ModelSettings,
     RoleModel,
@@ -94,14 +95,12 @@ class CellJob:
         plan, spec = self.plan, self.plan.spec
         seeded = models.for_episode(sampling_seed(spec))
         context = EpisodeContext(
-            writer=seeded.writer,
-            character=seeded.character,
-            graph=self.graph,
+            character=ModelChoice.of(spec.model, seeded.character.settings),
             rules=spec.rules,
             characters=len(plan.scenario.characters),
             seed=plan.director_seed,
             guidance=spec.guidance,
-        )
+        ).prebuilt(EpisodeParts(writer=seeded.writer, character=seeded.character, graph=self.graph))
         state: EpisodeState = {
             "scenario": plan.scenario,
             "patterns": plan.scenario.patterns,

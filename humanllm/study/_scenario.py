@@ -16,7 +16,8 @@ from humanllm.agents.director import TurnRules
 from humanllm.core import Episode, Scenario, write_text_atomic
 from humanllm.errors import ConfigError, DataError
 from humanllm.evaluation import find_source
-from humanllm.graphs.scenario import ScenarioContext, scenario_graph
+from humanllm.graphs import ModelChoice
+from humanllm.graphs.scenario import ScenarioContext, ScenarioParts, scenario_graph
 from humanllm.llm import RoleModel
 from humanllm.patterns import InteractionGraph
 from humanllm.simulation import import_released
@@ -102,7 +103,9 @@ async def _written(design: StudyDesign, graph: InteractionGraph, writer: RoleMod
     patterns = [name for slot in slots for name in slot]
     result = await scenario_graph().ainvoke(
         {"patterns": patterns, "situation": spec.situation or "sociality", "assignment": slots},
-        context=ScenarioContext(writer=writer, graph=graph, characters=spec.characters, seed=spec.seed),
+        context=ScenarioContext(
+            writer=ModelChoice.of(str(writer.spec), writer.settings), characters=spec.characters, seed=spec.seed
+        ).prebuilt(ScenarioParts(writer=writer, graph=graph)),
     )
     return FrozenScenario(source=design.scenario, scenario=result["scenario"])
 

@@ -8,6 +8,8 @@ In the spirit of pydantic-ai's `TestModel` and Concordia's testing package:
 - `role_reply` answers every humanllm role (writer, character, judge, pattern builder) by the
   requested schema's title; `role_router()` gives a copy to extend; `fake_writer()`,
   `fake_character()`, `fake_judge()` and `builder_model()` are scripted models per role.
+- `ToolCallingChatModel`, `JsonModeChatModel` and `PlainChatModel` stand in for other providers'
+  chat models (LangChain's surface, structured output by tools only, JSON mode only, or not at all).
 - `MockOpenAIServer` is a loopback OpenAI-compatible server with latency, injected faults, the
   structured-output quirks of real servers (`structured=`) and fixed error statuses (`status=`).
 
@@ -28,6 +30,7 @@ from humanllm._lazy import lazy_exports
 if TYPE_CHECKING:
     from humanllm.testing._builder import QUESTIONS, builder_model, builder_reply
     from humanllm.testing._models import Reply, SchemaChatModel, Script, ScriptedChatModel
+    from humanllm.testing._providers import JsonModeChatModel, PlainChatModel, ToolCallingChatModel
     from humanllm.testing._register import fake_builder, register_fakes
     from humanllm.testing._roles import (
         ReplyRouter,
@@ -52,7 +55,9 @@ __all__ = [
     "FAULTS",
     "QUESTIONS",
     "Fault",
+    "JsonModeChatModel",
     "MockOpenAIServer",
+    "PlainChatModel",
     "Reply",
     "ReplyRouter",
     "SchemaChatModel",
@@ -60,6 +65,7 @@ __all__ = [
     "ScriptedChatModel",
     "Structured",
     "TextReply",
+    "ToolCallingChatModel",
     "builder_model",
     "builder_reply",
     "character_reply",

@@ -1,14 +1,14 @@
-"""The conversation graph: director -> character -> director ... -> end."""
+"""The conversation graph: director -> character (or the person at the keyboard) -> director ... -> end."""
 
 from __future__ import annotations
 
 import functools
 
-from langgraph.graph import START, StateGraph
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from humanllm.graphs.conversation.context import ConversationContext
-from humanllm.graphs.conversation.nodes import direct, route, speak
+from humanllm.graphs.conversation.nodes import direct, human_turn, route, speak
 from humanllm.graphs.conversation.state import ConversationState
 
 
@@ -20,9 +20,11 @@ def conversation_graph() -> CompiledStateGraph[
     builder = StateGraph(ConversationState, context_schema=ConversationContext)
     builder.add_node("direct", direct)
     builder.add_node("speak", speak)
+    builder.add_node("human_turn", human_turn)
     builder.add_edge(START, "direct")
-    builder.add_conditional_edges("direct", route)
+    builder.add_conditional_edges("direct", route, ["speak", "human_turn", END])
     builder.add_edge("speak", "direct")
+    builder.add_edge("human_turn", "direct")
     return builder.compile(name="conversation")
 
 

@@ -1,22 +1,47 @@
-"""Run-time settings of the judge graph."""
+"""Run-time settings of the judge graph (serialisable), and the judge built from them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import Field
+
 from humanllm.agents.holistic import HolisticChoice
-from humanllm.agents.judge import Judge
+from humanllm.agents.judge import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE, Judge
+from humanllm.graphs._build import PATTERNS_DIRS_HELP, ModelChoice, Settings, interaction_graph, role_model
 
 
-@dataclass
-class JudgeContext:
-    """One per (character, judge run); the compiled graph is shared."""
+@dataclass(frozen=True)
+class JudgeParts:
+    """What the nodes use: built from the settings, or attached with `prebuilt`."""
 
     judge: Judge
     """The judge role (model, library, run seed)."""
-    batch_size: int = 8
-    """Items per call; 1 = one call per item."""
-    retries: int = 2
-    """Extra rounds for items left unscored (each round halves the batch size)."""
-    holistic: HolisticChoice = "coser"
-    """Also rate anthropomorphism and fidelity (one more call): by CoSER's flaw penalty, directly, or "off"."""
+
+
+class JudgeContext(Settings[JudgeParts]):
+    """One per (character, judge run); the compiled graph is shared."""
+
+    judge: ModelChoice = Field(
+        default_factory=lambda: ModelChoice(temperature=JUDGE_TEMPERATURE, max_tokens=JUDGE_MAX_TOKENS),
+        description="The judge's model.",
+    )
+    patterns_dirs: list[str] = Field(default_factory=list, description=PATTERNS_DIRS_HELP)
+    seed: int = Field(default=0, description="This judge run's sampling seed.")
+    batch_size: int = Field(default=8, ge=1, description="Items per call; 1 = one call per item.")
+    retries: int = Field(default=2, ge=0, description="Extra rounds for unscored items (the batch halves each round).")
+    holistic: HolisticChoice = Field(
+        default="coser",
+        description="Also rate anthropomorphism and fidelity (one more call): by CoSER's flaw penalty, directly, "
+        'or "off".',
+    )
+
+    def built(self) -> JudgeParts:
+        """The attached judge, else one these settings name."""
+        return self.parts or JudgeParts(
+            judge=Judge(
+                model=role_model("judge", self.judge),
+                library=interaction_graph(self.patterns_dirs).library,
+                seed=self.seed,
+            )
+        )

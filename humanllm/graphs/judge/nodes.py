@@ -9,7 +9,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from humanllm.agents.judge import checklist_items, measured_patterns, system_message
-from humanllm.core import ChecklistItem
+from humanllm.core import ChecklistItem, Episode
+from humanllm.graphs._build import as_model
 from humanllm.graphs.judge.context import JudgeContext
 from humanllm.graphs.judge.state import BatchTask, JudgeState
 
@@ -23,11 +24,12 @@ def batched(items: Sequence[ChecklistItem], size: int) -> list[list[ChecklistIte
 def plan(state: JudgeState, runtime: Runtime[JudgeContext]) -> JudgeState:
     """The items (unless given), the character's fixed prompt prefix and the first round's batches."""
     ctx = runtime.context
-    episode, character = state["episode"], state["character"]
-    items = state.get("items") or checklist_items(
-        episode.scenario, character, ctx.judge.library, measured_patterns(episode, character)
+    episode, character = as_model(Episode, state["episode"]), state["character"]
+    items = [as_model(ChecklistItem, item) for item in state.get("items") or []] or checklist_items(
+        episode.scenario, character, ctx.built().judge.library, measured_patterns(episode, character)
     )
     return {
+        "episode": episode,
         "items": items,
         "system": system_message(episode, character),
         "batches": batched(items, ctx.batch_size),
@@ -56,7 +58,7 @@ def fan_out(state: JudgeState) -> list[Send]:
 
 async def judge_batch(state: BatchTask, runtime: Runtime[JudgeContext]) -> JudgeState:
     """Judge one batch; every item comes back, scored or unscored with a reason."""
-    verdicts = await runtime.context.judge.score_items(
+    verdicts = await (await runtime.context.abuilt()).judge.score_items(
         state["system"], state["character"], state["items"], state["n_turns"], attempt=state["attempt"]
     )
     return {"verdicts": verdicts}
@@ -67,7 +69,7 @@ async def holistic(state: BatchTask, runtime: Runtime[JudgeContext]) -> JudgeSta
     method = runtime.context.holistic
     if method == "off":
         return {}
-    scores = await runtime.context.judge.score_holistic(
+    scores = await (await runtime.context.abuilt()).judge.score_holistic(
         state["system"], state["character"], method=method, actor_turns=state["actor_turns"]
     )
     return {"holistic": scores}

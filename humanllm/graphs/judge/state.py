@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypedDict
+from typing import Annotated
 
 from langchain_core.messages import SystemMessage
+from typing_extensions import TypedDict  # typing.TypedDict on 3.11 breaks LangGraph's /schemas endpoint
 
 from humanllm.agents.judge import HolisticScores
 from humanllm.core import ChecklistItem, Episode, Verdict

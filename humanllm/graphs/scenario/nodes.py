@@ -23,16 +23,16 @@ class ScenarioStepError(HumanLLMError):
 def cast(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
     """Names from the candidate list and the patterns each carries: the assignment given, else the graph's."""
     ctx = runtime.context
-    slots = state.get("assignment") or assign(ctx.graph, state["patterns"], ctx.characters).slots
+    slots = state.get("assignment") or assign(ctx.built().graph, state["patterns"], ctx.characters).slots
     names = draw_names(ctx.characters, random.Random(f"names:{ctx.seed}"))
     return {"cast": [CastMember(name=n, patterns=held) for n, held in zip(names, slots, strict=True)]}
 
 
 async def draft(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
-    ctx = runtime.context
-    cards = ctx.graph.library.resolve(state["patterns"])
+    parts = await runtime.context.abuilt()
+    cards = parts.graph.library.resolve(state["patterns"])
     try:
-        result = await write_draft(ctx.writer, cards, state["situation"], state["cast"])
+        result = await write_draft(parts.writer, cards, state["situation"], state["cast"])
     except HumanLLMError as exc:
         raise ScenarioStepError(f"scenario step 'draft' failed: {exc}") from exc
     return {"draft": result}
@@ -40,7 +40,7 @@ async def draft(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> Scen
 
 async def checklists(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
     try:
-        result = await write_checklists(runtime.context.writer, state["draft"], state["cast"])
+        result = await write_checklists((await runtime.context.abuilt()).writer, state["draft"], state["cast"])
     except HumanLLMError as exc:
         raise ScenarioStepError(f"scenario step 'checklists' failed: {exc}") from exc
     return {"checklists": result}
@@ -52,7 +52,7 @@ def wants_variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> 
 
 async def variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
     try:
-        result = await write_variation(runtime.context.writer, state["draft"], state["cast"])
+        result = await write_variation((await runtime.context.abuilt()).writer, state["draft"], state["cast"])
     except HumanLLMError as exc:
         raise ScenarioStepError(f"scenario step 'variation' failed: {exc}") from exc
     return {"variation": result}

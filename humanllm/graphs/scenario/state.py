@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing_extensions import TypedDict  # typing.TypedDict on 3.11 breaks LangGraph's /schemas endpoint
 
 from humanllm.agents.scenario_writer import CastMember, ScenarioDraft
 from humanllm.core import Scenario, ScenarioChecklist, ScenarioVariation

@@ -1,0 +1,69 @@
+"""The `openai:<model>` backend: ChatOpenAI for OpenAI and any OpenAI-compatible server.
+
+Its `with_structured_output` asks the way such servers take, not the way ChatOpenAI does by
+default: the `response_format` goes out as a raw request field (the SDK's typed parse path
+re-validates the whole schema on every call, which costs milliseconds of CPU), `json_mode` keeps
+the schema (llama.cpp's server constrains `json_object` by it, grammar-friendly bounds), and
+`function_calling` forces one plain tool. Cache keys are ChatOpenAI's: same class id, same fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from langchain_core.language_models import LanguageModelInput
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import Runnable
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel
+
+from humanllm.llm._base import StructuredMethod, json_schema_format, schema_parts, structured_runnable
+from humanllm.llm._local import grammar_friendly
+
+
+class OpenAICompatibleChat(ChatOpenAI):
+    """ChatOpenAI whose structured output works against vLLM, llama.cpp's server and OpenAI alike."""
+
+    takes_response_format: ClassVar[bool] = True
+
+    @classmethod
+    def lc_id(cls) -> list[str]:
+        """ChatOpenAI's id: response caches written before this class existed still match."""
+        return ChatOpenAI.lc_id()
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """ChatOpenAI's name (in cache keys and traces), unless one is given."""
+        return super().get_name(suffix, name=name or self.name or "ChatOpenAI")
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredMethod = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Structured output by `json_schema`, `json_mode` (schema attached) or `function_calling`."""
+        if kwargs:
+            raise ValueError(f"unsupported arguments {sorted(kwargs)}")
+        if schema is None:
+            raise ValueError("structured output needs a schema")
+        name, json_schema, model = schema_parts(schema)
+        llm: Runnable[LanguageModelInput, AIMessage]
+        match method:
+            case "json_schema":
+                fmt = schema if isinstance(schema, dict) and schema.get("type") == "json_schema" else None
+                llm = self.bind(extra_body={"response_format": fmt or json_schema_format(name, json_schema)})
+            case "json_mode":
+                fmt = {"type": "json_object", "schema": grammar_friendly(json_schema)}
+                llm = self.bind(extra_body={"response_format": fmt})
+            case "function_calling":
+                tool = {"type": "function", "function": {"name": name, "parameters": json_schema}}
+                choice = {"type": "function", "function": {"name": name}}
+                llm = self.bind(tools=[tool], tool_choice=choice)
+            case _:
+                raise ValueError(
+                    f"unknown structured-output method {method!r}: json_schema, json_mode or function_calling"
+                )
+        return structured_runnable(llm, method, name, model, include_raw=include_raw)
