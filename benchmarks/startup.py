@@ -1,18 +1,20 @@
-"""Start-up time of the CLI: `humanllm --help` and every subcommand's `--help`, each in a fresh process.
+"""Start-up time of the CLI: `humanllm --help` and every group's and command's `--help`, each in a fresh process.
 
 Runs the installed console script (`humanllm` next to this Python, else on PATH) `--repeat` times per
 command and prints the median and max wall-clock seconds and the CPU seconds (user + sys) of the
-median run; then `python -X importtime -m humanllm --help`'s top offenders (cumulative import time of
-the modules loaded at top level, and the slowest modules by their own time). The goal is every
-`--help` under 0.5 s: the CLI imports LangChain, LangGraph, torch and the like only inside commands.
+median run, then which heavy libraries that `--help` imported (one more run under `-X importtime`),
+and at the end `python -X importtime -m humanllm --help`'s top offenders. The goal is every `--help`
+under 0.5 s: the CLI imports LangChain, LangGraph, torch and the like only inside the commands.
 
-Run:  python benchmarks/startup.py [--repeat 5] [--only "eval run"] [--top 15]
+Run:  python benchmarks/startup.py [--repeat 5] [--only "eval run"] [--top 15] [--json FILE]
 A worktree: PYTHONPATH=$PWD python benchmarks/startup.py (the console script imports the installed copy).
+Timings are wall clock on a shared machine: compare medians, not single runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -23,6 +25,26 @@ import time
 from pathlib import Path
 
 GOAL_S = 0.5
+HEAVY = (
+    "langchain_core",
+    "langchain",
+    "langsmith",
+    "langgraph",
+    "openai",
+    "torch",
+    "transformers",
+    "datasets",
+    "trl",
+    "peft",
+    "inspect_ai",
+    "llama_cpp",
+    "networkx",
+    "numpy",
+    "huggingface_hub",
+)
+"""Top-level packages worth reporting when a `--help` imports them (pydantic, rich, typer, yaml are expected)."""
+
+ENV = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
 
 
 def console_script() -> str:
@@ -33,29 +55,11 @@ def console_script() -> str:
     return found
 
 
-def command_paths() -> list[list[str]]:
-    """Every command and group of the CLI, as argument lists (`[]` is the root), read from the click tree."""
-    import typer.main
-
-    from humanllm.cli._app import register
-
-    paths: list[list[str]] = []
-
-    def walk(command: object, path: list[str]) -> None:
-        paths.append(path)
-        for name, sub in sorted(getattr(command, "commands", {}).items()):
-            if not getattr(sub, "hidden", False):
-                walk(sub, [*path, name])
-
-    walk(typer.main.get_command(register()), [])
-    return paths
-
-
 def timed(argv: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds (user + sys of the child) of one run, which must exit 0."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "120"})
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=ENV)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -63,55 +67,102 @@ def timed(argv: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def import_offenders(top: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """(top-level modules by cumulative microseconds, any modules by own microseconds) of `--help`."""
+def import_times(path: list[str]) -> list[tuple[str, int, int]]:
+    """`(module, own us, cumulative us)` of every module `python -X importtime -m humanllm PATH --help` loads."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "humanllm", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-m", "humanllm", *path, "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ENV,
     )
-    cumulative: list[tuple[str, int]] = []
-    own: list[tuple[str, int]] = []
+    rows = []
     for line in proc.stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
+        if not line.startswith("import time:"):
             continue
-        _, self_us, total_us, name = (part for part in [line[:12], *line[12:].split("|")])
-        if not self_us.strip().isdigit():
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) != 3 or not fields[0].strip().isdigit():
             continue  # the header line
-        own.append((name.strip(), int(self_us)))
-        if not name[1:].startswith(" "):  # loaded at top level, not by another module
-            cumulative.append((name.strip(), int(total_us)))
-    return sorted(cumulative, key=lambda x: -x[1])[:top], sorted(own, key=lambda x: -x[1])[:top]
+        rows.append((fields[2].rstrip(), int(fields[0]), int(fields[1])))
+    return rows
+
+
+def heavy_of(rows: list[tuple[str, int, int]]) -> list[str]:
+    """The HEAVY packages among the imported modules."""
+    loaded = {name.strip().split(".")[0] for name, _, _ in rows}
+    return [name for name in HEAVY if name in loaded]
+
+
+def subcommands(script: str, path: list[str]) -> list[str]:
+    """The commands that `humanllm PATH --help` lists in its Commands panel (none for a command)."""
+    text = subprocess.run([script, *path, "--help"], capture_output=True, text=True, check=True, env=ENV).stdout
+    names: list[str] = []
+    inside = False
+    for line in text.splitlines():
+        if "─ Commands ─" in line:
+            inside = True
+        elif inside and line.startswith("╰"):
+            break
+        elif inside and line.startswith("│ ") and not line[2:3].isspace():
+            names.append(line[2:].split()[0])
+    return names
+
+
+def command_paths(script: str) -> list[list[str]]:
+    """Every group and command, found the way a user would: by reading each group's `--help`."""
+    paths: list[list[str]] = []
+
+    def walk(path: list[str]) -> None:
+        paths.append(path)
+        for name in subcommands(script, path):
+            walk([*path, name])
+
+    walk([])
+    return paths
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="Runs per command.")
-    parser.add_argument("--only", action="append", help='Only this command (e.g. "eval run"); repeatable.')
-    parser.add_argument("--top", type=int, default=15, help="Import-time offenders to list.")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="Timed runs per command (the median is reported).")
+    parser.add_argument("--only", action="append", help='Only this command (e.g. "eval run", "" = root); repeatable.')
+    parser.add_argument("--top", type=int, default=15, help="Import-time offenders of `humanllm --help` to list.")
+    parser.add_argument("--json", type=Path, help="Also write the figures to this JSON file.")
     args = parser.parse_args()
 
     script = console_script()
-    paths = [p.split() for p in args.only] if args.only else command_paths()
-    print(f"{script} ... --help, {args.repeat} runs each (goal: under {GOAL_S} s)")
-    print(f"{'command':<36} {'median s':>9} {'max s':>7} {'cpu s':>7}")
-    medians = []
+    paths = [p.split() for p in args.only] if args.only else command_paths(script)
+    print(f"{script} ... --help, {args.repeat} runs each (goal: under {GOAL_S} s), python {sys.version.split()[0]}")
+    print(f"{'command':<34} {'median s':>9} {'max s':>7} {'cpu s':>7}  heavy imports")
+    figures = []
     for path in paths:
         runs = sorted(timed([script, *path, "--help"]) for _ in range(args.repeat))
         walls = [wall for wall, _ in runs]
         median = statistics.median(walls)
-        medians.append(median)
-        flag = "" if median < GOAL_S else "  over"
+        heavy = heavy_of(import_times(path))
         label = " ".join(["humanllm", *path])
-        print(f"{label:<36} {median:>9.3f} {max(walls):>7.3f} {runs[len(runs) // 2][1]:>7.3f}{flag}")
+        flag = "" if median < GOAL_S else "  OVER"
+        print(
+            f"{label:<34} {median:>9.3f} {max(walls):>7.3f} {runs[len(runs) // 2][1]:>7.3f}  "
+            f"{', '.join(heavy) or '-'}{flag}"
+        )
+        figures.append({"command": label, "median_s": median, "max_s": max(walls), "heavy": heavy})
+    medians = [f["median_s"] for f in figures]
     over = sum(m >= GOAL_S for m in medians)
-    print(f"{len(medians)} commands: median of medians {statistics.median(medians):.3f} s, {over} over {GOAL_S} s")
+    print(
+        f"{len(medians)} commands: median of medians {statistics.median(medians):.3f} s, "
+        f"slowest {max(medians):.3f} s, {over} over {GOAL_S} s"
+    )
 
-    cumulative, own = import_offenders(args.top)
-    print("\npython -X importtime -m humanllm --help: top-level imports by cumulative ms")
-    for name, us in cumulative:
+    rows = import_times([])
+    top_level = [(name.strip(), total) for name, _, total in rows if not name.startswith("  ")]
+    print(f"\npython -X importtime -m humanllm --help ({len(rows)} modules): top-level imports by cumulative ms")
+    for name, us in sorted(top_level, key=lambda row: -row[1])[: args.top]:
         print(f"  {us / 1000:8.1f}  {name}")
     print("slowest modules by their own ms")
-    for name, us in own:
-        print(f"  {us / 1000:8.1f}  {name}")
+    for name, us, _ in sorted(rows, key=lambda row: -row[1])[: args.top]:
+        print(f"  {us / 1000:8.1f}  {name.strip()}")
+    if args.json:
+        args.json.write_text(json.dumps({"repeat": args.repeat, "commands": figures}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
