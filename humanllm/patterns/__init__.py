@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     )
     from humanllm.patterns._paper import PaperRecipe
     from humanllm.patterns._plot import draw
-    from humanllm.patterns._recipes import BundleRecipe, BundleSource, bundle_source
+    from humanllm.patterns._recipe_names import BundleRecipe
+    from humanllm.patterns._recipes import BundleSource, bundle_source
     from humanllm.patterns._relation_types import INTERACTION_TYPES, interaction_type
     from humanllm.patterns._relations import (
         BUILTIN_RELATIONS,
