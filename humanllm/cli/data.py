@@ -13,10 +13,11 @@ from rich.table import Table
 from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, err_console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
-from humanllm.core import Episode, check_output_dir, check_output_file
+from humanllm.core import check_output_dir, check_output_file
 from humanllm.errors import ConfigError
 
 if TYPE_CHECKING:
+    from humanllm.core import Episode
     from humanllm.simulation import EpisodeStore, ImportReport, SplitPlan
 
 app = typer.Typer(help="Inspect, merge, split, import and export episode stores.", no_args_is_help=True)
