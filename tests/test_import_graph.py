@@ -30,7 +30,7 @@ SUBPACKAGES = (
     "testing",
     "cli",
 )
-BOTTOM = {"core", "errors", "redaction"}
+BOTTOM = {"core", "errors", "redaction", "_lazy"}
 ABOVE_LLM = {"agents", "graphs", "simulation", "evaluation", "study", "training", "testing", "cli"}
 
 

@@ -19,12 +19,15 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
 from humanllm.errors import ConfigError
-from humanllm.llm import ModelSettings, RoleModel
+from humanllm.llm import ModelSettings
+
+if TYPE_CHECKING:
+    from humanllm.llm import RoleModel
 
 TEXT_CHARS_PER_TOKEN = 2.5
 """Characters of free text per token. SmolLM2's tokenizer gives 4.7-5.1 on clean English prose,
@@ -40,6 +43,9 @@ DEFAULT_MAX_TOKENS: int = ModelSettings.model_fields["max_tokens"].default
 """The completion limit a role has unless configured otherwise (writer, character)."""
 JUDGE_MAX_TOKENS = 1536
 """The judge's completion limit by default (`humanllm eval --judge-max-tokens`)."""
+JUDGE_TEMPERATURE = 0.7
+"""The judge's default sampling temperature (`eval score` and `eval run`); here, beside the limit, so the
+CLI reads both defaults without loading the judge (and LangChain)."""
 BUILDER_MAX_TOKENS = 1024
 """The pattern builder's completion limit by default (`humanllm patterns build --max-tokens`)."""
 

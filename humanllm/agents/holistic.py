@@ -24,7 +24,6 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from humanllm.agents._budget import JUDGE_MAX_TOKENS, fit, scaled
-from humanllm.llm import extract_json
 
 HolisticMethod = Literal["coser", "direct"]
 """How the holistic baseline is scored: CoSER's flaw penalty, or a direct 0-100 rating."""
@@ -205,6 +204,8 @@ def parse_flaws(text: str, actor_turns: int) -> HolisticScores:
     severity written "3", an unknown flaw type), strict where it changes the score: a severity
     that is missing or outside 1-5 leaves the dimension unscored.
     """
+    from humanllm.llm import extract_json
+
     try:
         data = json.loads(extract_json(text), strict=False)
     except json.JSONDecodeError as exc:

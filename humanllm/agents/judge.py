@@ -32,6 +32,9 @@ from humanllm.agents._budget import (
     max_tokens_of,
     scaled,
 )
+from humanllm.agents._budget import (
+    JUDGE_TEMPERATURE as JUDGE_TEMPERATURE,  # re-exported: `humanllm.agents.judge.JUDGE_TEMPERATURE`
+)
 from humanllm.agents._templates import render, template_version
 from humanllm.agents.holistic import (
     HolisticMethod,
@@ -51,8 +54,6 @@ from humanllm.patterns import PatternLibrary
 logger = logging.getLogger(__name__)
 
 JUDGE_TEMPLATES = ("judge_system", "judge_items", "judge_holistic", "judge_holistic_coser")
-JUDGE_TEMPERATURE = 0.7
-"""The judge's default sampling temperature (`eval score` and `eval run`)."""
 QUOTE_MAX = 120
 """Characters of the quoted evidence (bounded so small models stop)."""
 REASON_MAX = 160

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from humanllm.errors import HumanLLMError
 
@@ -80,6 +81,32 @@ def run(args: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) and not isinstance(result, bool) else _exit.OK
 
 
+def command_paths() -> list[list[str]]:
+    """Every group and command of the CLI as the words that name it (`[]` is the root), hidden ones left out.
+
+    For tools that walk the whole CLI, such as `benchmarks/startup.py` timing every `--help`.
+    """
+    import typer
+    import typer.main
+
+    from humanllm.cli._app import register
+
+    paths: list[list[str]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        paths.append(path)
+        if not hasattr(command, "list_commands"):
+            return
+        ctx = typer.Context(command, info_name=path[-1] if path else "humanllm")
+        for name in sorted(command.list_commands(ctx)):
+            sub = command.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
+                walk(sub, [*path, name])
+
+    walk(typer.main.get_command(register()), [])
+    return paths
+
+
 def _escape(text: str) -> str:
     """Error text made safe to print: secrets redacted, rich markup escaped."""
     from rich.markup import escape
@@ -89,4 +116,4 @@ def _escape(text: str) -> str:
     return escape(redact(text))
 
 
-__all__ = ["main", "run"]
+__all__ = ["command_paths", "main", "run"]

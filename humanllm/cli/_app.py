@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
 
 from humanllm import __version__
 from humanllm.cli import _state
+from humanllm.cli._lazy_group import LazyCommand, LazyGroup
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from humanllm.llm import ModelSettings
+
+
+class _Commands(LazyGroup):
+    """The root's commands, imported when one runs (or shows its own help): `humanllm --help` imports none."""
+
+    lazy: ClassVar[dict[str, LazyCommand]] = {
+        "models": LazyCommand(
+            "humanllm.cli.models:models",
+            "List model backends, whether each is available on this machine, and the default.",
+        ),
+        "simulate": LazyCommand(
+            "humanllm.cli.simulate:simulate",
+            "Simulate one social scenario: characters carrying patterns talk, each as its own agent.",
+        ),
+        "generate": LazyCommand(
+            "humanllm.cli.generate:generate",
+            "Generate episodes at scale: bundles x situations, run concurrently, stored as JSONL.",
+        ),
+        "patterns": LazyCommand("humanllm.cli.patterns:app", "Browse, show, validate and import pattern cards."),
+        "graph": LazyCommand(
+            "humanllm.cli.graph:app", "The pattern-interaction graph: which patterns combine, and how."
+        ),
+        "data": LazyCommand("humanllm.cli.data:app", "Inspect, merge, split, import and export episode stores."),
+        "train": LazyCommand(
+            "humanllm.cli.train:app",
+            "Fine-tune a model on exported SFT data (TRL SFTTrainer; LoRA via peft), check loss masks, merge LoRA.",
+        ),
+        "eval": LazyCommand(
+            "humanllm.cli.eval:app",
+            "Judge and benchmark: IPE/MPD checklists, the holistic baseline, human alignment and reports.",
+        ),
+        "study": LazyCommand(
+            "humanllm.cli.study:app",
+            "Controlled experiments: give or withhold patterns from characters in one fixed scenario, play every "
+            "cell several times, judge every pattern in every cell, and estimate main effects and interactions.",
+        ),
+    }
+
 
 app = typer.Typer(
     name="humanllm",
+    cls=_Commands,
     help=(
         "Make language models behave like people: sample psychological patterns, simulate "
         "multi-agent social scenarios, turn them into training data and judge them.\n\n"
@@ -71,22 +117,21 @@ class _LogFormat(logging.Formatter):
 
 
 def register() -> typer.Typer:
-    """Attach every command group (once; later calls return the same app); imported lazily so `--help` stays fast."""
-    if app.registered_commands:
-        return app
-    from humanllm.cli import data, generate, graph, models, patterns, simulate, study, train
-    from humanllm.cli import eval as eval_
-    from humanllm.testing import register_fakes
-
-    register_fakes()  # the CLI offers `--model fake[:schema]`: the model layer builds it from the test kit
-
-    app.command("models")(models.models)
-    app.add_typer(patterns.app, name="patterns")
-    app.add_typer(graph.app, name="graph")
-    app.command("simulate")(simulate.simulate)
-    app.command("generate")(generate.generate)
-    app.add_typer(data.app, name="data")
-    app.add_typer(train.app, name="train")
-    app.add_typer(eval_.app, name="eval")
-    app.add_typer(study.app, name="study")
+    """The app, with the `fake` backend registered (once); its commands are imported as they are used."""
+    _offer_fakes()
     return app
+
+
+@functools.cache
+def _offer_fakes() -> None:
+    """The CLI offers `--model fake[:schema]`: the model layer builds it with the test kit."""
+    from humanllm.llm import register_fake_backend
+
+    register_fake_backend(_fake_model)
+
+
+def _fake_model(variant: str, settings: ModelSettings, common: dict[str, Any]) -> BaseChatModel:
+    """A `fake[:schema]` model from the test kit, imported when the first one is built (so not for --help)."""
+    from humanllm.testing import fake_builder
+
+    return fake_builder()(variant, settings, common)

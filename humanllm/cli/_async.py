@@ -10,18 +10,22 @@ raises at once.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import threading
-from collections.abc import Coroutine
-from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Coroutine
+    from types import FrameType
 
 T = TypeVar("T")
 
 
 def run_interruptibly(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(main)`, where a Ctrl-C during the run always ends in `KeyboardInterrupt`."""
+    import asyncio  # here, not at the top: `--help` does not need the event loop
+
     if threading.current_thread() is not threading.main_thread():
         return asyncio.run(main)
     presses = 0

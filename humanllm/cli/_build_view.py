@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from humanllm.agents.pattern_builder import BuildResult
+if TYPE_CHECKING:
+    from humanllm.agents.pattern_builder import BuildResult
 from humanllm.cli._output import err_console
 from humanllm.core import TokenUsage
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
 from humanllm.cli._exit import NOTHING_DONE
 from humanllm.cli._output import console, err_console
-from humanllm.evaluation import EvalResults, Table, split_warnings
+
+if TYPE_CHECKING:
+    from humanllm.evaluation import EvalResults, Table
 
 
 def print_table(table: Table) -> None:
@@ -23,6 +27,8 @@ def print_table(table: Table) -> None:
 
 def print_split_warnings(results: EvalResults) -> None:
     """A split with no scored sample, on stderr (with --json the JSON names it in each report's `empty_splits`)."""
+    from humanllm.evaluation import split_warnings
+
     for warning in split_warnings(results):
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 

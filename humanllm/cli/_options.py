@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
 
-from humanllm.agents.holistic import HOLISTIC_CHOICES, HolisticChoice
-from humanllm.agents.judge import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE
+from humanllm.agents import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE
+from humanllm.agents.holistic import HOLISTIC_CHOICES
 from humanllm.cli._validate import one_of, positive
 from humanllm.evaluation import JudgeOptions
 from humanllm.llm import DEFAULT_SPEC, ModelSettings
-from humanllm.patterns import InteractionGraph, PatternLibrary, load_graph, load_library
+
+if TYPE_CHECKING:
+    from humanllm.agents.holistic import HolisticChoice
+    from humanllm.patterns import InteractionGraph, PatternLibrary
 
 PatternsDirOption = Annotated[
     list[Path] | None,
@@ -31,10 +34,14 @@ ForceOption = Annotated[
 
 
 def library(patterns_dir: list[Path] | None) -> PatternLibrary:
+    from humanllm.patterns import load_library
+
     return load_library(patterns_dir or [])
 
 
 def graph(patterns_dir: list[Path] | None) -> InteractionGraph:
+    from humanllm.patterns import load_graph
+
     return load_graph(library(patterns_dir), patterns_dir or [])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,8 +12,10 @@ from rich.markup import escape
 from humanllm.cli._eval_output import fail_batch, print_split_warnings, print_table
 from humanllm.cli._exit import batch_code
 from humanllm.cli._output import console, print_json
-from humanllm.evaluation import AgreementReport, EvalResults, JudgeRunReport, agreement_tables, results_tables
-from humanllm.llm import RoleModel
+
+if TYPE_CHECKING:
+    from humanllm.evaluation import AgreementReport, EvalResults, JudgeRunReport
+    from humanllm.llm import RoleModel
 
 JudgesOption = Annotated[
     list[str],
@@ -69,6 +71,8 @@ def distinct_judges(models: list[RoleModel]) -> None:
 
 def print_scored(one: Scored, as_json: bool) -> None:
     """One judge's output (exactly what `eval score` with one --judge prints)."""
+    from humanllm.evaluation import results_tables
+
     if as_json:
         print_json({"judging": one.judging.model_dump(mode="json"), "results": one.results.model_dump(mode="json")})
         return
@@ -90,6 +94,8 @@ def _print_judged(one: Scored) -> None:
 
 def print_panel(scored: list[Scored], agreement: AgreementReport, as_json: bool) -> None:
     """Several judges: each one's scores as for one judge, then their agreement."""
+    from humanllm.evaluation import agreement_tables, results_tables
+
     if as_json:
         judges = [
             {

@@ -15,7 +15,6 @@ from typing import Literal, TypeVar
 import typer
 from pydantic import ValidationError
 
-from humanllm.agents.director import TurnRules
 from humanllm.errors import ConfigError, HumanLLMError
 
 N = TypeVar("N", int, float)
@@ -35,6 +34,8 @@ def validation_message(exc: ValidationError) -> str:
 
 def _least_turns() -> int:
     """The fewest turns `TurnRules` accepts (its `ge` bound on min_turns)."""
+    from humanllm.agents.director import TurnRules
+
     for rule in TurnRules.model_fields["min_turns"].metadata:
         bound = getattr(rule, "ge", None)
         if isinstance(bound, int):
@@ -44,6 +45,8 @@ def _least_turns() -> int:
 
 def parse_turns(text: str) -> tuple[int, int]:
     """'12-20' -> (12, 20); '8' -> (8, 8); bounds the director cannot use raise `ConfigError`."""
+    from humanllm.agents.director import TurnRules
+
     match = _TURNS.match(text)
     if not match:
         raise ConfigError(f"takes MIN-MAX like 12-20, not {text!r}")

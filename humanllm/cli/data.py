@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,26 +13,12 @@ from rich.table import Table
 from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, err_console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
-from humanllm.core import Episode, check_output_dir, check_output_file
+from humanllm.core import check_output_dir, check_output_file
 from humanllm.errors import ConfigError
-from humanllm.simulation import (
-    SPLITS,
-    EpisodeStore,
-    ImportReport,
-    ParquetReport,
-    SplitPlan,
-    StoreLock,
-    export_parquet,
-    export_released,
-    import_released,
-    plan_warnings,
-    push_folder,
-    read_plan,
-    refresh_card,
-    split_store,
-    training_set,
-    write_card,
-)
+
+if TYPE_CHECKING:
+    from humanllm.core import Episode
+    from humanllm.simulation import EpisodeStore, ImportReport, SplitPlan
 
 app = typer.Typer(help="Inspect, merge, split, import and export episode stores.", no_args_is_help=True)
 
@@ -43,6 +29,8 @@ WaitOption = Annotated[
 
 def _store(path: Path) -> EpisodeStore:
     """A store opened for reading: nothing in it is written, locked or repaired."""
+    from humanllm.simulation import EpisodeStore
+
     if not path.is_dir():
         fail(f"{path} is not a store folder (make one with `humanllm generate --out {path}`)")
     return EpisodeStore.open_for_reading(path)
@@ -127,6 +115,8 @@ def merge(
     wait: WaitOption = False,
 ) -> None:
     """Merge stores into one, keeping each episode id once (written in one go, fsynced once)."""
+    from humanllm.simulation import EpisodeStore, refresh_card
+
     sources = [_store(path) for path in stores]
     seen = 0
 
@@ -169,6 +159,8 @@ def split(
     A split folder inside the store (the default) marks the store as split: `export-sft STORE`
     then leaves the eval episodes out.
     """
+    from humanllm.simulation import StoreLock, plan_warnings, read_plan, split_store
+
     target = out or store_dir / "splits"
     source = _store(store_dir)
     with StoreLock(target, wait=wait):  # the split folder is where `eval score` writes its judgements
@@ -192,6 +184,8 @@ def split(
 
 
 def _print_split(plan: SplitPlan, target: Path, *, kept: bool) -> None:
+    from humanllm.simulation import SPLITS
+
     how = " (kept from the previous split; --new-ood chooses again)" if kept else ""
     console.print(f"OOD patterns{how}: {', '.join(plan.ood_patterns)}")
     table = Table(title=f"splits in {target}")
@@ -238,6 +232,8 @@ def import_(
     holds a record that is not an object or holds no records, and when no record at all could be
     imported.
     """
+    from humanllm.simulation import EpisodeStore, import_released, refresh_card
+
     check_output_dir(out)  # appending to a store is not overwriting: no --force
     episodes, report = import_released(files)
     if not episodes:
@@ -301,6 +297,8 @@ def export(
     episodes to OUT/train.parquet, with a dataset card (OUT/README.md), so `datasets.load_dataset(OUT)`
     reads them. An existing output file needs --force; an empty source is an error.
     """
+    from humanllm.simulation import ParquetReport, export_parquet, export_released
+
     if not source.is_dir():
         fail(f"{source} is not a store folder (make one with `humanllm generate --out {source}`)")
     report = export_parquet(source, out, force=force) if fmt == "parquet" else export_released(source, out, force=force)
@@ -337,7 +335,7 @@ def card(
     a split inside the store, or to set --license). The data files of each config exclude the
     manifest, the split plan, locks and judgements; empty splits are left out.
     """
-    from humanllm.simulation import card_data
+    from humanllm.simulation import card_data, write_card
 
     path = write_card(folder, license=license, force=force)
     data = card_data(folder)
@@ -374,6 +372,8 @@ def push(
     locks, torn tails or other files. The token is never printed. Exit 1 with one line when there is
     no token, HF_HUB_OFFLINE is set, or the upload fails.
     """
+    from humanllm.simulation import push_folder
+
     if not folder.is_dir():
         fail(f"{folder} is not a folder: give a store, a split folder or a Parquet export")
     report = push_folder(folder, repo_id, private=private, token_env=token_env, license=license)
@@ -384,6 +384,8 @@ def push(
 
 
 def _split_name(value: str | None) -> str | None:
+    from humanllm.simulation import SPLITS
+
     return None if value is None else one_of(*SPLITS)(value)
 
 
@@ -439,6 +441,7 @@ def export_sft_command(
     merged into the dataset_info.json beside --out, keeping every other entry; an existing --out, or
     an entry of that name for another file, needs --force.
     """
+    from humanllm.simulation import training_set
     from humanllm.training import export_sft
 
     check_output_file(out, force=force)

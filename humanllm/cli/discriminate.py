@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from humanllm.agents.director import TurnRules
 from humanllm.cli._async import run_interruptibly
 from humanllm.cli._options import (
     JUDGE_MAX_TOKENS_DEFAULT,
@@ -37,9 +36,9 @@ from humanllm.cli._options import (
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import parse_turns, turn_bounds
 from humanllm.core import check_output_file, write_text_or_rescue
-from humanllm.evaluation import DiscriminationReport, discriminate, family_of
-from humanllm.llm import ModelSettings, build_role_model
-from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
+
+if TYPE_CHECKING:
+    from humanllm.evaluation import DiscriminationReport
 
 
 def discriminate_command(
@@ -80,6 +79,11 @@ def discriminate_command(
     plays do not score them higher than some sibling's). With the bundled model the numbers only show
     the machinery works; use a real endpoint for a meaningful matrix.
     """
+    from humanllm.agents.director import TurnRules
+    from humanllm.evaluation import discriminate, family_of
+    from humanllm.llm import ModelSettings, build_role_model
+    from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
+
     if out is not None:
         check_output_file(out, force=force)
     g = graph(patterns_dir)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from humanllm.agents.holistic import HolisticChoice
-from humanllm.agents.judge import judged_characters
 from humanllm.cli._async import run_interruptibly
 from humanllm.cli._config_file import ConfigOption, beside, save_resolved
 from humanllm.cli._eval_inspect import export_inspect
@@ -67,37 +65,11 @@ from humanllm.cli._score_judges import (
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import check_output_dir, check_output_file, write_text_atomic
 from humanllm.errors import ConfigError
-from humanllm.evaluation import (
-    BenchmarkConfig,
-    EvalResults,
-    JudgeOptions,
-    JudgeRunReport,
-    RichTracker,
-    agreement_source,
-    align,
-    annotation_items,
-    collect_transcripts,
-    find_source,
-    judge_ratings,
-    judge_source,
-    load_judgements,
-    paper_png,
-    paper_table,
-    paper_tables,
-    read_ratings,
-    render_report,
-    results_markdown,
-    results_png,
-    results_tables,
-    run_benchmark,
-    score_results,
-    scores_path,
-    split_episodes,
-    write_annotations,
-    write_paper,
-)
-from humanllm.llm import ModelSettings, RoleModel, build_role_model
-from humanllm.simulation import StoreLock
+
+if TYPE_CHECKING:
+    from humanllm.agents.holistic import HolisticChoice
+    from humanllm.evaluation import BenchmarkConfig, EvalResults, JudgeOptions
+    from humanllm.llm import ModelSettings, RoleModel
 
 app = typer.Typer(
     help="Judge and benchmark: IPE/MPD checklists, the holistic baseline, human alignment and reports.",
@@ -111,6 +83,8 @@ Wait = Annotated[bool, typer.Option("--wait", help="If another command writes th
 def _judge_model(
     spec: str, base_url: str | None, temperature: float, max_tokens: int, timeout: float, threads: int | None
 ) -> RoleModel:
+    from humanllm.llm import ModelSettings, build_role_model
+
     settings = ModelSettings(
         temperature=temperature, max_tokens=max_tokens, base_url=base_url, timeout_s=timeout, threads=threads
     )
@@ -150,6 +124,18 @@ def score(
     agreement (Krippendorff's alpha across judges and across runs, the judges' per-item aggregate, the
     items they disagree on most, and the social-desirability probe) is printed and written into each.
     """
+    from humanllm.evaluation import (
+        JudgeOptions,
+        JudgeRunReport,
+        RichTracker,
+        agreement_source,
+        find_source,
+        judge_source,
+        score_results,
+        scores_path,
+    )
+    from humanllm.simulation import StoreLock
+
     g = graph(patterns_dir)
     source = find_source(data)
     # one writer per judgement folder: a second run fails here at once (or, with --wait, waits its turn)
@@ -265,6 +251,9 @@ def run(
     and judgements are kept under OUT/<model>/<run>/, so re-running resumes. An --out that cannot
     be written fails before any model call.
     """
+    from humanllm.evaluation import RichTracker, results_markdown, results_png, results_tables, run_benchmark
+    from humanllm.simulation import StoreLock
+
     check_output_dir(out)  # resumes: files already there are expected
     g = graph(patterns_dir)
     config, options, settings, judge_model = _benchmark_inputs(
@@ -365,6 +354,17 @@ def paper(
     An empty split is named and flagged, never averaged in silently. Played episodes and judgements are
     kept under OUT/<model>/<mode>/: running the same command again pays only for what is missing.
     """
+    from humanllm.evaluation import (
+        RichTracker,
+        paper_png,
+        paper_table,
+        paper_tables,
+        run_benchmark,
+        split_episodes,
+        write_paper,
+    )
+    from humanllm.simulation import StoreLock
+
     check_output_dir(out)  # resumes: files already there are expected
     episodes = split_episodes(data, limit)  # not a split folder: fails before any model call
     g = graph(patterns_dir)
@@ -441,6 +441,9 @@ def _benchmark_inputs(
     bootstrap: int = BOOTSTRAP,
 ) -> tuple[BenchmarkConfig, JudgeOptions, ModelSettings, RoleModel]:
     """What `eval run` and `eval paper` benchmark, and how: the config, judge options, model settings, judge."""
+    from humanllm.evaluation import BenchmarkConfig, JudgeOptions
+    from humanllm.llm import ModelSettings
+
     with options_config():
         config = BenchmarkConfig(
             models=models,
@@ -496,6 +499,9 @@ def _benchmark_exit(results: EvalResults, options: JudgeOptions) -> None:
 
 def _judgement_counts(results: EvalResults, options: JudgeOptions) -> tuple[int, int]:
     """(missing, stored) judgements over every model's played episodes: each judged character x run."""
+    from humanllm.agents.judge import judged_characters
+    from humanllm.evaluation import find_source
+
     missing = stored = 0
     for label, report in results.reports.items():
         source = results.sources.get(label)
@@ -524,6 +530,8 @@ def annotate_export(
     Checklist items take -1 (the opposite shows), 0 (not shown) or +1 (shown); the holistic rows take 0-100.
     An existing --out (perhaps already rated) needs --force.
     """
+    from humanllm.evaluation import annotation_items, find_source, write_annotations
+
     check_output_file(out, force=force)
     rows = annotation_items(find_source(data).episodes(), library(patterns_dir), samples=samples, seed=seed)
     write_annotations(rows, out)
@@ -545,6 +553,8 @@ def alignment(
     as_json: JsonOption = False,
 ) -> None:
     """Agreement of the judge with people, per metric: Pearson and Spearman r, Cohen's kappa on ternary items."""
+    from humanllm.evaluation import align, judge_ratings, load_judgements, read_ratings
+
     people = read_ratings(human)
     if not people:
         raise ConfigError(f"{human} has no filled-in human_score: rate some items first")
@@ -590,6 +600,8 @@ def report(
 
     An existing --out needs --force.
     """
+    from humanllm.evaluation import EvalResults, collect_transcripts, render_report
+
     check_output_file(out, force=force)
     results = EvalResults.load(results_path)
     page = render_report(results, collect_transcripts(results, per_label=transcripts))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from humanllm.agents.director import TurnRules
 from humanllm.cli._async import run_interruptibly
 from humanllm.cli._config_file import RESOLVED_NAME, ConfigOption, save_resolved
 from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
@@ -34,29 +33,24 @@ from humanllm.cli._options import (
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import checked, mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import TokenUsage
-from humanllm.llm import ModelSettings
 from humanllm.patterns import BundleRecipe
-from humanllm.simulation import (
-    EpisodeStore,
-    RoleModels,
-    RoleSpecs,
-    RunOptions,
-    RunReport,
-    SimulationConfig,
-    finished_manifest,
-    in_shard,
-    jobs_from_bundles,
-    ood_jobs,
-    parse_shard,
-    parse_situations,
-    plan_jobs,
-    read_bundles,
-    run_batch,
-    run_manifest,
-    sample_jobs,
-    store_ood,
-    untriggered,
-)
+
+if TYPE_CHECKING:
+    from humanllm.simulation import EpisodeStore, RunReport
+
+
+def _situations(text: str) -> object:
+    """Check of --situations (the simulation package is imported when a value is checked, not with the CLI)."""
+    from humanllm.simulation import parse_situations
+
+    return parse_situations(text)
+
+
+def _shard(text: str) -> object:
+    """Check of --shard."""
+    from humanllm.simulation import parse_shard
+
+    return parse_shard(text)
 
 
 def generate(
@@ -82,7 +76,7 @@ def generate(
     situations: Annotated[
         str,
         typer.Option(
-            callback=checked(parse_situations),
+            callback=checked(_situations),
             help="'all' (the 8 DIAMONDS types), 'triggered' (each bundle only with the types its patterns' "
             "triggers name) or a comma-separated list.",
         ),
@@ -99,7 +93,7 @@ def generate(
         typer.Option(min=1, help="Circuit breaker: stop starting episodes after this many endpoint failures in a row."),
     ] = 5,
     shard: Annotated[
-        str | None, typer.Option(callback=checked(parse_shard), help="i/N: run only this machine's share of the jobs.")
+        str | None, typer.Option(callback=checked(_shard), help="i/N: run only this machine's share of the jobs.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for bundles and per-episode seeds.")] = 0,
     recipe: Annotated[
@@ -135,6 +129,29 @@ def generate(
     --ood-topup N adds N scenarios drawn only among the split's OOD patterns (situations in turn),
     so that ood_eval can reach its size at the next `data split`.
     """
+    from humanllm.agents.director import TurnRules
+    from humanllm.llm import ModelSettings
+    from humanllm.simulation import (
+        EpisodeStore,
+        RoleModels,
+        RoleSpecs,
+        RunOptions,
+        SimulationConfig,
+        finished_manifest,
+        in_shard,
+        jobs_from_bundles,
+        ood_jobs,
+        parse_shard,
+        parse_situations,
+        plan_jobs,
+        read_bundles,
+        run_batch,
+        run_manifest,
+        sample_jobs,
+        store_ood,
+        untriggered,
+    )
+
     if sum(given is not None for given in (n, bundles, ood_topup)) != 1:
         raise typer.BadParameter(
             "give exactly one: --n N samples bundles, --bundles FILE reads them, --ood-topup N draws OOD-only ones",

@@ -15,17 +15,7 @@ from humanllm.cli._options import MODEL, BaseUrlOption, ForceOption, JsonOption,
 from humanllm.cli._output import console, print_json
 from humanllm.cli._validate import one_of, options_config
 from humanllm.core import SituationType, check_output_file, save_or_rescue, write_text_atomic
-from humanllm.patterns import (
-    INTERACTION_TYPES,
-    BundleConstraints,
-    BundleRecipe,
-    RelationType,
-    assign,
-    bundle_source,
-    export_graph,
-    graph_statistics,
-    interaction_type,
-)
+from humanllm.patterns import INTERACTION_TYPES, BundleRecipe
 
 app = typer.Typer(help="The pattern-interaction graph: which patterns combine, and how.", no_args_is_help=True)
 
@@ -41,6 +31,8 @@ _STYLE = {
 
 def _interaction(value: str | None) -> str | None:
     """--interaction: an interaction type; 'conflicts' (split in two) is refused with a one-line hint."""
+    from humanllm.patterns import interaction_type
+
     if value is not None:
         try:
             interaction_type(value)
@@ -90,6 +82,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """A pattern's neighbours, grouped by relation type, with rationales."""
+    from humanllm.patterns import RelationType
+
     g = graph(patterns_dir)
     card = g.library.get(name)
     edges = g.neighbours(card.name)
@@ -141,6 +135,8 @@ def sample(
 
     --recipe paper draws the way the paper's authors did; an excluded pair it draws goes to two characters.
     """
+    from humanllm.patterns import BundleConstraints, assign, bundle_source, interaction_type
+
     if min_size > max_size:
         raise typer.BadParameter(
             f"--min-size {min_size} is above --max-size {max_size}", param_hint="'--min-size' / '--max-size'"
@@ -180,6 +176,8 @@ def sample(
 @app.command("stats")
 def stats(patterns_dir: PatternsDirOption = None, as_json: JsonOption = False) -> None:
     """Degrees, relation counts by type and family, coverage and components."""
+    from humanllm.patterns import graph_statistics
+
     data = graph_statistics(graph(patterns_dir))
     if as_json:
         print_json(data)
@@ -202,6 +200,8 @@ def export(
     patterns_dir: PatternsDirOption = None,
 ) -> None:
     """Write the whole graph for other tools (Gephi, Cytoscape, networkx); an existing --out needs --force."""
+    from humanllm.patterns import export_graph
+
     check_output_file(out, force=force)
     text, nodes, edges = export_graph(graph(patterns_dir), "json" if fmt == "json" else "graphml")
     write_text_atomic(out, text)

@@ -9,13 +9,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from humanllm.cli._output import console, print_json
-from humanllm.llm import DEFAULT_SPEC, backend_statuses
 
 
 def models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List model backends, whether each is available on this machine, and the default."""
+    from humanllm.llm import DEFAULT_SPEC, backend_statuses
+
     statuses = backend_statuses()
     if as_json:
         print_json(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -24,20 +24,10 @@ from humanllm.cli._output import console, fail, print_json
 from humanllm.cli.discriminate import discriminate_command
 from humanllm.core import Family, Pattern, PatternKind, Pole, check_output_dir, read_text_file
 from humanllm.errors import PatternDataError
-from humanllm.patterns import (
-    BUILTIN_CARDS,
-    BUILTIN_RELATIONS,
-    DEFAULT_THRESHOLD,
-    NearDuplicate,
-    PatternLibrary,
-    card_files,
-    check_directory,
-    check_relation_files,
-    load_library,
-    near_duplicate_items,
-    read_card_file,
-    relation_warnings,
-)
+from humanllm.patterns import DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from humanllm.patterns import NearDuplicate, PatternLibrary
 
 app = typer.Typer(help="Browse, show, validate and import pattern cards.", no_args_is_help=True)
 app.command("discriminate")(discriminate_command)
@@ -144,6 +134,15 @@ def validate(
     Imported cards that lack parts (markers, for one) are INCOMPLETE warnings, and so is a relation of the
     old type 'conflicts' (read as clash); warnings fail only with --strict.
     """
+    from humanllm.patterns import (
+        BUILTIN_CARDS,
+        BUILTIN_RELATIONS,
+        check_directory,
+        check_relation_files,
+        near_duplicate_items,
+        relation_warnings,
+    )
+
     target = directory or BUILTIN_CARDS
     relations = BUILTIN_RELATIONS if directory is None else directory / "relations"
     check = check_directory(target)
@@ -174,6 +173,8 @@ def validate(
 
 
 def _cards_in(directory: Path) -> list[Pattern]:
+    from humanllm.patterns import card_files, read_card_file
+
     return [card for path in card_files(directory) for card in read_card_file(path)[0]]
 
 
@@ -204,6 +205,8 @@ def similar(
     are shown as the reason. Items of opposite poles of one Big-Five dimension mirror each other by
     design and are left out. A lexical measure misses paraphrases in other words: `patterns
     discriminate` tests checklists on played transcripts."""
+    from humanllm.patterns import PatternLibrary, near_duplicate_items
+
     cards = list(_names_for(None)) if directory is None else _cards_in(directory)
     found = near_duplicate_items(cards, threshold=threshold)
     if pattern is not None:
@@ -233,6 +236,8 @@ def _pair_json(duplicate: NearDuplicate) -> dict[str, object]:
 
 def _names_for(directory: Path | None) -> PatternLibrary:
     """The patterns a folder's relations may name: the built-in cards plus the folder's readable ones."""
+    from humanllm.patterns import PatternLibrary, load_library
+
     try:
         return load_library([directory] if directory is not None else [])
     except PatternDataError:  # the card problems are reported on their own; check names against what reads

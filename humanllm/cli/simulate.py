@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from humanllm.agents.director import TurnRules
 from humanllm.cli._config_file import ConfigOption, beside, save_resolved
 from humanllm.cli._options import (
     MAX_TOKENS,
@@ -32,9 +31,6 @@ from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._render import render_scenario, render_summary, render_turn, speaker_colours
 from humanllm.cli._validate import mode_choice, options_config, parse_mode, parse_turns, turn_bounds
 from humanllm.core import Scenario, Turn, check_output_dir, check_output_file, write_text_or_rescue
-from humanllm.llm import ModelSettings
-from humanllm.simulation import RoleSpecs, SimulationConfig, check_checkpointing
-from humanllm.simulation import simulate as run_simulation
 
 DEFAULT_FOLDER = Path("runs") / "simulate"
 
@@ -99,6 +95,11 @@ def simulate(
     be written, or an existing file without --force all fail at once); missing folders are created.
     If the write still fails at the end, the episode is saved to humanllm-rescue-<id>.json instead.
     """
+    from humanllm.agents.director import TurnRules
+    from humanllm.llm import ModelSettings
+    from humanllm.simulation import RoleSpecs, SimulationConfig, check_checkpointing
+    from humanllm.simulation import simulate as run_simulation
+
     if out is not None:
         check_output_file(out, force=force)
     else:

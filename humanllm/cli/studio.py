@@ -10,9 +10,10 @@ Like the CLI, this registers the offline `fake` backend, so a run can be tried w
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langgraph.graph.state import CompiledStateGraph
+if TYPE_CHECKING:
+    from langgraph.graph.state import CompiledStateGraph
 
 
 @functools.cache

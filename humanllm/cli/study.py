@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -24,11 +24,10 @@ from humanllm.cli._options import (
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli.study_fork import fork
 from humanllm.core import TokenUsage
-from humanllm.evaluation import RichTracker
-from humanllm.llm import ModelSettings
-from humanllm.patterns import InteractionGraph
-from humanllm.simulation import RunOptions
-from humanllm.study import Study, StudyDesign, notable_lines, read_design
+
+if TYPE_CHECKING:
+    from humanllm.patterns import InteractionGraph
+    from humanllm.study import StudyDesign
 
 app = typer.Typer(
     help=(
@@ -76,6 +75,11 @@ def run(
     Exit codes: 0 done, 1 error (one line), 2 usage error, 3 some episodes failed (run again to retry them),
     4 none finished.
     """
+    from humanllm.evaluation import RichTracker
+    from humanllm.llm import ModelSettings
+    from humanllm.simulation import RunOptions
+    from humanllm.study import Study, read_design
+
     design = read_design(design_file)
     if replicates is not None:
         design = design.model_copy(update={"replicates": replicates})
@@ -145,6 +149,8 @@ def report(
 ) -> None:
     """Expression per pattern and cell, main effects and pairwise interactions (bootstrap CIs, permutation
     p-values); writes tidy.csv / tidy.parquet, effects, plots, report.html and summary.md."""
+    from humanllm.study import Study, notable_lines
+
     study = Study.open(folder)
     analysis = study.analyse(n_boot=n_boot, n_perm=n_perm)
     files = study.report(out, analysis=analysis)

@@ -11,7 +11,7 @@ failed; 130 interrupted.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -55,18 +55,9 @@ from humanllm.cli._options import (
 from humanllm.cli._output import console, err_console, print_json
 from humanllm.cli._validate import options_config, usage_error
 from humanllm.core import check_output_dir
-from humanllm.evaluation import JudgeOptions, RichTracker
-from humanllm.llm import ModelSettings, build_role_model, canonical_spec, parse_spec
-from humanllm.simulation import RunOptions
-from humanllm.study import (
-    ForkInputError,
-    ForkRequest,
-    ForkResult,
-    check_fork_folder,
-    find_episode,
-    fork_episode,
-    plan_fork,
-)
+
+if TYPE_CHECKING:
+    from humanllm.study import ForkResult
 
 
 def fork(
@@ -149,6 +140,11 @@ def fork(
     Exit codes: 0 all done; 2 a request the episode cannot take (one line naming the option); 1 another
     error; 3 some continuations or judgements failed (run it again); 4 all of them failed.
     """
+    from humanllm.evaluation import JudgeOptions, RichTracker
+    from humanllm.llm import ModelSettings, build_role_model, canonical_spec, parse_spec
+    from humanllm.simulation import RunOptions
+    from humanllm.study import ForkInputError, ForkRequest, check_fork_folder, find_episode, fork_episode, plan_fork
+
     check_output_dir(out)  # resumes: files already there are expected
     g = graph(patterns_dir)
     with options_config():

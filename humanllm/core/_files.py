@@ -22,8 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from humanllm.errors import ConfigError, DataError
 
 _KINDS = {str: "a string", int: "a number", float: "a number", bool: "true/false", list: "a list"}
@@ -56,6 +54,8 @@ def read_text_file(path: Path, *, what: str = "file") -> str:
 
 def read_yaml_file(path: Path, *, what: str = "file") -> Any:
     """A user's YAML file, parsed (None when empty); `ConfigError` with the line of the first syntax error."""
+    import yaml  # here, not at the top: loading the CLI for `--help` does not need it
+
     text = read_text_file(path, what=what)
     try:
         return yaml.safe_load(text)

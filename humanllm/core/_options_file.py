@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ConfigDict, Field, ValidationError, create_model
 
 from humanllm.core._files import kind_of, read_yaml_file
@@ -129,6 +128,8 @@ def resolved_options_text(
         if keys:
             where = f" ({plain(config_file)})" if label == "config file" and config_file is not None else ""
             lines.append(f"# from the {label}{where}: {', '.join(keys)}")
+    import yaml  # here, not at the top: loading the CLI for `--help` does not need it
+
     return "\n".join(lines) + "\n" + yaml.safe_dump(kept, sort_keys=False, allow_unicode=True)
 
 

@@ -8,13 +8,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
-from humanllm.agents.holistic import HolisticChoice
 from humanllm.agents.judge import Judge, judged_characters, prompt_version
 from humanllm.core import ChecklistItem, Episode, TokenUsage, Verdict, run_bounded, spec_id
 from humanllm.errors import HumanLLMError, PermanentEndpointError, cause_of_kind
-from humanllm.evaluation._bootstrap import RESAMPLES
+from humanllm.evaluation._judge_options import JudgeOptions
 from humanllm.evaluation._progress import SilentTracker, Tracker
 from humanllm.evaluation._records import Judgement, JudgementKey, JudgementStore
 from humanllm.evaluation._spec import JudgementSpec
@@ -27,42 +26,6 @@ from humanllm.redaction import redact
 logger = logging.getLogger(__name__)
 
 JUDGE_PHASE = "judging"
-
-
-class JudgeOptions(BaseModel):
-    """How episodes are judged."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    runs: int = Field(default=3, ge=1, description="Independent judge runs (reported as mean +- SD).")
-    batch_size: int = Field(default=8, ge=1, description="Checklist items per judge call; 1 = one call per item.")
-    retries: int = Field(default=2, ge=0, description="Extra rounds for unscored items (batch halves each round).")
-    holistic: HolisticChoice = Field(
-        default="coser",
-        description="Also rate anthropomorphism and character fidelity: coser (flaw penalty, the paper's baseline), "
-        "direct (a 0-100 rating) or off.",
-    )
-    concurrency: int = Field(default=4, ge=1, description="Characters judged at once.")
-    seed: int = Field(default=0, description="Run r samples with seed `seed + r` (where the backend takes one).")
-    na_as_zero: bool = Field(
-        default=False,
-        description="Scoring only (judgements are the same): count n/a items as 0, the paper-comparable number; "
-        "by default n/a items are left out of the metrics and counted in the coverage.",
-    )
-    bootstrap: int = Field(
-        default=RESAMPLES,
-        ge=0,
-        description="Scoring only: bootstrap resamples for the 95% confidence intervals over samples (seeded from "
-        "`seed`); 0 = no intervals.",
-    )
-
-    @field_validator("holistic", mode="before")
-    @classmethod
-    def _legacy_flag(cls, value: object) -> object:
-        """Results saved before the CoSER score stored a flag: true meant the direct rating, false none."""
-        if isinstance(value, bool):
-            return "direct" if value else "off"
-        return value
 
 
 class JudgeRunReport(BaseModel):

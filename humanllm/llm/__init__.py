@@ -1,25 +1,32 @@
 """Model backends: every provider-specific line of humanllm lives in this package."""
 
-from humanllm.llm._base import HumanChatModel
-from humanllm.llm._cache import SQLiteResponseCache
-from humanllm.llm._endpoint import METHOD_CHAIN, StructuredEndpoint, StructuredMethod, endpoint_methods
-from humanllm.llm._factory import (
-    BackendStatus,
-    backend_statuses,
-    build_chat_model,
-    build_role_model,
-    rate_limiter_for,
-)
-from humanllm.llm._fakes import FakeBuilder, register_fake_backend
-from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
-from humanllm.llm._messages import json_schema_of
-from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
-from humanllm.llm._role import ROLES, RoleModel
-from humanllm.llm._settings import GenerationSpec, ModelSettings
-from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
-from humanllm.llm._structured import extract_json, parse_reply, response_format_for
-from humanllm.llm._usage import UsageMeter
-from humanllm.redaction import redact, redact_url
+from typing import TYPE_CHECKING
+
+from humanllm._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from humanllm.llm._base import HumanChatModel
+    from humanllm.llm._cache import SQLiteResponseCache
+    from humanllm.llm._endpoint import METHOD_CHAIN, StructuredEndpoint, StructuredMethod, endpoint_methods
+    from humanllm.llm._factory import (
+        BackendStatus,
+        backend_statuses,
+        build_chat_model,
+        build_role_model,
+        rate_limiter_for,
+    )
+    from humanllm.llm._fakes import FakeBuilder, register_fake_backend
+    from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
+    from humanllm.llm._messages import json_schema_of
+    from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
+    from humanllm.llm._role import ROLES, RoleModel
+    from humanllm.llm._settings import GenerationSpec, ModelSettings
+    from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
+    from humanllm.llm._structured import extract_json, parse_reply, response_format_for
+    from humanllm.llm._usage import UsageMeter
+    from humanllm.redaction import redact, redact_url
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "BACKENDS",

@@ -10,12 +10,14 @@ registers nothing.
 from __future__ import annotations
 
 import threading
-from typing import Any, Protocol
-
-from langchain_core.language_models.chat_models import BaseChatModel
+from typing import TYPE_CHECKING, Any, Protocol
 
 from humanllm.errors import BackendUnavailable
-from humanllm.llm._settings import ModelSettings
+
+if TYPE_CHECKING:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from humanllm.llm._settings import ModelSettings
 
 
 class FakeBuilder(Protocol):

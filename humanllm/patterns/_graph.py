@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-import networkx as nx
-
 from humanllm.core import Pattern, PatternKind
 from humanllm.errors import PatternDataError
 from humanllm.patterns._library import PatternLibrary
@@ -78,6 +76,8 @@ class InteractionGraph:
     """
 
     def __init__(self, library: PatternLibrary, relations: Iterable[tuple[Relation, str]]) -> None:
+        import networkx as nx  # here, not at import: `humanllm --help` loads this module
+
         self.library = library
         self.nx = nx.MultiGraph()
         for card in library:

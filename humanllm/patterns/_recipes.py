@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import random
-from enum import StrEnum
 from typing import Protocol
 
 from humanllm.errors import InvalidBundleError
 from humanllm.patterns._graph import InteractionGraph
 from humanllm.patterns._paper import PaperRecipe
+from humanllm.patterns._recipe_names import BundleRecipe
 from humanllm.patterns._sampler import Bundle, BundleConstraints, BundleSampler
-
-
-class BundleRecipe(StrEnum):
-    GRAPH = "graph"
-    """Our sampler: 2-5 patterns that interact in the graph, no excluded pair, least-used first (the default)."""
-    PAPER = "paper"
-    """The authors' recipe: 3-4 Big-Five markers from distinct dimensions, with p=0.7 one social-cognitive pattern."""
 
 
 class BundleSource(Protocol):

@@ -16,10 +16,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from humanllm.core import Pattern, PatternKind
+
+if TYPE_CHECKING:  # numpy is imported where it computes, so loading the CLI does not pay for it
+    import numpy as np
 
 _WORD = re.compile(r"[a-z]+")
 _STOP_WORDS = """a about above after again against all also am an and any are as at be because been before being below
@@ -58,6 +60,8 @@ class TfidfSpace:
     """TF-IDF vectors (L2-normalised, sublinear term frequency) of a fixed set of texts."""
 
     def __init__(self, texts: Sequence[str]) -> None:
+        import numpy as np
+
         terms = [content_terms(text) for text in texts]
         documents = Counter(term for item in terms for term in set(item))
         self.vocabulary = {term: index for index, term in enumerate(sorted(documents))}
@@ -102,6 +106,8 @@ only share a topic word mostly score below it. A lexical measure cannot see a pa
 
 def near_duplicates(items: Iterable[tuple[str, str]], *, threshold: float = DEFAULT_THRESHOLD) -> list[NearDuplicate]:
     """Pairs of (card, question) from different cards whose similarity reaches `threshold`, most alike first."""
+    import numpy as np
+
     pairs = list(items)
     if len(pairs) < 2:
         return []

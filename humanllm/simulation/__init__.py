@@ -1,65 +1,80 @@
 """Running simulations: one episode now; batches, the store and splits build on this."""
 
-from humanllm.simulation._card import CARD_FILE, read_front_matter, refresh_card, render_card, write_card
-from humanllm.simulation._card_data import CardConfig, CardData, CardSplit, card_data, folder_kind
-from humanllm.simulation._config import RoleSpecs, SimulationConfig
-from humanllm.simulation._derived_specs import CellSpec
-from humanllm.simulation._drive import check_checkpointing, drive_episode
-from humanllm.simulation._episode_file import read_episode_file
-from humanllm.simulation._fork_spec import ForkSpec, PatternChange
-from humanllm.simulation._hub import PushReport, push_folder, upload_files
-from humanllm.simulation._jobs import (
-    in_shard,
-    jobs_from_bundles,
-    ood_jobs,
-    parse_shard,
-    parse_situations,
-    plan_jobs,
-    read_bundles,
-    sample_jobs,
-    situations_for,
-    triggered_situations,
-    untriggered,
-)
-from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
-from humanllm.simulation._manifest import finished_manifest, run_manifest
-from humanllm.simulation._ood import choose_ood
-from humanllm.simulation._parquet import ParquetReport, export_parquet
-from humanllm.simulation._records import RecordStore
-from humanllm.simulation._released import ImportReport, episode_to_released, import_released
-from humanllm.simulation._released_write import ExportReport, export_released
-from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
-from humanllm.simulation._runner import EpisodeJob, OnEvent, PlannedEpisode, RunOptions, RunReport, run_batch, run_jobs
-from humanllm.simulation._spec import (
-    EPISODE_TEMPLATES,
-    EpisodeSpec,
-    episode_id,
-    episode_sampling_seed,
-    episode_spec,
-    template_versions,
-)
-from humanllm.simulation._split_plan import (
-    EVAL_SPLITS,
-    PLAN_FILE,
-    SPLITS,
-    SplitPlan,
-    is_split_folder,
-    plan_warnings,
-    read_plan,
-    store_ood,
-    store_plans,
-)
-from humanllm.simulation._splits import classify, split_store
-from humanllm.simulation._store import (
-    EpisodeStore,
-    Failure,
-    FailureGroup,
-    appending,
-    read_lines,
-    reason_cause,
-    repair_torn_tail,
-)
-from humanllm.simulation._training_set import OOD_HOLDERS, TrainingSet, training_set
+from typing import TYPE_CHECKING
+
+from humanllm._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from humanllm.simulation._card import CARD_FILE, read_front_matter, refresh_card, render_card, write_card
+    from humanllm.simulation._card_data import CardConfig, CardData, CardSplit, card_data, folder_kind
+    from humanllm.simulation._config import RoleSpecs, SimulationConfig
+    from humanllm.simulation._derived_specs import CellSpec
+    from humanllm.simulation._drive import check_checkpointing, drive_episode
+    from humanllm.simulation._episode_file import read_episode_file
+    from humanllm.simulation._fork_spec import ForkSpec, PatternChange
+    from humanllm.simulation._hub import PushReport, push_folder, upload_files
+    from humanllm.simulation._jobs import (
+        in_shard,
+        jobs_from_bundles,
+        ood_jobs,
+        parse_shard,
+        parse_situations,
+        plan_jobs,
+        read_bundles,
+        sample_jobs,
+        situations_for,
+        triggered_situations,
+        untriggered,
+    )
+    from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
+    from humanllm.simulation._manifest import finished_manifest, run_manifest
+    from humanllm.simulation._ood import choose_ood
+    from humanllm.simulation._parquet import ParquetReport, export_parquet
+    from humanllm.simulation._records import RecordStore
+    from humanllm.simulation._released import ImportReport, episode_to_released, import_released
+    from humanllm.simulation._released_write import ExportReport, export_released
+    from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
+    from humanllm.simulation._runner import (
+        EpisodeJob,
+        OnEvent,
+        PlannedEpisode,
+        RunOptions,
+        RunReport,
+        run_batch,
+        run_jobs,
+    )
+    from humanllm.simulation._spec import (
+        EPISODE_TEMPLATES,
+        EpisodeSpec,
+        episode_id,
+        episode_sampling_seed,
+        episode_spec,
+        template_versions,
+    )
+    from humanllm.simulation._split_plan import (
+        EVAL_SPLITS,
+        PLAN_FILE,
+        SPLITS,
+        SplitPlan,
+        is_split_folder,
+        plan_warnings,
+        read_plan,
+        store_ood,
+        store_plans,
+    )
+    from humanllm.simulation._splits import classify, split_store
+    from humanllm.simulation._store import (
+        EpisodeStore,
+        Failure,
+        FailureGroup,
+        appending,
+        read_lines,
+        reason_cause,
+        repair_torn_tail,
+    )
+    from humanllm.simulation._training_set import OOD_HOLDERS, TrainingSet, training_set
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "CARD_FILE",

@@ -16,32 +16,40 @@ In the spirit of pydantic-ai's `TestModel` and Concordia's testing package:
 Layering: this package sits above the model layer and beside the agents: it imports only
 `humanllm.llm` (and langchain / pydantic), and knows the roles' schemas by title only. The model
 layer never imports it; `fake` specs build through a slot in `humanllm.llm`
-(`register_fake_backend`) that `register_fakes()` fills. Nothing registers at import: the CLI calls
-`register_fakes()` when it assembles its app, the test suite in its conftest, and a script that
-wants `build_chat_model("fake")` calls it once first. Production packages (agents, simulation,
+(`register_fake_backend`) that `register_fakes()` fills. Nothing registers at import: the CLI fills
+it as it assembles its app (with `fake_builder()`, imported when the first fake is built), the test
+suite calls `register_fakes()` in its conftest, and a script that wants `build_chat_model("fake")`
+calls it once first. Production packages (agents, simulation,
 evaluation, ...) do not import this package; only the CLI, tests and benchmarks do.
 """
 
-from humanllm.testing._builder import QUESTIONS, builder_model, builder_reply
-from humanllm.testing._models import Reply, SchemaChatModel, Script, ScriptedChatModel
-from humanllm.testing._providers import JsonModeChatModel, PlainChatModel, ToolCallingChatModel
-from humanllm.testing._register import register_fakes
-from humanllm.testing._roles import (
-    ReplyRouter,
-    TextReply,
-    character_reply,
-    fake_character,
-    fake_holistic_flaws,
-    fake_judge,
-    fake_judge_score,
-    fake_writer,
-    judge_reply,
-    role_reply,
-    role_router,
-    writer_reply,
-)
-from humanllm.testing._schema import example_for_schema, fake_instance
-from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, Structured
+from typing import TYPE_CHECKING
+
+from humanllm._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from humanllm.testing._builder import QUESTIONS, builder_model, builder_reply
+    from humanllm.testing._models import Reply, SchemaChatModel, Script, ScriptedChatModel
+    from humanllm.testing._providers import JsonModeChatModel, PlainChatModel, ToolCallingChatModel
+    from humanllm.testing._register import fake_builder, register_fakes
+    from humanllm.testing._roles import (
+        ReplyRouter,
+        TextReply,
+        character_reply,
+        fake_character,
+        fake_holistic_flaws,
+        fake_judge,
+        fake_judge_score,
+        fake_writer,
+        judge_reply,
+        role_reply,
+        role_router,
+        writer_reply,
+    )
+    from humanllm.testing._schema import example_for_schema, fake_instance
+    from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, Structured
+else:
+    __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "FAULTS",
@@ -62,6 +70,7 @@ __all__ = [
     "builder_reply",
     "character_reply",
     "example_for_schema",
+    "fake_builder",
     "fake_character",
     "fake_holistic_flaws",
     "fake_instance",
