@@ -114,3 +114,13 @@ def _stores_verify(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[N
     assert report.ok, "stores written by this test fail `data verify`:\n" + "\n".join(
         mismatch.line() for mismatch in report.mismatches
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files holding `slow` tests first, each file's tests kept together and in order.
+
+    Under `--dist loadfile` a worker takes a whole file; handing out the longest files first keeps one
+    long file (the llama.cpp server, training) from starting last and running alone at the end.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: the rest keep their order

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
+import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from humanllm.core import Turn
 from humanllm.llm import ModelSettings, build_role_model
 from tests._workers import CORES_PER_WORKER
+
+pytestmark = pytest.mark.slow
 
 
 class TurnReply(BaseModel):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from humanllm.agents.director import TurnRules
@@ -68,6 +69,28 @@ def test_fork_writes_its_files_prints_json_and_resumes(stored: tuple[Path, Episo
     assert again["run"]["done"] == 0 and again["run"]["already_done"] == 2
     assert again["judging"]["judged"] == 0 and again["judging"]["already_done"] == data["judging"]["requested"]
     assert len(list(JudgementStore.open_for_reading(out))) == len(stored_judgements)
+
+
+def test_fork_takes_a_config_file_and_saves_what_it_used(stored: tuple[Path, Episode], tmp_path: Path) -> None:
+    store, episode = stored
+    config = tmp_path / "fork.yaml"
+    config.write_text("replicates: 1\njudge-every: 2\nmodel: fake\n", encoding="utf-8")
+    out = tmp_path / "fork"
+    args = ["study", "fork", episode.id, "--data", str(store), "--out", str(out), "--judge", "fake"]
+    result = runner.invoke(
+        register(), [*args, "--at-turn", "4", "--give", "anxious", "--config", str(config), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["continuations"]) == 1  # replicates from the file, not the default 3
+    saved = (out / "config.resolved.yaml").read_text(encoding="utf-8")
+    record = yaml.safe_load(saved)
+    assert record["replicates"] == 1 and record["judge_every"] == 2 and record["at_turn"] == 4
+    [from_file] = [line for line in saved.splitlines() if line.startswith("# from the config file")]
+    [from_flags] = [line for line in saved.splitlines() if line.startswith("# from the command line")]
+    assert "replicates" in from_file and "judge_every" in from_file and "replicates" not in from_flags
+    config.write_text("replicate: 2\n", encoding="utf-8")
+    refused = runner.invoke(register(), [*args, "--at-turn", "4", "--give", "anxious", "--config", str(config)])
+    assert refused.exit_code == _exit.USAGE and "unknown key 'replicate'" in refused.output
 
 
 def test_fork_prints_what_was_forked_and_where_the_report_is(

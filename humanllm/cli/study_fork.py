@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from humanllm.cli._async import run_interruptibly
+from humanllm.cli._config_file import RESOLVED_NAME, ConfigOption, save_resolved
 from humanllm.cli._eval_output import fail_batch
 from humanllm.cli._exit import batch_code
 from humanllm.cli._options import (
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 
 
 def fork(
+    ctx: typer.Context,
     episode: Annotated[
         str,
         typer.Argument(
@@ -127,6 +129,7 @@ def fork(
         bool, typer.Option("--wait", help="If another command writes --out, wait for it instead of failing.")
     ] = False,
     as_json: JsonOption = False,
+    config_file: ConfigOption = None,
 ) -> None:
     """Fork a stored episode: keep turns 1..K-1, change one thing, play the rest --replicates times, compare.
 
@@ -189,6 +192,7 @@ def fork(
         raise typer.BadParameter(str(exc), param_hint=hint) from exc
     character = build_role_model("character", spec, settings)
     judge_model = build_role_model("judge", judge, judge_settings)
+    save_resolved(ctx, out / RESOLVED_NAME)
     with RichTracker(err_console, disable=as_json) as tracker:
         result = run_interruptibly(
             fork_episode(
