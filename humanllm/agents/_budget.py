@@ -46,6 +46,10 @@ JUDGE_MAX_TOKENS = 1536
 JUDGE_TEMPERATURE = 0.7
 """The judge's default sampling temperature (`eval score` and `eval run`); here, beside the limit, so the
 CLI reads both defaults without loading the judge (and LangChain)."""
+JUDGE_BATCH_SIZE = 8
+"""Checklist items per judge call by default (`--batch-size`; the judge graph and `eval`'s options share it)."""
+JUDGE_RETRIES = 2
+"""Extra judging rounds for unscored items by default (`--retries`; the batch halves each round)."""
 BUILDER_MAX_TOKENS = 1024
 """The pattern builder's completion limit by default (`humanllm patterns build --max-tokens`)."""
 

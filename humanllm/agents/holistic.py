@@ -30,6 +30,8 @@ HolisticMethod = Literal["coser", "direct"]
 HolisticChoice = Literal["coser", "direct", "off"]
 """A judge run's holistic setting: one of the methods, or no holistic call at all."""
 HOLISTIC_CHOICES: tuple[HolisticChoice, ...] = ("coser", "direct", "off")
+HOLISTIC_DEFAULT: HolisticChoice = "coser"
+"""The holistic rating a judge run asks for by default (the judge graph and `eval`'s options share it)."""
 
 SEVERITY_MIN, SEVERITY_MAX = 1, 5
 TURN_ALLOWANCE = 0.3

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from humanllm.agents.holistic import HolisticChoice
+from humanllm.agents import JUDGE_BATCH_SIZE, JUDGE_RETRIES
+from humanllm.agents.holistic import HOLISTIC_DEFAULT, HolisticChoice
 from humanllm.evaluation._bootstrap import RESAMPLES
 
 
@@ -15,10 +16,14 @@ class JudgeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     runs: int = Field(default=3, ge=1, description="Independent judge runs (reported as mean +- SD).")
-    batch_size: int = Field(default=8, ge=1, description="Checklist items per judge call; 1 = one call per item.")
-    retries: int = Field(default=2, ge=0, description="Extra rounds for unscored items (batch halves each round).")
+    batch_size: int = Field(
+        default=JUDGE_BATCH_SIZE, ge=1, description="Checklist items per judge call; 1 = one call per item."
+    )
+    retries: int = Field(
+        default=JUDGE_RETRIES, ge=0, description="Extra rounds for unscored items (batch halves each round)."
+    )
     holistic: HolisticChoice = Field(
-        default="coser",
+        default=HOLISTIC_DEFAULT,
         description="Also rate anthropomorphism and character fidelity: coser (flaw penalty, the paper's baseline), "
         "direct (a 0-100 rating) or off.",
     )

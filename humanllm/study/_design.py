@@ -17,7 +17,7 @@ from typing import Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from humanllm.agents.judge import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE
+from humanllm.agents import JUDGE_BATCH_SIZE, JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE
 from humanllm.errors import ConfigError
 from humanllm.llm import DEFAULT_SPEC
 from humanllm.patterns import PatternLibrary
@@ -106,7 +106,7 @@ class StudyModels(_Model):
 
 class StudyJudge(_Model):
     runs: int = Field(default=1, ge=1, le=10, description="Independent judge runs per character.")
-    batch_size: int = Field(default=8, ge=1, description="Items per judge call.")
+    batch_size: int = Field(default=JUDGE_BATCH_SIZE, ge=1, description="Items per judge call.")
     temperature: float = Field(default=JUDGE_TEMPERATURE, ge=0, le=2)
     max_tokens: int = Field(default=JUDGE_MAX_TOKENS, ge=64, description="Judge completion limit (fit a batch).")
 

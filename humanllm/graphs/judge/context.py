@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from humanllm.agents.holistic import HolisticChoice
+from humanllm.agents import JUDGE_BATCH_SIZE, JUDGE_RETRIES
+from humanllm.agents.holistic import HOLISTIC_DEFAULT, HolisticChoice
 from humanllm.agents.judge import JUDGE_MAX_TOKENS, JUDGE_TEMPERATURE, Judge
 from humanllm.graphs._build import PATTERNS_DIRS_HELP, ModelChoice, Settings, interaction_graph, role_model
 
@@ -28,10 +29,12 @@ class JudgeContext(Settings[JudgeParts]):
     )
     patterns_dirs: list[str] = Field(default_factory=list, description=PATTERNS_DIRS_HELP)
     seed: int = Field(default=0, description="This judge run's sampling seed.")
-    batch_size: int = Field(default=8, ge=1, description="Items per call; 1 = one call per item.")
-    retries: int = Field(default=2, ge=0, description="Extra rounds for unscored items (the batch halves each round).")
+    batch_size: int = Field(default=JUDGE_BATCH_SIZE, ge=1, description="Items per call; 1 = one call per item.")
+    retries: int = Field(
+        default=JUDGE_RETRIES, ge=0, description="Extra rounds for unscored items (the batch halves each round)."
+    )
     holistic: HolisticChoice = Field(
-        default="coser",
+        default=HOLISTIC_DEFAULT,
         description="Also rate anthropomorphism and fidelity (one more call): by CoSER's flaw penalty, directly, "
         'or "off".',
     )
