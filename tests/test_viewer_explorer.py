@@ -199,6 +199,7 @@ def test_the_neighbourhood_is_drawn_round_its_pattern(
     )
     excludes = sum(1 for e in expected["edges"] if e["data"]["relation"] == "excludes")
     assert excludes and dashed[:excludes] == ["dashed"] * excludes and set(dashed[excludes:]) == {"solid"}
+    assert page.evaluate("window.patternGraph.edges().every(e => e.visible())")  # one hop: every relation shown
     shot = tmp_path / "pattern-graph.png"
     page.locator("#pattern-graph").screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
@@ -234,7 +235,9 @@ def test_tapping_a_neighbour_opens_its_page(graph: InteractionGraph, serve: Any,
     assert page.inner_text("#landed") == neighbour
 
 
-def test_the_radius_selector_fetches_the_wider_ring(graph: InteractionGraph, serve: Any, open_page: Any) -> None:
+def test_the_radius_selector_fetches_the_wider_ring(
+    graph: InteractionGraph, serve: Any, open_page: Any, tmp_path: Path
+) -> None:
     site = serve(Site(graph, CENTRE))
     page = open_page(site).page
     wider = site.elements(2)
@@ -244,6 +247,20 @@ def test_the_radius_selector_fetches_the_wider_ring(graph: InteractionGraph, ser
     page.wait_for_selector("#pattern-graph[data-state=ready]")
     assert site.radii == [1, 2]
     assert f"of {wider['total_nodes']} within 2 hops" in page.inner_text(".pg-status")
+    # Cytoscape restyles on its next frame: wait for the drawn state rather than read it at once
+    shown = "([kind, seen]) => window.patternGraph.edges().filter(e => e.data('relation') === kind)"
+    shown += ".every(e => e.visible() === seen)"
+    page.wait_for_function(shown, arg=["excludes", False], timeout=5000)  # past one hop constraints start hidden
+    page.wait_for_function(shown, arg=["reinforces", True], timeout=5000)
+    page.check(".pg-legend [data-relation=excludes] input")
+    page.uncheck(".pg-legend [data-relation=reinforces] input")
+    page.wait_for_function(shown, arg=["excludes", True], timeout=5000)
+    page.wait_for_function(shown, arg=["reinforces", False], timeout=5000)
+    page.check(".pg-legend [data-relation=reinforces] input")
+    page.uncheck(".pg-legend [data-relation=excludes] input")
+    shot = tmp_path / "pattern-graph-radius-2.png"
+    page.locator("#pattern-graph").screenshot(path=str(shot))
+    print(f"screenshot: {shot}")
 
 
 def test_a_rationale_holding_html_is_shown_as_text(library: PatternLibrary, serve: Any, open_page: Any) -> None:

@@ -76,6 +76,8 @@
           "border-color": "#ffffff"
         }
       },
+      { selector: "node[distance = 1]", style: { width: 26, height: 26, "font-size": 11 } },
+      { selector: "node[distance > 1]", style: { "font-size": 10 } },
       {
         selector: "node[?centre]",
         style: { width: 40, height: 40, "font-size": 12, "font-weight": "bold", "border-width": 3, "border-color": "#222222" }
@@ -93,6 +95,7 @@
       { selector: "edge[?constraint]", style: { "line-style": "dashed", "line-dash-pattern": [6, 4] } },
       { selector: "edge[?directed]", style: { "target-arrow-shape": "triangle", "arrow-scale": 0.9 } },
       { selector: "edge.pg-active", style: { width: 5, opacity: 1, "z-index": 10 } },
+      { selector: "edge.pg-hidden", style: { display: "none" } },
       { selector: "node.pg-active", style: { "border-width": 3, "border-color": "#222222" } }
     ];
   }
@@ -106,6 +109,25 @@
     var marker = document.createElement("template");
     marker.id = id;
     document.head.appendChild(marker);
+  }
+
+  /* Which circle of the concentric layout each node sits on (higher: nearer the middle): one circle per hop,
+   * and a crowded ring (more than RING_MAX nodes) split over two staggered circles, so that the drawing
+   * stays small enough for its labels to be read. Nodes come closest-first from the server. */
+  var RING_MAX = 24;
+  function circlesFor(nodes, rings) {
+    var counts = {};
+    nodes.forEach(function (n) { var d = n.data.distance || 0; counts[d] = (counts[d] || 0) + 1; });
+    var seen = {};
+    var out = {};
+    nodes.forEach(function (n) {
+      var d = n.data.distance || 0;
+      var index = seen[d] || 0;
+      seen[d] = index + 1;
+      var outer = counts[d] > RING_MAX && index % 2 === 1 ? 1 : 0;
+      out[n.data.id] = 2 * (rings - d) + 1 - outer;
+    });
+    return out;
   }
 
   function Explorer(container) {
@@ -184,15 +206,16 @@
     var nodes = elements.nodes || [];
     var edges = elements.edges || [];
     var rings = nodes.reduce(function (m, n) { return Math.max(m, n.data.distance || 0); }, 0);
+    var circles = circlesFor(nodes, rings);
     this.cy = window.cytoscape({
       container: this.canvas,
       elements: { nodes: nodes, edges: edges },
       style: styles(),
       layout: {
         name: "concentric",
-        concentric: function (n) { return rings - (n.data("distance") || 0); },
+        concentric: function (n) { return circles[n.id()]; },
         levelWidth: function () { return 1; },
-        minNodeSpacing: 28,
+        minNodeSpacing: rings > 1 ? 16 : 28,
         spacingFactor: 1.1,
         avoidOverlap: true,
         animate: false
@@ -206,7 +229,7 @@
     this.cy.on("mouseover tap", "edge", function (event) { self.showEdge(event.target); });
     this.cy.on("mouseover", "node", function (event) { self.showNode(event.target); });
     this.cy.on("tap", "node", function (event) { self.open(event.target); });
-    this.drawLegend(nodes, edges);
+    this.drawLegend(nodes, edges, rings > 1);
     var shown = nodes.length + " pattern" + (nodes.length === 1 ? "" : "s") + ", " + edges.length + " relation" +
       (edges.length === 1 ? "" : "s");
     if (elements.truncated) {
@@ -265,7 +288,15 @@
     if (href) window.location.assign(href);
   };
 
-  Explorer.prototype.drawLegend = function (nodes, edges) {
+  /* Show or hide the relations of one type (the legend's tick boxes). */
+  Explorer.prototype.showRelation = function (kind, shown) {
+    this.cy.edges().filter(function (e) { return e.data("relation") === kind; }).toggleClass("pg-hidden", !shown);
+  };
+
+  /* The legend: one tick box per relation type drawn (constraints start unticked past one hop, where their
+   * dashed lines would bury the interactions), then the families' colours. */
+  Explorer.prototype.drawLegend = function (nodes, edges, wide) {
+    var self = this;
     var legend = this.legend;
     legend.textContent = "";
     var seenRelations = {};
@@ -276,13 +307,22 @@
     Object.keys(RELATIONS).concat(Object.keys(seenRelations).filter(function (k) { return !RELATIONS[k]; }))
       .filter(function (k) { return seenRelations[k]; })
       .forEach(function (kind) {
+        var constraint = kind === "excludes" || kind === "not_same_character";
         var item = el("li", "pg-legend-item");
         item.setAttribute("data-relation", kind);
+        var label = el("label", "pg-legend-toggle");
+        var box = el("input");
+        box.type = "checkbox";
+        box.checked = !(wide && constraint);
+        box.addEventListener("change", function () { self.showRelation(kind, box.checked); });
+        self.showRelation(kind, box.checked);
         var swatch = el("span", "pg-swatch pg-swatch-line");
         swatch.style.borderTopColor = relationColour(kind);
-        if (kind === "excludes" || kind === "not_same_character") swatch.classList.add("pg-dashed");
-        item.appendChild(swatch);
-        item.appendChild(el("span", null, RELATIONS[kind] ? RELATIONS[kind].text : words(kind)));
+        if (constraint) swatch.classList.add("pg-dashed");
+        label.appendChild(box);
+        label.appendChild(swatch);
+        label.appendChild(el("span", null, RELATIONS[kind] ? RELATIONS[kind].text : words(kind)));
+        item.appendChild(label);
         relations.appendChild(item);
       });
     var families = el("ul", "pg-legend-families");
@@ -295,7 +335,7 @@
       item.appendChild(el("span", null, words(family)));
       families.appendChild(item);
     });
-    legend.appendChild(el("h4", null, "Relations"));
+    legend.appendChild(el("h4", null, "Relations (tick to show)"));
     legend.appendChild(relations);
     legend.appendChild(el("h4", null, "Families (circles: social-cognitive, squares: traits)"));
     legend.appendChild(families);
