@@ -1,0 +1,1 @@
+"""The local web viewer (issue 19)."""
