@@ -40,8 +40,7 @@ def view(
     Ctrl-C stops the server.
     """
     from humanllm.cli._options import graph
-    from humanllm.viewer import build_app, is_loopback, open_indexes
-    from humanllm.viewer._serve import bind, serve, url_of
+    from humanllm.viewer import bind, build_app, is_loopback, open_indexes, serve, url_of
 
     g = graph(patterns_dir)
     sock = bind(host, port)  # before indexing: a port in use fails at once

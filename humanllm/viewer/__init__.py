@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from humanllm.viewer._folders import cache_dir, discover, index_path
     from humanllm.viewer._index import RefreshReport, StoreIndex
     from humanllm.viewer._query import ListQuery
-    from humanllm.viewer._serve import is_loopback, serve
+    from humanllm.viewer._serve import bind, is_loopback, serve, url_of
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
@@ -25,6 +25,7 @@ __all__ = [
     "RatingsFile",
     "RefreshReport",
     "StoreIndex",
+    "bind",
     "build_app",
     "cache_dir",
     "cited_turns",
@@ -34,4 +35,5 @@ __all__ = [
     "is_loopback",
     "open_indexes",
     "serve",
+    "url_of",
 ]

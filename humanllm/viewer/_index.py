@@ -169,8 +169,8 @@ class StoreIndex:
                 start, position = position, position + len(raw)
                 if raw.strip():
                     added = self._add(db, kind, relative, start, raw, label, touched)
-                    records += added
-                    skipped += not added
+                    records += added > 0
+                    skipped += added < 0
                 pending += 1
                 if pending >= BATCH:
                     db.commit()
@@ -195,11 +195,12 @@ class StoreIndex:
 
     def _add(
         self, db: sqlite3.Connection, kind: str, shard: str, offset: int, raw: bytes, label: str, touched: set[str]
-    ) -> bool:
-        """Index one line; False when it is not a valid record of its kind."""
+    ) -> int:
+        """Index one line: 1 when added, 0 when its key is indexed already (the first line wins), -1 when it is
+        not a valid record of its kind."""
         try:
             if kind == "episodes":
-                self._add_episode(db, Episode.model_validate_json(raw), shard, offset, len(raw), label, touched)
+                return self._add_episode(db, Episode.model_validate_json(raw), shard, offset, len(raw), label, touched)
             elif kind == "judgements":
                 row = judgement_row(Judgement.model_validate_json(raw))
                 done = db.execute(
@@ -219,16 +220,17 @@ class StoreIndex:
                         row.not_applicable,
                     ),
                 )
-                if done.rowcount:
-                    touched.add(row.episode)
+                if not done.rowcount:
+                    return 0
+                touched.add(row.episode)
             else:
                 db.execute(
                     "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?)",
                     (*failure_row(Failure.model_validate_json(raw)), shard),
                 )
         except (ValidationError, ValueError, DataError):
-            return False
-        return True
+            return -1
+        return 1
 
     def _add_episode(
         self,
@@ -239,7 +241,7 @@ class StoreIndex:
         length: int,
         label: str,
         touched: set[str],
-    ) -> None:
+    ) -> int:
         row = episode_row(episode, self.library, label)
         folder = str(Path(shard).parent) if Path(shard).parent != Path(".") else ""
         cursor = db.execute(
@@ -268,11 +270,12 @@ class StoreIndex:
             ),
         )
         if not cursor.rowcount:
-            return  # the first line of an id wins
+            return 0  # the first line of an id wins
         if self.fts:
             db.execute("INSERT INTO episode_text (rowid, text) VALUES (?, ?)", (cursor.lastrowid, row.text))
         db.executemany("INSERT INTO episode_pattern VALUES (?, ?, ?, ?)", [(row.id, *c) for c in row.carried])
         touched.add(row.id)
+        return 1
 
     def _rescore(self, db: sqlite3.Connection, episodes: set[str]) -> None:
         """Each episode's mean IPE and MPD (x100) over its judgements, for the episodes whose judgements changed."""
