@@ -389,6 +389,10 @@ def test_benchmark_results_compare_two_models_on_one_scenario(tmp_path: Path, gr
     side_by_side = client.get(link.group(1).replace("&amp;", "&"))
     assert side_by_side.status_code == 200 and side_by_side.text.count('class="side"') == 2
     assert "fake:schema" in side_by_side.text
+    both = TestClient(build_app([out, store], library=graph.library, index_dir=tmp_path / "index",
+                                ratings=tmp_path / "r.jsonl")).get("/")  # fmt: skip
+    assert both.status_code == 200 and str(out) in both.text and str(store) in both.text
+    assert 'href="/f/1"' in both.text
 
 
 # --- the command ---------------------------------------------------------------------------------
