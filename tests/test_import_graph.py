@@ -28,10 +28,11 @@ SUBPACKAGES = (
     "evaluation",
     "study",
     "testing",
+    "viewer",
     "cli",
 )
 BOTTOM = {"core", "errors", "redaction", "_lazy"}
-ABOVE_LLM = {"agents", "graphs", "simulation", "evaluation", "study", "training", "testing", "cli"}
+ABOVE_LLM = {"agents", "graphs", "simulation", "evaluation", "study", "training", "testing", "viewer", "cli"}
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,11 @@ class _Commands(LazyGroup):
             "humanllm.cli.eval:app",
             "Judge and benchmark: IPE/MPD checklists, the holistic baseline, human alignment and reports.",
         ),
+        "view": LazyCommand(
+            "humanllm.cli.view:view",
+            "Browse stores in a local web page: episodes with each character's perspective, the judge's evidence, "
+            "studies.",
+        ),
         "study": LazyCommand(
             "humanllm.cli.study:app",
             "Controlled experiments: give or withhold patterns from characters in one fixed scenario, play every "

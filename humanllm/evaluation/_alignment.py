@@ -33,6 +33,11 @@ HOLISTIC_QUESTIONS = {
 }
 
 
+NOT_RATED = ("n/a", "na")
+"""What a rater writes for an item the transcript gave no opportunity to show (`humanllm view`'s annotation mode
+writes "n/a"): read as no score, as the judge's n/a is."""
+
+
 class AnnotationItem(BaseModel):
     """One row for a human rater: the item, the scale and everything needed to judge it."""
 
@@ -49,7 +54,7 @@ class AnnotationItem(BaseModel):
     background: str
     profile: str
     transcript: str = Field(description="Numbered turns; the character's thoughts shown, the others' hidden.")
-    human_score: str = Field(default="", description="For the rater to fill in.")
+    human_score: str = Field(default="", description="For the rater to fill in: -1, 0, +1 or n/a (0-100 for holistic).")
     rater: str = Field(default="", description="For the rater to fill in.")
 
 
@@ -140,6 +145,8 @@ def _rating(raw: dict[str, object], where: str) -> Rating | None:
     value = raw.get("human_score", raw.get("score", ""))
     if value is None or str(value).strip() == "":
         return None  # not rated (yet)
+    if str(value).strip().lower() in NOT_RATED:
+        return None  # the rater saw no opportunity to show it: like the judge's n/a, it enters no metric
     try:
         item_id = str(raw["item_id"])
         metric = _metric_of(item_id, str(raw.get("metric") or ""))
