@@ -26,10 +26,13 @@ if TYPE_CHECKING:
         triggered_situations,
         untriggered,
     )
-    from humanllm.simulation._lock import StoreLock, permission_denied, read_holder
+    from humanllm.simulation._lock import StoreLock, permission_denied, read_holder, shard_lock_name
     from humanllm.simulation._manifest import finished_manifest, run_manifest
     from humanllm.simulation._ood import choose_ood
     from humanllm.simulation._parquet import ParquetReport, export_parquet
+    from humanllm.simulation._ray import RayOptions, import_ray, run_on_ray, shard_tasks
+    from humanllm.simulation._ray_task import ProgressTally, ShardTask, TallySnapshot, run_shard
+    from humanllm.simulation._ray_totals import RayRun, TaskResult, merge_reports
     from humanllm.simulation._records import RecordStore
     from humanllm.simulation._released import ImportReport, episode_to_released, import_released
     from humanllm.simulation._released_write import ExportReport, export_released
@@ -72,6 +75,14 @@ if TYPE_CHECKING:
         reason_cause,
         repair_torn_tail,
     )
+    from humanllm.simulation._store_url import (
+        StoreLocation,
+        download_shard,
+        remote_done_ids,
+        store_location,
+        update_remote_manifest,
+        upload_shard,
+    )
     from humanllm.simulation._training_set import OOD_HOLDERS, TrainingSet, training_set
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
@@ -100,21 +111,29 @@ __all__ = [
     "PatternChange",
     "Plan",
     "PlannedEpisode",
+    "ProgressTally",
     "PushReport",
+    "RayOptions",
+    "RayRun",
     "RecordStore",
     "RoleModels",
     "RoleSpecs",
     "RunOptions",
     "RunReport",
+    "ShardTask",
     "SimulationConfig",
     "SplitPlan",
+    "StoreLocation",
     "StoreLock",
+    "TallySnapshot",
+    "TaskResult",
     "TrainingSet",
     "appending",
     "card_data",
     "check_checkpointing",
     "choose_ood",
     "classify",
+    "download_shard",
     "drive_episode",
     "episode_id",
     "episode_sampling_seed",
@@ -124,10 +143,12 @@ __all__ = [
     "export_released",
     "finished_manifest",
     "folder_kind",
+    "import_ray",
     "import_released",
     "in_shard",
     "is_split_folder",
     "jobs_from_bundles",
+    "merge_reports",
     "ood_jobs",
     "parse_shard",
     "parse_situations",
@@ -144,22 +165,30 @@ __all__ = [
     "read_plan",
     "reason_cause",
     "refresh_card",
+    "remote_done_ids",
     "render_card",
     "repair_torn_tail",
     "run_batch",
     "run_episode",
     "run_jobs",
     "run_manifest",
+    "run_on_ray",
+    "run_shard",
     "sample_jobs",
+    "shard_lock_name",
+    "shard_tasks",
     "simulate",
     "situations_for",
     "split_store",
+    "store_location",
     "store_ood",
     "store_plans",
     "template_versions",
     "training_set",
     "triggered_situations",
     "untriggered",
+    "update_remote_manifest",
     "upload_files",
+    "upload_shard",
     "write_card",
 ]

@@ -5,6 +5,10 @@ and command to `<folder>/.humanllm.lock.json`, removed on release, so that a sec
 who holds the folder. The OS drops the lock when its process dies (even on `kill -9`); a holder file
 left behind then is overwritten by the next writer. Within one process the lock is re-entrant: a
 command that locked its output folder can open the stores inside it for writing.
+
+A lock may also be named (`StoreLock(folder, name=shard_lock_name("ray-000of004"))`): one shard's
+writer under a run that holds the folder's lock (`generate --ray`: the driver holds the folder, each
+Ray task its own shard, see `humanllm.simulation._ray`). The holder file is then `<name>.json`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ LOCK_FILE = ".humanllm.lock"
 HOLDER_FILE = ".humanllm.lock.json"
 
 
+def shard_lock_name(shard: str) -> str:
+    """The lock file of one shard's writer (a writer of one shard only, under the folder's run)."""
+    return f".humanllm-{shard}.lock"
+
+
 def permission_denied(folder: Path, exc: OSError) -> DataError:
     """The one-line error for a store folder this user may not write."""
     where = exc.filename or folder
@@ -56,7 +65,7 @@ class _Hold:
     count: int
 
 
-_holds: dict[Path, _Hold] = {}
+_holds: dict[tuple[Path, str], _Hold] = {}
 _holds_guard = threading.Lock()
 
 
@@ -67,10 +76,11 @@ class StoreLock:
     holder to finish; a number waits at most that many seconds.
     """
 
-    def __init__(self, folder: Path, *, wait: bool | float = False) -> None:
+    def __init__(self, folder: Path, *, wait: bool | float = False, name: str = LOCK_FILE) -> None:
         self.folder = Path(folder)
         self.wait = wait
-        self._key: Path | None = None
+        self.name = name
+        self._key: tuple[Path, str] | None = None
 
     @property
     def held(self) -> bool:
@@ -85,7 +95,7 @@ class StoreLock:
             raise DataError(f"{self.folder} is not a folder: give a store folder (or a new path) instead") from exc
         except PermissionError as exc:
             raise permission_denied(self.folder, exc) from exc
-        key = self.folder.resolve()
+        key = (self.folder.resolve(), self.name)
         with _holds_guard:
             hold = _holds.get(key)
             if hold is not None:
@@ -95,8 +105,9 @@ class StoreLock:
         self._key = key
         return self
 
-    def _take(self, key: Path) -> FileLock:
-        lock = FileLock(key / LOCK_FILE, timeout=0, thread_local=False, preserve_lock_file=True)
+    def _take(self, key: tuple[Path, str]) -> FileLock:
+        folder, name = key
+        lock = FileLock(folder / name, timeout=0, thread_local=False, preserve_lock_file=True)
         try:
             try:
                 lock.acquire(timeout=0)
@@ -112,7 +123,7 @@ class StoreLock:
         except PermissionError as exc:
             raise permission_denied(self.folder, exc) from exc
         try:
-            _write_holder(key / HOLDER_FILE)
+            _write_holder(folder / _holder_name(name))
         except OSError as exc:
             lock.release()
             if isinstance(exc, PermissionError):
@@ -121,14 +132,15 @@ class StoreLock:
         return lock
 
     def _busy_message(self, *, brief: bool = False) -> str:
-        holder = read_holder(self.folder)
+        holder = read_holder(self.folder, self.name)
         pid = holder.get("pid", "unknown")
         command = holder.get("command") or "unknown command"
         since = holder.get("since")
         when = f", since {time.strftime('%H:%M:%S', time.localtime(since))}" if isinstance(since, int | float) else ""
         host = holder.get("host")
         where = f" on {host}" if host and host != socket.gethostname() else ""
-        head = f"{self.folder} is being written by pid {pid}{where} ({command}{when})"
+        what = self.folder if self.name == LOCK_FILE else f"{self.folder} (lock {self.name})"
+        head = f"{what} is being written by pid {pid}{where} ({command}{when})"
         if brief:
             return head
         return (
@@ -146,10 +158,11 @@ class StoreLock:
             if hold.count > 0:
                 return
             del _holds[key]
+            holder = key[0] / _holder_name(key[1])
             try:
-                (key / HOLDER_FILE).unlink(missing_ok=True)
+                holder.unlink(missing_ok=True)
             except OSError as exc:  # the lock still goes; a stale holder file is overwritten by the next writer
-                logger.debug("could not remove %s: %s", key / HOLDER_FILE, exc)
+                logger.debug("could not remove %s: %s", holder, exc)
             hold.lock.release()
 
     def __enter__(self) -> StoreLock:
@@ -161,10 +174,14 @@ class StoreLock:
         self.release()
 
 
-def read_holder(folder: Path) -> dict[str, Any]:
-    """Who holds (or last held) the folder's lock: pid, command, host, since; {} when nobody wrote it."""
+def _holder_name(name: str) -> str:
+    return HOLDER_FILE if name == LOCK_FILE else f"{name}.json"
+
+
+def read_holder(folder: Path, name: str = LOCK_FILE) -> dict[str, Any]:
+    """Who holds (or last held) the folder's (or the lock `name`'s) lock: pid, command, host, since; {} if unknown."""
     try:
-        data = json.loads((Path(folder) / HOLDER_FILE).read_text(encoding="utf-8"))
+        data = json.loads((Path(folder) / _holder_name(name)).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -7,6 +7,11 @@ a torn last line of every shard it owns to `<shard>.jsonl.torn`. Each `append` w
 and flushes and fsyncs once at its end (one fsync per batch). A last line that parses as JSON is a
 record, newline or not; one that does not (a crash mid-write) is skipped by readers with a warning.
 Shards must be regular files.
+
+A shard view (`only_shard=True`) reads and writes one shard only, under that shard's own lock
+(`shard_lock_name`), not the folder's: the writer of one Ray task of `generate --ray`, whose driver
+holds the folder's lock for the whole run (see `humanllm.simulation._ray`). It mends only its own
+shard's torn tail, so shards written by other tasks at the same time are never touched.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import IO, Any, ClassVar, Self, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from humanllm.errors import DataError
-from humanllm.simulation._lock import StoreLock, permission_denied
+from humanllm.simulation._lock import LOCK_FILE, StoreLock, permission_denied, shard_lock_name
 
 logger = logging.getLogger(__name__)
 
@@ -169,15 +174,25 @@ class RecordStore:
     WRITE_HINT: ClassVar[str] = "open it for writing"
     """How to open the store for writing, for the error of a write to a reader."""
 
-    def __init__(self, root: Path, shard: str = "main", *, write: bool = True, wait: bool | float = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        shard: str = "main",
+        *,
+        write: bool = True,
+        wait: bool | float = False,
+        only_shard: bool = False,
+    ) -> None:
         self.root = Path(root)
         self.shard = shard
         self.writable = write
+        self.only_shard = only_shard
         self._mutex = threading.Lock()
         self._lock: StoreLock | None = None
         self._release: weakref.finalize[Any, Any] | None = None
         if write:
-            lock = StoreLock(self.root, wait=wait).acquire()
+            name = shard_lock_name(shard) if only_shard else LOCK_FILE
+            lock = StoreLock(self.root, wait=wait, name=name).acquire()
             self._lock = lock
             self._release = weakref.finalize(self, lock.release)
             try:
@@ -207,7 +222,10 @@ class RecordStore:
 
     # --- reading ------------------------------------------------------------------------------
     def files(self, prefix: str) -> list[Path]:
-        """Every shard of one prefix, in name order."""
+        """Every shard of one prefix, in name order (a shard view: its own, when it exists)."""
+        if self.only_shard:
+            own = self.root / f"{prefix}-{self.shard}.jsonl"
+            return [own] if own.exists() or own.is_symlink() else []
         return sorted(self.root.glob(f"{prefix}-*.jsonl"))
 
     def lines(self, prefix: str) -> Iterator[tuple[Path, int, bytes]]:

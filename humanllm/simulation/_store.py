@@ -124,8 +124,16 @@ class EpisodeStore(RecordStore):
     PREFIXES = ("episodes", "attempts")
     WRITE_HINT = "open it with EpisodeStore.open_for_writing"
 
-    def __init__(self, root: Path, shard: str = "main", *, write: bool = True, wait: bool | float = False) -> None:
-        super().__init__(root, shard, write=write, wait=wait)
+    def __init__(
+        self,
+        root: Path,
+        shard: str = "main",
+        *,
+        write: bool = True,
+        wait: bool | float = False,
+        only_shard: bool = False,
+    ) -> None:
+        super().__init__(root, shard, write=write, wait=wait, only_shard=only_shard)
         self._done, self.duplicates = self._read_done_ids()
 
     @classmethod
@@ -137,6 +145,13 @@ class EpisodeStore(RecordStore):
     def open_for_writing(cls, root: Path, shard: str = "main", *, wait: bool | float = False) -> EpisodeStore:
         """Take the folder's writer lock (created if missing), mend torn tails, and append to `shard`."""
         return cls(root, shard, write=True, wait=wait)
+
+    @classmethod
+    def open_shard(cls, root: Path, shard: str, *, wait: bool | float = False) -> EpisodeStore:
+        """One shard only, under its own lock: for a task of a run that holds the folder's lock (`generate --ray`).
+
+        Mends that shard's torn tail and knows only that shard's ids; never writes the manifest."""
+        return cls(root, shard, write=True, wait=wait, only_shard=True)
 
     # --- reading ------------------------------------------------------------------------------
     def _read_done_ids(self) -> tuple[set[str], int]:
@@ -211,6 +226,8 @@ class EpisodeStore(RecordStore):
     def write_manifest(self, data: dict[str, Any]) -> None:
         """Replace the manifest atomically (write a temp file, then rename)."""
         self.check_writable()
+        if self.only_shard:
+            raise DataError(f"{self.root}: a shard's writer never writes the manifest; the run holding the folder does")
         temp = self.root / f".{MANIFEST}.{os.getpid()}.tmp"
         try:
             temp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")

@@ -1,0 +1,131 @@
+"""One Ray task of `generate --ray`: an async batch (`run_batch`) writing one shard of the store.
+
+This module never imports Ray: `humanllm.simulation._ray` wraps `run_shard` in `ray.remote` and
+`ProgressTally` in a Ray actor. The task builds its role models itself, from the run's config
+(model specs and `ModelSettings` with no API key: keys come from the worker's environment, e.g.
+`OPENAI_API_KEY` exported before `ray start`), runs the `setup` hook first (the CLI's registers the
+`fake` backend in the worker), and reports each finished or failed episode to the tally.
+
+Idempotent, so Ray may run it again after a worker died: a local store is re-opened as the shard's
+own view (`EpisodeStore.open_shard`: the shard's lock, its torn tail mended, its finished ids
+skipped); an object store's shard is downloaded into a staging folder first and uploaded whole at
+the end (see `humanllm.simulation._store_url`), so a retry after a death redoes that shard's
+episodes that had not been uploaded, and a reader never sees a torn or duplicated record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from humanllm.core import TokenUsage
+from humanllm.patterns import InteractionGraph
+from humanllm.simulation._config import SimulationConfig
+from humanllm.simulation._run import Plan, RoleModels
+from humanllm.simulation._runner import RunOptions, RunReport, run_batch
+from humanllm.simulation._store import EpisodeStore
+from humanllm.simulation._store_url import download_shard, store_location, upload_shard
+
+logger = logging.getLogger(__name__)
+
+SHARD_LOCK_WAIT_S = 120.0
+"""How long a retried task waits for the shard's lock (a dead worker's lock can outlive it on NFS)."""
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """What one task runs: its shard's jobs, into `store` (a folder or an fsspec URL)."""
+
+    shard: str
+    store: str
+    base: SimulationConfig
+    planned: list[tuple[SimulationConfig, Plan]]
+    options: RunOptions
+    seed: int = 0
+    setup: Callable[[], object] | None = None
+
+
+class TallySnapshot(BaseModel):
+    """Progress of a run, summed over its tasks."""
+
+    done: int = Field(default=0, description="Episodes finished (each id once, whichever attempt wrote it).")
+    failed: int = Field(default=0, description="Episodes whose last attempt failed and that no retry finished.")
+    tokens: int = Field(default=0, description="Tokens of finished episodes (a redone episode counts twice).")
+    starts: dict[str, int] = Field(default_factory=dict, description="Shard -> task starts (above 1: retried).")
+
+
+class ProgressTally:
+    """Counts what the tasks report; a Ray actor in a run (`ray.remote(ProgressTally)`), plain in tests."""
+
+    def __init__(self) -> None:
+        self._done: set[str] = set()
+        self._failed: set[str] = set()
+        self._tokens = 0
+        self._starts: Counter[str] = Counter()
+
+    def started(self, shard: str) -> None:
+        self._starts[shard] += 1
+
+    def event(self, kind: str, episode_id: str, tokens: int) -> None:
+        if kind == "done":
+            self._done.add(episode_id)
+            self._tokens += tokens
+        elif kind == "failed":
+            self._failed.add(episode_id)
+
+    def snapshot(self) -> TallySnapshot:
+        return TallySnapshot(
+            done=len(self._done),
+            failed=len(self._failed - self._done),
+            tokens=self._tokens,
+            starts=dict(self._starts),
+        )
+
+
+def _call(tally: Any, method: str, *args: object) -> None:
+    """Tell the tally (a Ray actor handle: fire and forget; a plain `ProgressTally`: a call)."""
+    if tally is None:
+        return
+    bound = getattr(tally, method)
+    remote = getattr(bound, "remote", None)
+    (remote or bound)(*args)
+
+
+def run_shard(task: ShardTask, graph: InteractionGraph, tally: Any = None) -> RunReport:
+    """Run the task's jobs into its shard; safe to run again (what the shard holds is skipped)."""
+    if task.setup is not None:
+        task.setup()
+    _call(tally, "started", task.shard)
+    location = store_location(task.store)
+    if location.local is not None:
+        return _run_into(location.local, task, graph, tally)
+    staging = Path(tempfile.mkdtemp(prefix=f"humanllm-{task.shard}-"))
+    try:
+        download_shard(location, task.shard, staging)
+        return _run_into(staging, task, graph, tally)
+    finally:
+        upload_shard(staging, task.shard, location)  # after a failure too: what finished is kept
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run_into(folder: Path, task: ShardTask, graph: InteractionGraph, tally: Any) -> RunReport:
+    def on_event(kind: str, episode_id: str, usage: TokenUsage | None) -> None:
+        if kind in ("done", "failed"):
+            _call(tally, "event", kind, episode_id, usage.total_tokens if usage is not None else 0)
+
+    with EpisodeStore.open_shard(folder, task.shard, wait=SHARD_LOCK_WAIT_S) as store:
+        models = RoleModels.build(task.base)
+        report = asyncio.run(run_batch(store, task.planned, graph, models, task.options, on_event, seed=task.seed))
+    logger.info(
+        "shard %s: %d done, %d found done, %d failed", task.shard, report.done, report.already_done, report.failed
+    )
+    return report
