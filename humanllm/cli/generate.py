@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from humanllm.cli._async import run_interruptibly
 from humanllm.cli._config_file import RESOLVED_NAME, ConfigOption, save_resolved
 from humanllm.cli._exit import NOTHING_DONE, OK, batch_code
+from humanllm.cli._generate_ray import RayCpusOption, RayOption, RayTasksOption
 from humanllm.cli._options import (
     MAX_TOKENS,
     MODEL,
@@ -120,6 +121,9 @@ def generate(
         bool, typer.Option("--wait", help="If another command is writing --out, wait for it instead of failing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+    ray: RayOption = None,
+    ray_tasks: RayTasksOption = None,
+    ray_cpus: RayCpusOption = None,
     config_file: ConfigOption = None,
 ) -> None:
     """Generate episodes at scale: bundles x situations, run concurrently, stored as JSONL.
@@ -128,6 +132,7 @@ def generate(
     stops the run cleanly; --shard i/N splits the jobs between machines writing disjoint shards.
     --ood-topup N adds N scenarios drawn only among the split's OOD patterns (situations in turn),
     so that ood_eval can reach its size at the next `data split`.
+    --ray ADDRESS runs the jobs as Ray tasks across a cluster (or 'local'), into one store.
     """
     from humanllm.agents.director import TurnRules
     from humanllm.llm import ModelSettings
@@ -164,6 +169,8 @@ def generate(
         )
     if ood_patterns is not None and ood_topup is None:
         raise typer.BadParameter("goes with --ood-topup N", param_hint="'--ood-patterns'")
+    if ray is None and (ray_tasks is not None or ray_cpus is not None):
+        raise typer.BadParameter("goes with --ray ADDRESS", param_hint="'--ray-tasks' / '--ray-cpus'")
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
     g = graph(patterns_dir)
@@ -201,6 +208,37 @@ def generate(
         )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
     untriggered_jobs = sum(untriggered(g.library, p.patterns, p.situation) for _, p in planned)
+    if ray is not None:  # the same jobs as Ray tasks, each writing its own shard of --out
+        from humanllm.cli._generate_ray import generate_on_ray
+
+        manifest = run_manifest(
+            base,
+            planned,
+            options,
+            seed=seed,
+            situations=situation_list,
+            shard=(index, total),
+            recipe=None if bundles is not None or ood_topup is not None else recipe.value,
+            untriggered=untriggered_jobs,
+        )
+        code = generate_on_ray(
+            ctx,
+            out,
+            planned,
+            g,
+            base,
+            options,
+            address=ray,
+            tasks=ray_tasks,
+            cpus=ray_cpus,
+            seed=seed,
+            wait=wait,
+            as_json=as_json,
+            manifest=manifest,
+        )
+        if code:
+            raise typer.Exit(code)
+        return
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
         store.update_manifest(

@@ -75,6 +75,10 @@ class ProgressTally:
     def started(self, shard: str) -> None:
         self._starts[shard] += 1
 
+    def found(self, episode_ids: list[str]) -> None:
+        """Episodes a task found in its shard (an earlier attempt wrote them, its reports may be lost)."""
+        self._done.update(episode_ids)
+
     def event(self, kind: str, episode_id: str, tokens: int) -> None:
         if kind == "done":
             self._done.add(episode_id)
@@ -91,20 +95,27 @@ class ProgressTally:
         )
 
 
-def _call(tally: Any, method: str, *args: object) -> None:
-    """Tell the tally (a Ray actor handle: fire and forget; a plain `ProgressTally`: a call)."""
+def _call(tally: Any, method: str, *args: object, wait: bool = False) -> None:
+    """Tell the tally (a Ray actor handle: fire and forget unless `wait`; a plain `ProgressTally`: a call)."""
     if tally is None:
         return
     bound = getattr(tally, method)
     remote = getattr(bound, "remote", None)
-    (remote or bound)(*args)
+    if remote is None:
+        bound(*args)
+        return
+    sent = remote(*args)
+    if wait:  # only inside a Ray worker, where Ray is imported already
+        import ray
+
+        ray.get(sent)
 
 
 def run_shard(task: ShardTask, graph: InteractionGraph, tally: Any = None) -> RunReport:
     """Run the task's jobs into its shard; safe to run again (what the shard holds is skipped)."""
     if task.setup is not None:
         task.setup()
-    _call(tally, "started", task.shard)
+    _call(tally, "started", task.shard, wait=True)  # counted even if this worker dies soon after
     location = store_location(task.store)
     if location.local is not None:
         return _run_into(location.local, task, graph, tally)
@@ -123,6 +134,9 @@ def _run_into(folder: Path, task: ShardTask, graph: InteractionGraph, tally: Any
             _call(tally, "event", kind, episode_id, usage.total_tokens if usage is not None else 0)
 
     with EpisodeStore.open_shard(folder, task.shard, wait=SHARD_LOCK_WAIT_S) as store:
+        found = [plan.id for _, plan in task.planned if plan.id in store.done]
+        if found:
+            _call(tally, "found", found)
         models = RoleModels.build(task.base)
         report = asyncio.run(run_batch(store, task.planned, graph, models, task.options, on_event, seed=task.seed))
     logger.info(
