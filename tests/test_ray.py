@@ -24,6 +24,7 @@ import pytest
 from langchain_core.messages import BaseMessage
 
 from humanllm.agents.director import TurnRules
+from humanllm.errors import PermanentEndpointError
 from humanllm.evaluation import verify_store
 from humanllm.llm import ModelSettings
 from humanllm.patterns import InteractionGraph, load_graph, load_library
@@ -129,6 +130,22 @@ def test_the_ray_store_equals_the_one_process_store(cluster: Any, graph: Interac
     assert manifest["ray"]["tasks"] == 3 and sum(s["done"] for s in manifest["ray"]["shards"]) == 8
     assert manifest["last_run"]["usage"] == alone.usage.model_dump()
     assert verify_store(tmp_path / "ray").ok
+
+
+def test_a_permanent_endpoint_error_stops_the_run_and_is_raised(
+    cluster: Any, graph: InteractionGraph, tmp_path: Path
+) -> None:
+    with MockOpenAIServer(status=401) as server:
+        base = SimulationConfig(
+            models=RoleSpecs(writer="openai:mock", character="openai:mock"),
+            rules=TurnRules(min_turns=2, max_turns=2),
+            settings=ModelSettings(base_url=server.base_url, timeout_s=10),
+        )
+        planned = plan_jobs(base, sample_jobs(graph, 2, SITUATIONS, 1), graph)
+        with pytest.raises(PermanentEndpointError, match="401"):
+            run_on_ray(str(tmp_path / "store"), planned, graph, base, RunOptions(), RayOptions(tasks=2), manifest={})
+    assert not EpisodeStore.open_for_reading(tmp_path / "store").done
+    assert "last_run" not in json.loads((tmp_path / "store" / "manifest.json").read_text())
 
 
 def _dies_once(marker: str, after_calls: int, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:

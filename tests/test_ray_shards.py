@@ -27,6 +27,7 @@ from humanllm.simulation import (
     ShardTask,
     SimulationConfig,
     TaskResult,
+    default_tasks,
     import_ray,
     merge_reports,
     plan_jobs,
@@ -161,6 +162,14 @@ def test_jobs_are_dealt_to_tasks_without_keys_and_limits_are_split(graph: Intera
         assert task.options.budget_tokens == 250 and task.options.tokens_per_minute == 300
         assert task.base.settings.requests_per_minute == 20
     assert len(shard_tasks("out", base, todo[:2], options, tasks=8, slots=2, seed=0, setup=None)) == 2
+
+
+def test_the_default_task_count_keeps_every_cpu_busy_and_tasks_long() -> None:
+    assert default_tasks(96, 2, 8) == 3  # 4 rounds of 8 each
+    assert default_tasks(10, 2, 8) == 2  # one per CPU at least
+    assert default_tasks(100_000, 2, 8) == 8  # four per CPU at most
+    assert default_tasks(100_000, 64, 16) == 256
+    assert default_tasks(1, 8, 8) == 1  # never more than the jobs
 
 
 def test_lost_tasks_leave_their_episodes_unfinished_with_a_reason() -> None:

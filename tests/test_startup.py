@@ -36,6 +36,7 @@ HEAVY = (
     "openai",
     "inspect_ai",
     "llama_cpp",
+    "ray",
 )
 
 # Runs in a fresh interpreter: the root's `--help`, then every group's and command's through the CLI's

@@ -34,7 +34,12 @@ RayOption = Annotated[
 ]
 RayTasksOption = Annotated[
     int | None,
-    typer.Option("--ray-tasks", min=1, help="With --ray: shard tasks (default 4 per cluster CPU, at most the jobs)."),
+    typer.Option(
+        "--ray-tasks",
+        min=1,
+        help="With --ray: shard tasks (default: 1-4 per cluster CPU, each with 4+ rounds of --concurrency "
+        "episodes). --concurrency is per running task.",
+    ),
 ]
 RayCpusOption = Annotated[
     int | None, typer.Option("--ray-cpus", min=1, help="With --ray local: CPUs of the local Ray (default: all).")

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from humanllm.simulation._manifest import finished_manifest, run_manifest
     from humanllm.simulation._ood import choose_ood
     from humanllm.simulation._parquet import ParquetReport, export_parquet
-    from humanllm.simulation._ray import RayOptions, import_ray, run_on_ray, shard_tasks
-    from humanllm.simulation._ray_task import ProgressTally, ShardTask, TallySnapshot, run_shard
+    from humanllm.simulation._ray import RayOptions, default_tasks, import_ray, run_on_ray, shard_tasks
+    from humanllm.simulation._ray_tally import ProgressTally, TallySnapshot
+    from humanllm.simulation._ray_task import ShardTask, run_shard
     from humanllm.simulation._ray_totals import RayRun, TaskResult, merge_reports
     from humanllm.simulation._records import RecordStore
     from humanllm.simulation._released import ImportReport, episode_to_released, import_released
@@ -133,6 +134,7 @@ __all__ = [
     "check_checkpointing",
     "choose_ood",
     "classify",
+    "default_tasks",
     "download_shard",
     "drive_episode",
     "episode_id",

@@ -42,7 +42,8 @@ from humanllm.errors import ConfigError, PermanentEndpointError, cause_of_kind
 from humanllm.patterns import InteractionGraph
 from humanllm.redaction import redact_url
 from humanllm.simulation._config import SimulationConfig
-from humanllm.simulation._ray_task import ProgressTally, ShardTask, TallySnapshot, run_shard
+from humanllm.simulation._ray_tally import ProgressTally, TallySnapshot
+from humanllm.simulation._ray_task import ShardTask, run_shard
 from humanllm.simulation._ray_totals import RayRun, TaskResult, merge_reports
 from humanllm.simulation._run import Plan
 from humanllm.simulation._runner import RunOptions
@@ -53,13 +54,14 @@ logger = logging.getLogger(__name__)
 
 LOCAL = "local"
 POLL_S = 0.5
+CANCEL_WAIT_S = 30.0
 
 
 class RayOptions(BaseModel):
     """Where and how the shard tasks run."""
 
     address: str = Field(default=LOCAL, description="'local' (start a Ray here), 'auto' or ray://HOST:PORT.")
-    tasks: int | None = Field(default=None, ge=1, description="Shard tasks (default 4 per cluster CPU, at most jobs).")
+    tasks: int | None = Field(default=None, ge=1, description="Shard tasks (default: `default_tasks`).")
     num_cpus: int | None = Field(default=None, ge=1, description="CPUs of a local Ray (default: this machine's).")
     max_retries: int = Field(default=3, ge=0, description="Times Ray runs a task again after its worker died.")
 
@@ -88,6 +90,17 @@ def ray_cluster(options: RayOptions) -> Iterator[Any]:
         yield ray
     finally:
         ray.shutdown()
+
+
+def default_tasks(jobs: int, cpus: int, concurrency: int) -> int:
+    """As many tasks as give each one at least 4 rounds of `concurrency` episodes, between one and four per CPU.
+
+    One per CPU at least, so every CPU works; four at most, so a retry redoes little and the CPUs
+    finishing first take more; and no more than the rounds allow, since each task pays its start
+    (imports, models) and its tail (fewer episodes left than its concurrency): on a loaded 2-CPU machine
+    (benchmarks/ray_generate.py, 96 episodes) 2 tasks took 16-26 s, 3 took 20-22 s, 8 took 23-32 s."""
+    by_rounds = jobs // (4 * concurrency)
+    return max(1, min(jobs, max(cpus, min(4 * cpus, by_rounds))))
 
 
 def shard_names(count: int) -> list[str]:
@@ -180,7 +193,7 @@ def _drive(
             base,
             todo,
             options,
-            tasks=ray_options.tasks or 4 * cpus,
+            tasks=ray_options.tasks or default_tasks(len(todo), cpus, options.concurrency),
             slots=cpus,
             seed=seed,
             setup=setup,
@@ -218,8 +231,10 @@ def _run_tasks(
                 on_progress(ray.get(tally.snapshot.remote()), already)
         starts = ray.get(tally.snapshot.remote()).starts
     finally:
-        for ref in pending:  # Ctrl-C or a permanent error: stop what still runs
-            ray.cancel(ref)
+        if pending:  # Ctrl-C or a permanent error: stop what still runs, and let it end before the lock goes
+            for ref in pending:
+                ray.cancel(ref)
+            ray.wait(pending, num_returns=len(pending), timeout=CANCEL_WAIT_S)
     return [results[t.shard].model_copy(update={"starts": starts.get(t.shard, 0)}) for t in tasks]
 
 

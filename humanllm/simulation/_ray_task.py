@@ -16,16 +16,14 @@ episodes that had not been uploaded, and a reader never sees a torn or duplicate
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 from humanllm.core import TokenUsage
 from humanllm.patterns import InteractionGraph
@@ -54,47 +52,6 @@ class ShardTask:
     setup: Callable[[], object] | None = None
 
 
-class TallySnapshot(BaseModel):
-    """Progress of a run, summed over its tasks."""
-
-    done: int = Field(default=0, description="Episodes finished (each id once, whichever attempt wrote it).")
-    failed: int = Field(default=0, description="Episodes whose last attempt failed and that no retry finished.")
-    tokens: int = Field(default=0, description="Tokens of finished episodes (a redone episode counts twice).")
-    starts: dict[str, int] = Field(default_factory=dict, description="Shard -> task starts (above 1: retried).")
-
-
-class ProgressTally:
-    """Counts what the tasks report; a Ray actor in a run (`ray.remote(ProgressTally)`), plain in tests."""
-
-    def __init__(self) -> None:
-        self._done: set[str] = set()
-        self._failed: set[str] = set()
-        self._tokens = 0
-        self._starts: Counter[str] = Counter()
-
-    def started(self, shard: str) -> None:
-        self._starts[shard] += 1
-
-    def found(self, episode_ids: list[str]) -> None:
-        """Episodes a task found in its shard (an earlier attempt wrote them, its reports may be lost)."""
-        self._done.update(episode_ids)
-
-    def event(self, kind: str, episode_id: str, tokens: int) -> None:
-        if kind == "done":
-            self._done.add(episode_id)
-            self._tokens += tokens
-        elif kind == "failed":
-            self._failed.add(episode_id)
-
-    def snapshot(self) -> TallySnapshot:
-        return TallySnapshot(
-            done=len(self._done),
-            failed=len(self._failed - self._done),
-            tokens=self._tokens,
-            starts=dict(self._starts),
-        )
-
-
 def _call(tally: Any, method: str, *args: object, wait: bool = False) -> None:
     """Tell the tally (a Ray actor handle: fire and forget unless `wait`; a plain `ProgressTally`: a call)."""
     if tally is None:
@@ -109,6 +66,16 @@ def _call(tally: Any, method: str, *args: object, wait: bool = False) -> None:
         import ray
 
         ray.get(sent)
+
+
+@functools.cache
+def worker_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per worker process, kept for every task Ray runs in it.
+
+    LangChain's OpenAI client pools its HTTP connections per base URL for the whole process, on the
+    loop that opened them: a second task on a fresh `asyncio.run` loop would reuse connections of a
+    closed loop ("Event loop is closed"). Tasks run one at a time in a worker, so one loop serves all."""
+    return asyncio.new_event_loop()
 
 
 def run_shard(task: ShardTask, graph: InteractionGraph, tally: Any = None) -> RunReport:
@@ -138,7 +105,8 @@ def _run_into(folder: Path, task: ShardTask, graph: InteractionGraph, tally: Any
         if found:
             _call(tally, "found", found)
         models = RoleModels.build(task.base)
-        report = asyncio.run(run_batch(store, task.planned, graph, models, task.options, on_event, seed=task.seed))
+        batch = run_batch(store, task.planned, graph, models, task.options, on_event, seed=task.seed)
+        report = worker_loop().run_until_complete(batch)
     logger.info(
         "shard %s: %d done, %d found done, %d failed", task.shard, report.done, report.already_done, report.failed
     )
