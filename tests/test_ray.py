@@ -115,7 +115,7 @@ def test_the_ray_store_equals_the_one_process_store(cluster: Any, graph: Interac
             graph,
             base,
             options,
-            RayOptions(tasks=3),
+            RayOptions(tasks=4),
             manifest={"requested": len(planned)},
             on_progress=lambda snapshot, _already: seen.append(snapshot.done),
         )
@@ -124,10 +124,10 @@ def test_the_ray_store_equals_the_one_process_store(cluster: Any, graph: Interac
     one, on_ray = _records(tmp_path / "one"), _records(tmp_path / "ray")
     assert sorted(on_ray) == sorted(p.id for _, p in planned)
     assert on_ray == one  # the same records, usage included (the mock counts words)
-    assert len(list((tmp_path / "ray").glob("episodes-ray-*of003.jsonl"))) == 3  # one shard per task
+    assert len(list((tmp_path / "ray").glob("episodes-ray-*of004.jsonl"))) == 4  # one shard per task
     manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
     assert manifest["requested"] == 8 and manifest["last_run"]["done"] == 8
-    assert manifest["ray"]["tasks"] == 3 and sum(s["done"] for s in manifest["ray"]["shards"]) == 8
+    assert manifest["ray"]["tasks"] == 4 and sum(s["done"] for s in manifest["ray"]["shards"]) == 8
     assert manifest["last_run"]["usage"] == alone.usage.model_dump()
     assert verify_store(tmp_path / "ray").ok
 

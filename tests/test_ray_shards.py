@@ -38,6 +38,7 @@ from humanllm.simulation import (
     store_location,
     update_remote_manifest,
 )
+from humanllm.testing import MockOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,6 +127,26 @@ def test_a_shard_task_run_again_after_a_torn_write_stores_each_episode_once(
     assert sorted(_lines(shard)) == sorted(p.id for _, p in planned)  # no torn line, no duplicate
     assert (store / "episodes-ray-000of001.jsonl.torn").exists()
     assert tally.snapshot().done == len(planned) and tally.snapshot().starts == {"ray-000of001": 2}
+
+
+def test_two_tasks_in_one_worker_share_the_http_client(graph: InteractionGraph, tmp_path: Path) -> None:
+    """Ray runs many tasks in one worker process: the second must not reuse connections of a closed loop."""
+    with MockOpenAIServer() as server:
+        base = _base().model_copy(
+            update={
+                "models": RoleSpecs(writer="openai:mock", character="openai:mock"),
+                "settings": ModelSettings(base_url=server.base_url, timeout_s=10),
+            }
+        )
+        planned = plan_jobs(base, sample_jobs(graph, 2, ["duty", "intellect"], 1), graph)
+        options = RunOptions(concurrency=4, episode_retries=0)
+        reports = [
+            run_shard(
+                ShardTask(shard=f"ray-00{k}of002", store=str(tmp_path), base=base, planned=part, options=options), graph
+            )
+            for k, part in enumerate([planned[0::2], planned[1::2]])
+        ]
+    assert [(r.done, r.failed, r.stopped_reason) for r in reports] == [(2, 0, None), (2, 0, None)]
 
 
 def test_an_object_store_shard_is_uploaded_whole_and_resumed(graph: InteractionGraph) -> None:
