@@ -195,6 +195,34 @@ def test_a_killed_worker_is_retried_and_the_store_is_complete(
     assert verify_store(tmp_path / "store").ok
 
 
+def test_an_object_store_url_gets_whole_shards_and_the_manifest(
+    cluster: Any, graph: InteractionGraph, tmp_path: Path
+) -> None:
+    """`local://` is fsspec's local filesystem under a URL: the object-store path (staged shards uploaded
+    whole, no locks), with the bytes on a disk every worker of this machine sees (`memory://` is per process)."""
+    folder = tmp_path / "bucket" / "run"
+    folder.mkdir(parents=True)  # an object store has no folders; the local filesystem wants one
+    base = SimulationConfig(
+        models=RoleSpecs(writer="fake", character="fake"), rules=TurnRules(min_turns=2, max_turns=2)
+    )
+    planned = plan_jobs(base, sample_jobs(graph, 2, SITUATIONS, 9), graph)
+    url = f"local://{folder}"
+    setup = register_fakes
+    run = run_on_ray(url, planned, graph, base, RunOptions(), RayOptions(tasks=2), manifest={"x": 1}, setup=setup)
+    assert run.report.done == len(planned) == 4
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "episodes-ray-000of002.jsonl",
+        "episodes-ray-001of002.jsonl",
+        "manifest.json",
+    ]  # no lock files, no card: the URL is written as an object store
+    assert sorted(_records(folder)) == sorted(p.id for _, p in planned)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["x"] == 1 and manifest["ray"]["tasks"] == 2 and manifest["last_run"]["done"] == 4
+    again = run_on_ray(url, planned, graph, base, RunOptions(), RayOptions(tasks=2), manifest={}, setup=setup)
+    assert (again.report.done, again.report.already_done, again.tasks) == (0, 4, [])  # read back from the URL
+    assert verify_store(folder).ok
+
+
 def test_generate_ray_from_the_shell(tmp_path: Path) -> None:
     """The console script starts its own local Ray (2 CPUs), then `data verify` and `data status` read the store."""
     env = {

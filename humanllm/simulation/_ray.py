@@ -12,8 +12,8 @@ Design (one store, many writers, still crash-safe):
   manifest. Ray runs a task again when its worker dies (`max_retries`); the retry re-opens the
   shard, moves a torn last line aside and skips the ids the shard holds, so no record is torn or
   stored twice. A task that raises (an application error) is not retried: a permanent endpoint
-  error (401, 404) cancels the others and is raised; any other counts its episodes as unfinished,
-  and the same command resumes them.
+  error (401, 404) stops the others (their workers are killed) and is raised; any other counts its
+  episodes as unfinished, and the same command resumes them.
 - Progress: every task reports each finished or failed episode to one `ProgressTally` actor; the
   driver polls it for the progress bar, counting each id once across retries.
 - Paths: a plain path or `file://` is a folder written in place (on a real cluster, one that every
@@ -233,7 +233,9 @@ def _run_tasks(
     finally:
         if pending:  # Ctrl-C or a permanent error: stop what still runs, and let it end before the lock goes
             for ref in pending:
-                ray.cancel(ref)
+                # force: the worker is killed (a torn tail is mended by the next writer); a gentle cancel's
+                # KeyboardInterrupt can arrive after the worker has moved on to another task of this process
+                ray.cancel(ref, force=True)
             ray.wait(pending, num_returns=len(pending), timeout=CANCEL_WAIT_S)
     return [results[t.shard].model_copy(update={"starts": starts.get(t.shard, 0)}) for t in tasks]
 

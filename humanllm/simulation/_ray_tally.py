@@ -43,6 +43,9 @@ class ProgressTally:
         elif kind == "failed":
             self._failed.add(episode_id)
 
+    def flush(self) -> None:
+        """Nothing: a task waits for it, so that the events it sent before are counted when it ends."""
+
     def snapshot(self) -> TallySnapshot:
         return TallySnapshot(
             done=len(self._done),

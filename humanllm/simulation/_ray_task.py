@@ -107,6 +107,7 @@ def _run_into(folder: Path, task: ShardTask, graph: InteractionGraph, tally: Any
         models = RoleModels.build(task.base)
         batch = run_batch(store, task.planned, graph, models, task.options, on_event, seed=task.seed)
         report = worker_loop().run_until_complete(batch)
+    _call(tally, "flush", wait=True)  # an actor runs one caller's calls in order: every event is counted now
     logger.info(
         "shard %s: %d done, %d found done, %d failed", task.shard, report.done, report.already_done, report.failed
     )
