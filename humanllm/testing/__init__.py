@@ -11,7 +11,8 @@ In the spirit of pydantic-ai's `TestModel` and Concordia's testing package:
 - `ToolCallingChatModel`, `JsonModeChatModel` and `PlainChatModel` stand in for other providers'
   chat models (LangChain's surface, structured output by tools only, JSON mode only, or not at all).
 - `MockOpenAIServer` is a loopback OpenAI-compatible server with latency, injected faults, the
-  structured-output quirks of real servers (`structured=`) and fixed error statuses (`status=`).
+  structured-output quirks of real servers (`structured=`) and fixed error statuses (`status=`);
+  `python -m humanllm.testing.mock_server` runs it from a shell.
 
 Layering: this package sits above the model layer and beside the agents: it imports only
 `humanllm.llm` (and langchain / pydantic), and knows the roles' schemas by title only. The model
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
         writer_reply,
     )
     from humanllm.testing._schema import example_for_schema, fake_instance
-    from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, Structured
+    from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, SeenRequest, Structured
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
@@ -63,6 +64,7 @@ __all__ = [
     "SchemaChatModel",
     "Script",
     "ScriptedChatModel",
+    "SeenRequest",
     "Structured",
     "TextReply",
     "ToolCallingChatModel",
