@@ -18,8 +18,9 @@ from humanllm.cli._options import (
     MODEL,
     TEMPERATURE,
     TIMEOUT_S,
-    BaseUrlOption,
+    BaseUrlsOption,
     CharacterModelOption,
+    EndpointsOption,
     MaxTokensOption,
     ModelOption,
     PatternsDirOption,
@@ -36,7 +37,7 @@ from humanllm.core import TokenUsage
 from humanllm.patterns import BundleRecipe
 
 if TYPE_CHECKING:
-    from humanllm.simulation import EpisodeStore, RunReport
+    from humanllm.simulation import Endpoint, EpisodeStore, RunReport
 
 
 def _situations(text: str) -> object:
@@ -109,7 +110,8 @@ def generate(
     model: ModelOption = MODEL,
     writer_model: WriterModelOption = None,
     character_model: CharacterModelOption = None,
-    base_url: BaseUrlOption = None,
+    base_url: BaseUrlsOption = None,
+    endpoints_file: EndpointsOption = None,
     temperature: TemperatureOption = TEMPERATURE,
     max_tokens: MaxTokensOption = MAX_TOKENS,
     timeout: TimeoutOption = TIMEOUT_S,
@@ -127,13 +129,14 @@ def generate(
     Re-running the same command skips finished episodes and retries failed ones; a token budget
     stops the run cleanly; --shard i/N splits the jobs between machines writing disjoint shards.
     --ood-topup N adds N scenarios drawn only among the split's OOD patterns (situations in turn),
-    so that ood_eval can reach its size at the next `data split`.
+    so that ood_eval can reach its size at the next `data split`. Several --base-url (or --endpoints
+    FILE) spread the episodes over replicas of one model, each episode's calls on one replica.
     """
     from humanllm.agents.director import TurnRules
     from humanllm.llm import ModelSettings
     from humanllm.simulation import (
+        EndpointRouter,
         EpisodeStore,
-        RoleModels,
         RoleSpecs,
         RunOptions,
         SimulationConfig,
@@ -166,6 +169,7 @@ def generate(
         raise typer.BadParameter("goes with --ood-topup N", param_hint="'--ood-patterns'")
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
+    endpoints = _endpoints(base_url, endpoints_file)
     g = graph(patterns_dir)
     situation_list = parse_situations(situations)
     if bundles is not None:
@@ -187,7 +191,8 @@ def generate(
                 temperature=temperature,
                 max_tokens=max_tokens,
                 threads=threads,
-                base_url=base_url,
+                # the first replica names the deployment in the episode specs: see `_endpoints`
+                base_url=endpoints[0].url if endpoints else None,
                 timeout_s=timeout,
                 requests_per_minute=rpm,
             ),
@@ -213,6 +218,7 @@ def generate(
                 shard=(index, total),
                 recipe=None if bundles is not None or ood_topup is not None else recipe.value,
                 untriggered=untriggered_jobs,
+                endpoints=endpoints,
             )
         )
         if untriggered_jobs and not as_json:
@@ -221,7 +227,7 @@ def generate(
                 "patterns lists among its triggers (--situations triggered gives each bundle its own)[/]"
             )
         save_resolved(ctx, out / RESOLVED_NAME)
-        models = RoleModels.build(base)
+        models = EndpointRouter.build(base, endpoints)
         already = sum(1 for _, p in planned if p.id in store.done)
         with _progress(as_json) as progress:
             task = progress.add_task("episodes", total=len(planned), completed=already, tokens=0, failed=0)
@@ -248,6 +254,25 @@ def generate(
         code = _finish(report, store, {p.id for _, p in planned}, out)
     if code:
         raise typer.Exit(code)
+
+
+def _endpoints(urls: list[str] | None, path: Path | None) -> list[Endpoint]:
+    """The replicas of the run, checked (a bad --base-url is a usage error).
+
+    The episode spec holds the base URL of a remote model (a different server may serve a
+    different model under the same name), so an id names its deployment. With several replicas the
+    spec holds the first one's: which replica served an episode is not part of it, the ids of a
+    one-endpoint run on that URL stay the same, and adding or removing other replicas changes none.
+    """
+    from humanllm.errors import ConfigError
+    from humanllm.simulation import endpoints_from
+
+    try:
+        return endpoints_from(urls, path)
+    except ConfigError as exc:
+        if path is None:
+            raise typer.BadParameter(str(exc).removeprefix("--base-url: "), param_hint="'--base-url'") from exc
+        raise
 
 
 def _finish(report: RunReport, store: EpisodeStore, planned: set[str], out: Path) -> int:

@@ -7,6 +7,7 @@ from humanllm._lazy import lazy_exports
 if TYPE_CHECKING:
     from humanllm.llm._base import HumanChatModel
     from humanllm.llm._cache import SQLiteResponseCache
+    from humanllm.llm._call_stats import CallStats, EndpointUsage
     from humanllm.llm._endpoint import METHOD_CHAIN, StructuredEndpoint, StructuredMethod, endpoint_methods
     from humanllm.llm._factory import (
         BackendStatus,
@@ -36,6 +37,8 @@ __all__ = [
     "MODEL_TEMPLATES",
     "ROLES",
     "BackendStatus",
+    "CallStats",
+    "EndpointUsage",
     "FakeBuilder",
     "GenerationSpec",
     "HumanChatModel",
