@@ -122,6 +122,17 @@ def generate(
         bool, typer.Option("--wait", help="If another command is writing --out, wait for it instead of failing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the jobs, estimated calls, tokens and cost, and stop: no model is called, nothing is written.",
+        ),
+    ] = False,
+    prices: Annotated[
+        Path | None,
+        typer.Option(help="With --dry-run: a YAML price table (USD per 1M tokens per model) over the bundled one."),
+    ] = None,
     config_file: ConfigOption = None,
 ) -> None:
     """Generate episodes at scale: bundles x situations, run concurrently, stored as JSONL.
@@ -205,6 +216,13 @@ def generate(
             max_consecutive_failures=max_consecutive_failures,
         )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
+    if dry_run:
+        from humanllm.cli._dry_run import dry_run as estimate
+
+        estimate(planned, g, out, prices, as_json=as_json)
+        return
+    if prices is not None:
+        raise typer.BadParameter("goes with --dry-run", param_hint="'--prices'")
     untriggered_jobs = sum(untriggered(g.library, p.patterns, p.situation) for _, p in planned)
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from humanllm.llm._fakes import FakeBuilder, register_fake_backend
     from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
     from humanllm.llm._messages import json_schema_of
+    from humanllm.llm._prices import Price, PriceTable, load_prices
     from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
     from humanllm.llm._role import ROLES, RoleModel
     from humanllm.llm._settings import GenerationSpec, ModelSettings
@@ -45,6 +46,8 @@ __all__ = [
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",
+    "Price",
+    "PriceTable",
     "RoleModel",
     "SQLiteResponseCache",
     "StructuredEndpoint",
@@ -57,6 +60,7 @@ __all__ = [
     "endpoint_methods",
     "extract_json",
     "json_schema_of",
+    "load_prices",
     "local_gguf_path",
     "model_template_versions",
     "parse_reply",

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from humanllm.simulation._drive import check_checkpointing, drive_episode
     from humanllm.simulation._endpoints import Endpoint, endpoints_from, read_endpoints, rendezvous
     from humanllm.simulation._episode_file import read_episode_file
+    from humanllm.simulation._estimate import RoleEstimate, RunEstimate, estimate_run
     from humanllm.simulation._fork_spec import ForkSpec, PatternChange
     from humanllm.simulation._hub import PushReport, push_folder, upload_files
     from humanllm.simulation._jobs import (
@@ -108,8 +109,10 @@ __all__ = [
     "PushReport",
     "RecordStore",
     "Replica",
+    "RoleEstimate",
     "RoleModels",
     "RoleSpecs",
+    "RunEstimate",
     "RunOptions",
     "RunReport",
     "SimulationConfig",
@@ -128,6 +131,7 @@ __all__ = [
     "episode_sampling_seed",
     "episode_spec",
     "episode_to_released",
+    "estimate_run",
     "export_parquet",
     "export_released",
     "finished_manifest",

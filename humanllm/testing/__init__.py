@@ -13,6 +13,7 @@ In the spirit of pydantic-ai's `TestModel` and Concordia's testing package:
 - `MockOpenAIServer` is a loopback OpenAI-compatible server with latency, injected faults, the
   structured-output quirks of real servers (`structured=`) and fixed error statuses (`status=`);
   `python -m humanllm.testing.mock_server` runs it from a shell.
+- `StandInChatModel` writes replies of typical size and counts tokens by length: `generate --dry-run`.
 
 Layering: this package sits above the model layer and beside the agents: it imports only
 `humanllm.llm` (and langchain / pydantic), and knows the roles' schemas by title only. The model
@@ -49,12 +50,14 @@ if TYPE_CHECKING:
     )
     from humanllm.testing._schema import example_for_schema, fake_instance
     from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, SeenRequest, Structured
+    from humanllm.testing._standin import TOKEN_UNIT, StandInChatModel, count_tokens
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "FAULTS",
     "QUESTIONS",
+    "TOKEN_UNIT",
     "Fault",
     "JsonModeChatModel",
     "MockOpenAIServer",
@@ -65,12 +68,14 @@ __all__ = [
     "Script",
     "ScriptedChatModel",
     "SeenRequest",
+    "StandInChatModel",
     "Structured",
     "TextReply",
     "ToolCallingChatModel",
     "builder_model",
     "builder_reply",
     "character_reply",
+    "count_tokens",
     "example_for_schema",
     "fake_builder",
     "fake_character",
