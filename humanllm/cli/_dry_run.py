@@ -67,11 +67,15 @@ def dry_run(
 
 
 def _n(value: float) -> str:
-    return f"{value:,.0f}"
+    """12,345 below 100k, else 1.23M / 456k (the exact figures are in --json)."""
+    if value < 100_000:
+        return f"{value:,.0f}"
+    return f"{value / 1e6:.3g}M" if value >= 1e6 else f"{value / 1e3:.3g}k"
 
 
 def _three(values: tuple[float, float, float], same: bool) -> str:
-    return _n(values[2]) if same else f"{_n(values[2])} ({_n(values[0])}-{_n(values[1])})"
+    low, high, point = values
+    return _n(point) if same or low == high else f"{_n(point)}\n[dim]{_n(low)}-{_n(high)}[/]"
 
 
 def _usd(value: float | None) -> str:
@@ -86,7 +90,7 @@ def _table(estimate: RunEstimate, *, already: int) -> Table:
     title = f"dry run: {estimate.jobs} episodes to run" + (f" ({already} already stored)" if already else "")
     table = Table(title=title)
     for column in ("role", "model", "calls", "prompt tokens", "completion tokens", "cost"):
-        table.add_column(column, justify="left" if column in ("role", "model") else "right")
+        table.add_column(column, justify="left" if column in ("role", "model") else "right", overflow="fold")
     for name, role in estimate.roles.items():
         table.add_row(
             name,
@@ -113,7 +117,7 @@ def _notes(estimate: RunEstimate) -> str:
     turns = (
         f"{low} turns per episode"
         if low == high
-        else f"the midpoint of {low}-{high} turns (in brackets: at {low} and at {high})"
+        else f"the midpoint of {low}-{high} turns (below each: at {low} and at {high} turns)"
     )
     return (
         f"[dim]figures at {turns}; prompts rendered by the real prompt builders for {estimate.sampled} sampled "
