@@ -18,8 +18,9 @@ from humanllm.cli._options import (
     MODEL,
     TEMPERATURE,
     TIMEOUT_S,
-    BaseUrlOption,
+    BaseUrlsOption,
     CharacterModelOption,
+    EndpointsOption,
     MaxTokensOption,
     ModelOption,
     PatternsDirOption,
@@ -36,7 +37,7 @@ from humanllm.core import TokenUsage
 from humanllm.patterns import BundleRecipe
 
 if TYPE_CHECKING:
-    from humanllm.simulation import EpisodeStore, RunReport
+    from humanllm.simulation import Endpoint, EpisodeStore, RunReport
 
 
 def _situations(text: str) -> object:
@@ -109,7 +110,8 @@ def generate(
     model: ModelOption = MODEL,
     writer_model: WriterModelOption = None,
     character_model: CharacterModelOption = None,
-    base_url: BaseUrlOption = None,
+    base_url: BaseUrlsOption = None,
+    endpoints_file: EndpointsOption = None,
     temperature: TemperatureOption = TEMPERATURE,
     max_tokens: MaxTokensOption = MAX_TOKENS,
     timeout: TimeoutOption = TIMEOUT_S,
@@ -120,6 +122,17 @@ def generate(
         bool, typer.Option("--wait", help="If another command is writing --out, wait for it instead of failing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the jobs, estimated calls, tokens and cost, and stop: no model is called, nothing is written.",
+        ),
+    ] = False,
+    prices: Annotated[
+        Path | None,
+        typer.Option(help="With --dry-run: a YAML price table (USD per 1M tokens per model) over the bundled one."),
+    ] = None,
     config_file: ConfigOption = None,
 ) -> None:
     """Generate episodes at scale: bundles x situations, run concurrently, stored as JSONL.
@@ -127,13 +140,14 @@ def generate(
     Re-running the same command skips finished episodes and retries failed ones; a token budget
     stops the run cleanly; --shard i/N splits the jobs between machines writing disjoint shards.
     --ood-topup N adds N scenarios drawn only among the split's OOD patterns (situations in turn),
-    so that ood_eval can reach its size at the next `data split`.
+    so that ood_eval can reach its size at the next `data split`. Several --base-url (or --endpoints
+    FILE) spread the episodes over replicas of one model, each episode's calls on one replica.
     """
     from humanllm.agents.director import TurnRules
     from humanllm.llm import ModelSettings
     from humanllm.simulation import (
+        EndpointRouter,
         EpisodeStore,
-        RoleModels,
         RoleSpecs,
         RunOptions,
         SimulationConfig,
@@ -166,6 +180,7 @@ def generate(
         raise typer.BadParameter("goes with --ood-topup N", param_hint="'--ood-patterns'")
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
+    endpoints = _endpoints(base_url, endpoints_file)
     g = graph(patterns_dir)
     situation_list = parse_situations(situations)
     if bundles is not None:
@@ -187,7 +202,8 @@ def generate(
                 temperature=temperature,
                 max_tokens=max_tokens,
                 threads=threads,
-                base_url=base_url,
+                # the first replica names the deployment in the episode specs: see `_endpoints`
+                base_url=endpoints[0].url if endpoints else None,
                 timeout_s=timeout,
                 requests_per_minute=rpm,
             ),
@@ -200,6 +216,13 @@ def generate(
             max_consecutive_failures=max_consecutive_failures,
         )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
+    if dry_run:
+        from humanllm.cli._dry_run import dry_run as estimate
+
+        estimate(planned, g, out, prices, as_json=as_json)
+        return
+    if prices is not None:
+        raise typer.BadParameter("goes with --dry-run", param_hint="'--prices'")
     untriggered_jobs = sum(untriggered(g.library, p.patterns, p.situation) for _, p in planned)
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
@@ -213,6 +236,7 @@ def generate(
                 shard=(index, total),
                 recipe=None if bundles is not None or ood_topup is not None else recipe.value,
                 untriggered=untriggered_jobs,
+                endpoints=endpoints,
             )
         )
         if untriggered_jobs and not as_json:
@@ -221,7 +245,7 @@ def generate(
                 "patterns lists among its triggers (--situations triggered gives each bundle its own)[/]"
             )
         save_resolved(ctx, out / RESOLVED_NAME)
-        models = RoleModels.build(base)
+        models = EndpointRouter.build(base, endpoints)
         already = sum(1 for _, p in planned if p.id in store.done)
         with _progress(as_json) as progress:
             task = progress.add_task("episodes", total=len(planned), completed=already, tokens=0, failed=0)
@@ -248,6 +272,25 @@ def generate(
         code = _finish(report, store, {p.id for _, p in planned}, out)
     if code:
         raise typer.Exit(code)
+
+
+def _endpoints(urls: list[str] | None, path: Path | None) -> list[Endpoint]:
+    """The replicas of the run, checked (a bad --base-url is a usage error).
+
+    The episode spec holds the base URL of a remote model (a different server may serve a
+    different model under the same name), so an id names its deployment. With several replicas the
+    spec holds the first one's: which replica served an episode is not part of it, the ids of a
+    one-endpoint run on that URL stay the same, and adding or removing other replicas changes none.
+    """
+    from humanllm.errors import ConfigError
+    from humanllm.simulation import endpoints_from
+
+    try:
+        return endpoints_from(urls, path)
+    except ConfigError as exc:
+        if path is None:
+            raise typer.BadParameter(str(exc).removeprefix("--base-url: "), param_hint="'--base-url'") from exc
+        raise
 
 
 def _finish(report: RunReport, store: EpisodeStore, planned: set[str], out: Path) -> int:

@@ -7,6 +7,7 @@ from humanllm._lazy import lazy_exports
 if TYPE_CHECKING:
     from humanllm.llm._base import HumanChatModel
     from humanllm.llm._cache import SQLiteResponseCache
+    from humanllm.llm._call_stats import CallStats, EndpointUsage
     from humanllm.llm._endpoint import METHOD_CHAIN, StructuredEndpoint, StructuredMethod, endpoint_methods
     from humanllm.llm._factory import (
         BackendStatus,
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from humanllm.llm._fakes import FakeBuilder, register_fake_backend
     from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
     from humanllm.llm._messages import json_schema_of
+    from humanllm.llm._prices import Price, PriceTable, load_prices
     from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
     from humanllm.llm._role import ROLES, RoleModel
     from humanllm.llm._settings import GenerationSpec, ModelSettings
@@ -36,12 +38,16 @@ __all__ = [
     "MODEL_TEMPLATES",
     "ROLES",
     "BackendStatus",
+    "CallStats",
+    "EndpointUsage",
     "FakeBuilder",
     "GenerationSpec",
     "HumanChatModel",
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",
+    "Price",
+    "PriceTable",
     "RoleModel",
     "SQLiteResponseCache",
     "StructuredEndpoint",
@@ -54,6 +60,7 @@ __all__ = [
     "endpoint_methods",
     "extract_json",
     "json_schema_of",
+    "load_prices",
     "local_gguf_path",
     "model_template_versions",
     "parse_reply",

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from humanllm.simulation._config import RoleSpecs, SimulationConfig
     from humanllm.simulation._derived_specs import CellSpec
     from humanllm.simulation._drive import check_checkpointing, drive_episode
+    from humanllm.simulation._endpoints import Endpoint, endpoints_from, read_endpoints, rendezvous
     from humanllm.simulation._episode_file import read_episode_file
+    from humanllm.simulation._estimate import RoleEstimate, RunEstimate, estimate_run
     from humanllm.simulation._fork_spec import ForkSpec, PatternChange
     from humanllm.simulation._hub import PushReport, push_folder, upload_files
     from humanllm.simulation._jobs import (
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from humanllm.simulation._records import RecordStore
     from humanllm.simulation._released import ImportReport, episode_to_released, import_released
     from humanllm.simulation._released_write import ExportReport, export_released
+    from humanllm.simulation._router import EndpointReport, EndpointRouter, Replica, check_health
     from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
     from humanllm.simulation._runner import (
         EpisodeJob,
@@ -87,6 +90,9 @@ __all__ = [
     "CardData",
     "CardSplit",
     "CellSpec",
+    "Endpoint",
+    "EndpointReport",
+    "EndpointRouter",
     "EpisodeJob",
     "EpisodeSpec",
     "EpisodeStore",
@@ -102,8 +108,11 @@ __all__ = [
     "PlannedEpisode",
     "PushReport",
     "RecordStore",
+    "Replica",
+    "RoleEstimate",
     "RoleModels",
     "RoleSpecs",
+    "RunEstimate",
     "RunOptions",
     "RunReport",
     "SimulationConfig",
@@ -113,13 +122,16 @@ __all__ = [
     "appending",
     "card_data",
     "check_checkpointing",
+    "check_health",
     "choose_ood",
     "classify",
     "drive_episode",
+    "endpoints_from",
     "episode_id",
     "episode_sampling_seed",
     "episode_spec",
     "episode_to_released",
+    "estimate_run",
     "export_parquet",
     "export_released",
     "finished_manifest",
@@ -137,6 +149,7 @@ __all__ = [
     "plan_warnings",
     "push_folder",
     "read_bundles",
+    "read_endpoints",
     "read_episode_file",
     "read_front_matter",
     "read_holder",
@@ -145,6 +158,7 @@ __all__ = [
     "reason_cause",
     "refresh_card",
     "render_card",
+    "rendezvous",
     "repair_torn_tail",
     "run_batch",
     "run_episode",
