@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
     from humanllm.llm._structured import extract_json, parse_reply, response_format_for
     from humanllm.llm._usage import UsageMeter
+    from humanllm.llm._vllm import VLLM_ARGS_ENV, VLLMChatModel, vllm_engine_args_from_env
+    from humanllm.llm._vllm_engine import shutdown_vllm_engines, vllm_prefix_cache_stats
     from humanllm.redaction import redact, redact_url
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
@@ -37,6 +39,7 @@ __all__ = [
     "METHOD_CHAIN",
     "MODEL_TEMPLATES",
     "ROLES",
+    "VLLM_ARGS_ENV",
     "BackendStatus",
     "CallStats",
     "EndpointUsage",
@@ -53,6 +56,7 @@ __all__ = [
     "StructuredEndpoint",
     "StructuredMethod",
     "UsageMeter",
+    "VLLMChatModel",
     "backend_statuses",
     "build_chat_model",
     "build_role_model",
@@ -71,5 +75,8 @@ __all__ = [
     "register_fake_backend",
     "response_format_for",
     "shared_engine",
+    "shutdown_vllm_engines",
     "spec_help",
+    "vllm_engine_args_from_env",
+    "vllm_prefix_cache_stats",
 ]
