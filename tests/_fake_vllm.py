@@ -53,11 +53,22 @@ class FakeVLLM:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def example_of(schema: dict[str, Any]) -> Any:
-    """A small value that satisfies a simple JSON schema (objects, strings, numbers, booleans, arrays)."""
+def example_of(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A small value that satisfies a JSON schema of the kinds pydantic writes ($refs, bounds, enums, unions)."""
+    root = root if root is not None else schema
+    if "$ref" in schema:
+        return example_of(root.get("$defs", {})[schema["$ref"].rsplit("/", 1)[-1]], root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    for union in ("anyOf", "oneOf", "allOf"):
+        if union in schema:
+            options = [o for o in schema[union] if o.get("type") != "null"] or schema[union]
+            return example_of(options[0], root)
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
-        return {name: example_of(sub) for name, sub in schema.get("properties", {}).items()}
+        return {name: example_of(sub, root) for name, sub in schema.get("properties", {}).items()}
     if kind == "integer":
         return int(schema.get("minimum", 0))
     if kind == "number":
@@ -65,8 +76,10 @@ def example_of(schema: dict[str, Any]) -> Any:
     if kind == "boolean":
         return True
     if kind == "array":
-        return [example_of(schema.get("items", {})) for _ in range(int(schema.get("minItems", 0)))]
-    return "calm"
+        return [example_of(schema.get("items", {}), root) for _ in range(int(schema.get("minItems", 0)))]
+    text = "a calm and even reply"
+    length = max(int(schema.get("minLength", 0)), 4)
+    return (text * (length // len(text) + 1))[: max(length, min(len(text), int(schema.get("maxLength", 10**6))))]
 
 
 def _constraint(params: Any) -> Any:

@@ -8,9 +8,14 @@ uses the installed version's parameters; usage, seeds and prefix-cache figures c
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import os
+import subprocess
 import sys
+import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -28,6 +33,8 @@ from humanllm.llm import (
 from humanllm.llm._vllm import structured_output_kwargs
 from humanllm.llm._vllm_engine import vllm_engine_count
 from tests._fake_vllm import FakeVLLM, Request, install_fake_vllm
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Mood(BaseModel):
@@ -222,3 +229,49 @@ def test_requests_are_recorded_with_their_text(fake: FakeVLLM) -> None:
     fake.reply = reply
     VLLMChatModel(model="m").invoke("ping")
     assert [r.prompt_text for r in seen] == ["<user>ping\n<assistant>"]
+
+
+def _benchmark() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("gpu_generate", ROOT / "benchmarks" / "gpu_generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_gpu_benchmark_runs_episodes_through_one_shared_engine(
+    fake: FakeVLLM, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bench = _benchmark()
+    monkeypatch.setattr(bench, "missing_requirements", lambda: None)
+    monkeypatch.setattr("humanllm.training.bundled_hf_model", lambda: tmp_path / "model")
+    for name, value in (("HUMANLLM_VLLM_ARGS", '{"dtype": "bfloat16"}'), ("VLLM_WORKER_MULTIPROC_METHOD", "spawn")):
+        monkeypatch.setenv(name, value)  # the benchmark sets them unless set: restored after the test
+    out = tmp_path / "figures.json"
+    argv = ["gpu_generate.py", "--episodes", "3", "--concurrency", "3", "--turns", "2", "--json", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert bench.main() == 0
+    figures = json.loads(out.read_text())
+    (run,) = figures["runs"]
+    assert (run["backend"], run["concurrency"], run["episodes"], run["failed"]) == ("in-process", 3, 3, 0)
+    assert run["calls"] == 3 * (2 + 2) == len(fake.requests)  # draft + checklist + one call per turn
+    assert run["episodes_per_hour"] > 0 and run["prompt_tokens_per_s"] > run["completion_tokens_per_s"] > 0
+    assert run["prefix_cache"]["queries"] == sum(len(r.prompt_token_ids) for r in fake.requests)
+    assert 0 < run["prefix_cache"]["hit_rate"] < 1
+    assert len(fake.engines) == 1
+    assert fake.engines[0].engine_args.kwargs == {"enable_prefix_caching": True, "dtype": "bfloat16"}
+    assert figures["engine"]["class"] == "vllm.v1.engine.async_llm.AsyncLLM"
+
+
+def test_the_gpu_benchmark_without_vllm_exits_2_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_generate.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "vLLM" in done.stderr and "[gpu]" in done.stderr
