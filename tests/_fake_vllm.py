@@ -3,10 +3,10 @@
 `install_fake_vllm(monkeypatch)` gives the current API (vllm.v1.engine.async_llm.AsyncLLM,
 StructuredOutputsParams, RequestOutputKind, a synchronous get_tokenizer, the metrics reader);
 `old=True` an older one (vllm.AsyncLLMEngine only, GuidedDecodingParams, an async get_tokenizer,
-no metrics reader). The engine's `generate` is an async generator that
-answers after `latency_s` (and, with `gate`, waits until that many requests are in flight, up to 5 s), so calls made
-together overlap; it records every request, the most in flight at once,
-and simulates a prefix cache (tokens shared with an earlier prompt count as cached).
+no metrics reader). The engine's `generate` is an async generator that answers after `latency_s`
+(and, with `gate`, once that many requests have been in flight together, or after 5 s), so calls
+made together overlap. It records every request and the most in flight at once, and simulates a
+prefix cache (the tokens a prompt shares with an earlier one count as cached).
 """
 
 from __future__ import annotations
