@@ -3,23 +3,27 @@
 Run:  python benchmarks/throughput.py [--latency 0.2] [--concurrency 1 16 64 256] [--turns 4]
 
 For each concurrency: episodes/s, the ideal (concurrency / (calls per episode x latency)) and the
-ratio, framework CPU time per model call, and peak memory (RSS). The mock server runs in a child
-process so its CPU is not counted as ours.
+ratio, framework CPU time per model call, and peak memory (RSS). The mock server is the shell
+command users run, `python -m humanllm.testing.mock_server --port 0 --latency-ms MS`, started as a
+child process (so its CPU is not counted as ours) and stopped with SIGTERM at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import contextlib
 import resource
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from humanllm.agents.director import TurnRules
 from humanllm.llm import ModelSettings
-from humanllm.patterns import load_graph, load_library
+from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import (
     EpisodeStore,
     RoleModels,
@@ -32,12 +36,31 @@ from humanllm.simulation import (
 )
 
 
-def _serve(latency: float, port_out: multiprocessing.Queue, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
-    from humanllm.testing import MockOpenAIServer
-
-    with MockOpenAIServer(latency_s=latency) as server:
-        port_out.put(server.base_url)
-        stop.wait()
+@contextlib.contextmanager
+def mock_server(latency_s: float, faults: str | None = None) -> Iterator[str]:
+    """`python -m humanllm.testing.mock_server` as a child process; yields the base URL it prints."""
+    command = [
+        sys.executable,
+        "-m",
+        "humanllm.testing.mock_server",
+        "--port",
+        "0",
+        "--latency-ms",
+        f"{latency_s * 1000:g}",
+    ]
+    if faults:
+        command += ["--faults", faults]
+    print("server:", " ".join(["python", *command[1:]]))
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise SystemExit(f"the mock server did not start (exit {proc.wait()})")
+        yield url
+    finally:
+        proc.terminate()  # SIGTERM: the server exits 0
+        proc.wait(timeout=10)
 
 
 def main() -> None:
@@ -46,41 +69,40 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64, 256])
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--episodes-per-slot", type=int, default=3, help="Episodes = this x concurrency (min 8).")
+    parser.add_argument("--faults", default=None, help="The server's --faults, e.g. 429:0.01 (default none).")
     args = parser.parse_args()
     graph = load_graph(load_library())
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    stop = multiprocessing.Event()
-    server = multiprocessing.Process(target=_serve, args=(args.latency, queue, stop), daemon=True)
-    server.start()
-    base_url = queue.get(timeout=60)
+    with mock_server(args.latency, args.faults) as base_url:
+        # one event loop for every level: the OpenAI SDK's shared HTTP client is bound to the loop it
+        # first ran in (an asyncio.run per level fails with 'Event loop is closed' from the second on)
+        asyncio.run(_measure(args, graph, base_url))
+
+
+async def _measure(args: argparse.Namespace, graph: InteractionGraph, base_url: str) -> None:
     calls_per_episode = 2 + args.turns  # scenario draft + checklist + one call per turn
     print(f"latency {args.latency * 1000:.0f} ms/call, {args.turns} turns -> {calls_per_episode} calls per episode")
     print(f"{'conc':>5} {'episodes':>8} {'eps/s':>8} {'ideal':>8} {'ratio':>6} {'cpu ms/call':>11} {'peak RSS MB':>11}")
-    try:
-        for concurrency in args.concurrency:
-            n = max(8, args.episodes_per_slot * concurrency)
-            config = SimulationConfig(
-                models=RoleSpecs(writer="openai:mock", character="openai:mock"),
-                rules=TurnRules(min_turns=args.turns, max_turns=args.turns),
-                settings=ModelSettings(base_url=base_url, timeout_s=60, max_retries=2),
-            )
-            planned = plan_jobs(config, sample_jobs(graph, n, ["duty"], concurrency), graph)
-            store = EpisodeStore(Path(tempfile.mkdtemp()))
-            models = RoleModels.build(config)
-            cpu0, wall0 = time.process_time(), time.perf_counter()
-            report = asyncio.run(run_batch(store, planned, graph, models, RunOptions(concurrency=concurrency)))
-            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-            rate = report.done / wall
-            ideal = concurrency / (calls_per_episode * args.latency)
-            cpu_per_call = cpu / max(1, report.usage.calls) * 1000
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(
-                f"{concurrency:>5} {report.done:>8} {rate:>8.2f} {ideal:>8.2f} {rate / ideal:>6.2f} "
-                f"{cpu_per_call:>11.2f} {peak:>11.0f}"
-            )
-    finally:
-        stop.set()
-        server.join(timeout=10)
+    for concurrency in args.concurrency:
+        n = max(8, args.episodes_per_slot * concurrency)
+        config = SimulationConfig(
+            models=RoleSpecs(writer="openai:mock", character="openai:mock"),
+            rules=TurnRules(min_turns=args.turns, max_turns=args.turns),
+            settings=ModelSettings(base_url=base_url, timeout_s=60, max_retries=2),
+        )
+        planned = plan_jobs(config, sample_jobs(graph, n, ["duty"], concurrency), graph)
+        store = EpisodeStore(Path(tempfile.mkdtemp()))
+        models = RoleModels.build(config)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        report = await run_batch(store, planned, graph, models, RunOptions(concurrency=concurrency))
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        rate = report.done / wall
+        ideal = concurrency / (calls_per_episode * args.latency)
+        cpu_per_call = cpu / max(1, report.usage.calls) * 1000
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"{concurrency:>5} {report.done:>8} {rate:>8.2f} {ideal:>8.2f} {rate / ideal:>6.2f} "
+            f"{cpu_per_call:>11.2f} {peak:>11.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field
 
-from humanllm.llm import LlamaCppChatModel, build_chat_model, json_schema_of
+from humanllm.llm import LlamaCppChatModel, VLLMChatModel, build_chat_model, json_schema_of, shutdown_vllm_engines
 from humanllm.llm._local import _Engine
 from humanllm.testing import SchemaChatModel, ScriptedChatModel
+from tests._fake_vllm import install_fake_vllm
 
 
 class Mood(BaseModel):
@@ -85,9 +86,19 @@ BACKENDS: dict[str, Callable[[], BaseChatModel]] = {
 }
 
 
-@pytest.fixture(params=[*BACKENDS, "mistralai: (init_chat_model)"])
-def chat(request: pytest.FixtureRequest, provider_model: Callable[[], BaseChatModel]) -> BaseChatModel:
-    return BACKENDS.get(request.param, provider_model)()
+VLLM = "vllm (fake engine)"
+
+
+@pytest.fixture(params=[*BACKENDS, "mistralai: (init_chat_model)", VLLM])
+def chat(
+    request: pytest.FixtureRequest, provider_model: Callable[[], BaseChatModel], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[BaseChatModel]:
+    if request.param != VLLM:
+        yield BACKENDS.get(request.param, provider_model)()
+        return
+    install_fake_vllm(monkeypatch)  # the vLLM API in sys.modules: no GPU here (tests/_fake_vllm.py)
+    yield VLLMChatModel(model="fake/model")
+    shutdown_vllm_engines()
 
 
 def _has_usage(message: AIMessage) -> bool:

@@ -29,6 +29,7 @@ from humanllm.evaluation import verify_store
 from humanllm.llm import ModelSettings
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import (
+    Endpoint,
     EpisodeStore,
     RayOptions,
     RoleModels,
@@ -130,6 +131,34 @@ def test_the_ray_store_equals_the_one_process_store(cluster: Any, graph: Interac
     assert manifest["ray"]["tasks"] == 4 and sum(s["done"] for s in manifest["ray"]["shards"]) == 8
     assert manifest["last_run"]["usage"] == alone.usage.model_dump()
     assert verify_store(tmp_path / "ray").ok
+
+
+def test_two_replicas_share_the_episodes_and_their_figures_are_summed(
+    cluster: Any, graph: InteractionGraph, tmp_path: Path
+) -> None:
+    with MockOpenAIServer() as first, MockOpenAIServer() as second:
+        endpoints = [Endpoint(url=first.base_url), Endpoint(url=second.base_url)]
+        base = SimulationConfig(
+            models=RoleSpecs(writer="openai:mock", character="openai:mock"),
+            rules=TurnRules(min_turns=2, max_turns=2),
+            settings=ModelSettings(base_url=first.base_url, timeout_s=10),
+        )
+        planned = plan_jobs(base, sample_jobs(graph, 4, SITUATIONS, 2), graph)
+        run = run_on_ray(
+            str(tmp_path / "store"),
+            planned,
+            graph,
+            base,
+            RunOptions(),
+            RayOptions(tasks=2),
+            manifest={},
+            endpoints=endpoints,
+        )
+        served = [first.counts["requests"], second.counts["requests"]]
+    figures = run.report.endpoints
+    assert run.report.done == 8 and len(figures) == 2
+    assert sum(f.episodes for f in figures.values()) == 8 and all(served)  # both replicas got episodes
+    assert sorted(f.calls for f in figures.values()) == sorted(served)  # summed over the tasks
 
 
 def test_a_permanent_endpoint_error_stops_the_run_and_is_raised(

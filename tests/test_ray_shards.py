@@ -19,6 +19,7 @@ from humanllm.errors import ConfigError, DataError
 from humanllm.llm import ModelSettings
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import (
+    EndpointReport,
     EpisodeStore,
     ProgressTally,
     RoleSpecs,
@@ -29,6 +30,7 @@ from humanllm.simulation import (
     TaskResult,
     default_tasks,
     import_ray,
+    merge_endpoints,
     merge_reports,
     plan_jobs,
     remote_done_ids,
@@ -209,6 +211,15 @@ def test_lost_tasks_leave_their_episodes_unfinished_with_a_reason() -> None:
     )
     entries = run.manifest_entries(address="local", cluster_cpus=2)["ray"]
     assert entries["retried_tasks"] == 1 and entries["shards"][1]["error"] == "WorkerCrashedError: gone"
+
+
+def test_replica_figures_are_summed_over_the_tasks() -> None:
+    one = EndpointReport(calls=10, errors=1, prompt_tokens=100, episodes=2, latency_mean_s=0.2, latency_p95_s=0.3)
+    two = EndpointReport(calls=30, prompt_tokens=300, episodes=5, latency_mean_s=0.4, latency_p95_s=0.5, healthy=False)
+    merged = merge_endpoints([{"a": one}, {"a": two, "b": one}])
+    assert (merged["a"].calls, merged["a"].errors, merged["a"].prompt_tokens, merged["a"].episodes) == (40, 1, 400, 7)
+    assert merged["a"].latency_mean_s == 0.35 and merged["a"].latency_p95_s == 0.5 and not merged["a"].healthy
+    assert merged["b"] == one
 
 
 def test_without_ray_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

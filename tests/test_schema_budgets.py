@@ -8,6 +8,7 @@ when it fills every bound, fits the call's token budget (so it is never cut off)
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, ValidationError
 
-from humanllm.agents import _budget
+from humanllm.agents import _budget, scenario_writer
 from humanllm.agents._budget import (
     BUILDER_MAX_TOKENS,
     DEFAULT_MAX_TOKENS,
@@ -335,3 +336,35 @@ def test_the_rule_overestimates_smollm2s_own_count_of_the_longest_reply() -> Non
         root = schema.model_json_schema()
         text = _skeleton(root, root, prose)
         assert len(vocab.tokenize(text.encode(), add_bos=False)) <= worst_case_tokens(schema), name
+
+
+def _linear_scale(build: Any, max_tokens: int) -> float | None:
+    """The largest of `SCALES` that fits, found the slow way (what the bisection must agree with)."""
+    return next((s for s in _budget.SCALES if worst_case_tokens(build(s)) <= max_tokens), None)
+
+
+@pytest.mark.parametrize("budget", [256, 384, 512, 700, 1024, 1536, 4096])
+@pytest.mark.parametrize("names", [("Ana", "Bo"), ("Kwame", "Lena", "Maximiliane"), ("Zoë", "Ola", "Iwo", "Tam", "Li")])
+def test_the_bisection_finds_the_scale_a_linear_scan_finds(names: tuple[str, ...], budget: int) -> None:
+    build = functools.partial(scenario_writer._draft_at, names)
+    expected = _linear_scale(build, budget)
+    if expected is None:
+        with pytest.raises(_budget.BudgetTooSmallError):
+            _budget.fitted_scale(build, budget, what="draft")
+    else:
+        assert _budget.fitted_scale(build, budget, what="draft") == expected
+
+
+def test_casts_of_one_size_and_name_length_share_one_fitted_scale() -> None:
+    """The keyed cache is shared by casts that size alike (count and total JSON length), whatever the names."""
+    _budget._keyed_scale.cache_clear()
+    first = scenario_writer._draft_schema.__wrapped__(("Ana", "Bob", "Cy"), 1024)
+    second = scenario_writer._draft_schema.__wrapped__(("Eve", "Dan", "Jo"), 1024)
+    assert _budget._keyed_scale.cache_info().misses == 1 and _budget._keyed_scale.cache_info().hits == 1
+    assert list(second.model_json_schema()["$defs"]["Profiles"]["properties"]) == ["Eve", "Dan", "Jo"]
+    assert worst_case_tokens(first) == worst_case_tokens(second) <= 1024
+    # and the cached scale is the one the real names would get
+    real = _linear_scale(functools.partial(scenario_writer._draft_at, ("Eve", "Dan", "Jo")), 1024)
+    assert worst_case_tokens(second) == worst_case_tokens(scenario_writer._draft_at(("Eve", "Dan", "Jo"), real))
+    assert sum(len(json.dumps(k)) for k in _budget.stand_in_keys(3, 17)) == 17
+    assert len(set(_budget.stand_in_keys(5, 40))) == 5

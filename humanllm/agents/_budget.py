@@ -160,10 +160,21 @@ def fit(build: Callable[[float], M], max_tokens: int, *, what: str, scales: Sequ
 def fitted_scale(
     build: Callable[[float], type[BaseModel]], max_tokens: int, *, what: str, scales: Sequence[float] = SCALES
 ) -> float:
-    """The largest scale whose schema `build(scale)` has a worst-case reply within `max_tokens` (see `fit`)."""
-    for scale in scales:
-        if worst_case_tokens(build(scale)) <= max_tokens:
-            return scale
+    """The largest scale whose schema `build(scale)` has a worst-case reply within `max_tokens` (see `fit`).
+
+    `scales` run from largest to smallest, and a smaller scale never gives a longer reply, so a bisection
+    finds the first that fits in about log2(len(scales)) builds (a build is a pydantic model and its JSON
+    schema: milliseconds, which a linear scan paid up to 40 times per new schema shape).
+    """
+    low, high = 0, len(scales)  # the answer's index lies in [low, high); high = none fits
+    while low < high:
+        middle = (low + high) // 2
+        if worst_case_tokens(build(scales[middle])) <= max_tokens:
+            high = middle
+        else:
+            low = middle + 1
+    if low < len(scales):
+        return scales[low]
     smallest = worst_case_tokens(build(scales[-1]))
     raise BudgetTooSmallError(
         f"the {what} needs at least {smallest} completion tokens per call and the model has {max_tokens}: "
@@ -176,21 +187,29 @@ def fit_keyed(
 ) -> M:
     """`fit` for a schema keyed by names or item ids: `build(keys, scale, *params)` at the largest scale that fits.
 
-    Such schemas are built per call and often unique (a scenario's own checklist), and a pydantic
-    model is tens of KB; what sizes a reply is only the keys' JSON lengths. So the fitted scale is
-    cached under those lengths (`build` and `params` must be hashable), and only the final schema is
-    built with the real keys: memory stays flat over a long run, and the search runs once per shape.
+    Such schemas are built per call and often unique (a scenario's own checklist, its characters'
+    names), and a pydantic model is tens of KB; what sizes a reply is only how many keys there are and
+    the sum of their JSON lengths (each key adds its length to the reply, whatever its value). So the
+    fitted scale is cached under that pair (`build` and `params` must be hashable), and only the final
+    schema is built with the real keys: memory stays flat over a long run, and the search runs once per
+    shape, not once per cast.
     """
-    lengths = tuple(sorted(len(json.dumps(key)) for key in keys))
-    return build(tuple(keys), _keyed_scale(build, lengths, max_tokens, what, params), *params)
+    total = sum(len(json.dumps(key)) for key in keys)
+    return build(tuple(keys), _keyed_scale(build, len(keys), total, max_tokens, what, params), *params)
 
 
 @functools.lru_cache(maxsize=4096)
 def _keyed_scale(
-    build: Callable[..., type[BaseModel]], lengths: tuple[int, ...], max_tokens: int, what: str, params: tuple[Any, ...]
+    build: Callable[..., type[BaseModel]], count: int, total: int, max_tokens: int, what: str, params: tuple[Any, ...]
 ) -> float:
-    stand_ins = tuple(str(n).rjust(length - 2, "x") for n, length in enumerate(lengths))  # distinct, same lengths
-    return fitted_scale(lambda scale: build(stand_ins, scale, *params), max_tokens, what=what)
+    return fitted_scale(lambda scale: build(stand_in_keys(count, total), scale, *params), max_tokens, what=what)
+
+
+def stand_in_keys(count: int, total: int) -> tuple[str, ...]:
+    """`count` distinct ASCII keys whose JSON lengths (quotes included) add up to `total`."""
+    share, extra = divmod(total, count) if count else (0, 0)
+    lengths = [share + (n < extra) for n in range(count)]
+    return tuple(str(n).rjust(length - 2, "x") for n, length in enumerate(lengths))
 
 
 def scaled(base: int, scale: float, floor: int) -> int:

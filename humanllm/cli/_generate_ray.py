@@ -19,7 +19,7 @@ from humanllm.cli._output import console, err_console, print_json
 
 if TYPE_CHECKING:
     from humanllm.patterns import InteractionGraph
-    from humanllm.simulation import Plan, RunOptions, SimulationConfig, TallySnapshot
+    from humanllm.simulation import Endpoint, Plan, RunOptions, SimulationConfig, TallySnapshot
 
 RayOption = Annotated[
     str | None,
@@ -61,6 +61,7 @@ def generate_on_ray(
     base: SimulationConfig,
     options: RunOptions,
     *,
+    endpoints: list[Endpoint],
     address: str,
     tasks: int | None,
     cpus: int | None,
@@ -94,6 +95,7 @@ def generate_on_ray(
             wait=wait,
             setup=worker_setup,
             on_progress=on_progress,
+            endpoints=endpoints,
         )
     report = run.report
     if location.local is not None:

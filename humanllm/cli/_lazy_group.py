@@ -17,6 +17,8 @@ import typer.main
 from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandInfo, TyperInfo
 
+from humanllm.cli._help_text import reflow_command
+
 if TYPE_CHECKING:  # typer's own (vendored) click
     from typer._click import Command, Context, HelpFormatter
 
@@ -65,17 +67,19 @@ class LazyGroup(TyperGroup):
         module_name, attribute = self.lazy[name].target.split(":")
         target = getattr(importlib.import_module(module_name), attribute)
         if isinstance(target, typer.Typer):
-            return typer.main.get_group_from_info(
+            group = typer.main.get_group_from_info(
                 TyperInfo(target, name=name),
                 pretty_exceptions_short=self.pretty_exceptions_short,
                 rich_markup_mode=self.rich_markup_mode,
                 suggest_commands=self.suggest_commands,
             )
-        return typer.main.get_command_from_info(
+            return reflow_command(group)
+        command = typer.main.get_command_from_info(
             CommandInfo(name=name, callback=target),
             pretty_exceptions_short=self.pretty_exceptions_short,
             rich_markup_mode=self.rich_markup_mode,
         )
+        return reflow_command(command)
 
 
 __all__ = ["LazyCommand", "LazyGroup"]

@@ -79,6 +79,25 @@ BaseUrlOption = Annotated[
         envvar="HUMANLLM_BASE_URL", help="OpenAI-compatible endpoint for openai:<model> specs (e.g. a vLLM server)."
     ),
 ]
+BaseUrlsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--base-url",
+        envvar="HUMANLLM_BASE_URL",
+        help="OpenAI-compatible endpoint for openai:<model> specs (e.g. a vLLM server). Repeat it for replicas of "
+        "one model: each episode goes to one of them (by a hash of its id), weighted equally.",
+        show_default=False,
+    ),
+]
+EndpointsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--endpoints",
+        help="YAML list of replicas instead of --base-url: '- {url: http://gpu-1:8000/v1, weight: 2, concurrency: 64}' "
+        "(weight and concurrency optional; keys stay in OPENAI_API_KEY).",
+        show_default=False,
+    ),
+]
 TemperatureOption = Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")]
 MaxTokensOption = Annotated[int, typer.Option(min=16, help="Completion token limit per call.")]
 ThreadsOption = Annotated[

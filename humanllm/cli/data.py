@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from humanllm.cli._endpoint_table import add_endpoint_rows
 from humanllm.cli._options import ForceOption, JsonOption, PatternsDirOption, library
 from humanllm.cli._output import console, err_console, fail, print_json
 from humanllm.cli._validate import checked_each, one_of
@@ -45,6 +46,7 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
     done = store.done
     failures = store.failure_groups()
     usage = store.total_usage()
+    endpoints: dict[str, Any] = (manifest.get("last_run") or {}).get("endpoints") or {}
     data = {
         "done": len(done),
         "duplicates": store.duplicates,
@@ -54,6 +56,7 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
         "remaining": len(requested - done) if requested else None,
         "untriggered_jobs": manifest.get("untriggered_jobs"),
         "tokens": usage.model_dump(),
+        "endpoints": endpoints,
     }
     if as_json:
         print_json(data)
@@ -80,6 +83,7 @@ def status(store_dir: Annotated[Path, typer.Argument(help="Store folder.")], as_
     table.add_row(
         "tokens", f"{usage.total_tokens} ({usage.prompt_tokens} prompt + {usage.completion_tokens} completion)"
     )
+    add_endpoint_rows(table, endpoints)
     console.print(table)
 
 

@@ -19,8 +19,9 @@ from humanllm.cli._options import (
     MODEL,
     TEMPERATURE,
     TIMEOUT_S,
-    BaseUrlOption,
+    BaseUrlsOption,
     CharacterModelOption,
+    EndpointsOption,
     MaxTokensOption,
     ModelOption,
     PatternsDirOption,
@@ -37,7 +38,7 @@ from humanllm.core import TokenUsage
 from humanllm.patterns import BundleRecipe
 
 if TYPE_CHECKING:
-    from humanllm.simulation import EpisodeStore, RunReport
+    from humanllm.simulation import Endpoint, EpisodeStore, RunReport
 
 
 def _situations(text: str) -> object:
@@ -110,7 +111,8 @@ def generate(
     model: ModelOption = MODEL,
     writer_model: WriterModelOption = None,
     character_model: CharacterModelOption = None,
-    base_url: BaseUrlOption = None,
+    base_url: BaseUrlsOption = None,
+    endpoints_file: EndpointsOption = None,
     temperature: TemperatureOption = TEMPERATURE,
     max_tokens: MaxTokensOption = MAX_TOKENS,
     timeout: TimeoutOption = TIMEOUT_S,
@@ -121,6 +123,17 @@ def generate(
         bool, typer.Option("--wait", help="If another command is writing --out, wait for it instead of failing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final report as JSON.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the jobs, estimated calls, tokens and cost, and stop: no model is called, nothing is written.",
+        ),
+    ] = False,
+    prices: Annotated[
+        Path | None,
+        typer.Option(help="With --dry-run: a YAML price table (USD per 1M tokens per model) over the bundled one."),
+    ] = None,
     ray: RayOption = None,
     ray_tasks: RayTasksOption = None,
     ray_cpus: RayCpusOption = None,
@@ -131,14 +144,15 @@ def generate(
     Re-running the same command skips finished episodes and retries failed ones; a token budget
     stops the run cleanly; --shard i/N splits the jobs between machines writing disjoint shards.
     --ood-topup N adds N scenarios drawn only among the split's OOD patterns (situations in turn),
-    so that ood_eval can reach its size at the next `data split`.
+    so that ood_eval can reach its size at the next `data split`. Several --base-url (or --endpoints
+    FILE) spread the episodes over replicas of one model, each episode's calls on one replica.
     --ray ADDRESS runs the jobs as Ray tasks across a cluster (or 'local'), into one store.
     """
     from humanllm.agents.director import TurnRules
     from humanllm.llm import ModelSettings
     from humanllm.simulation import (
+        EndpointRouter,
         EpisodeStore,
-        RoleModels,
         RoleSpecs,
         RunOptions,
         SimulationConfig,
@@ -173,6 +187,7 @@ def generate(
         raise typer.BadParameter("goes with --ray ADDRESS", param_hint="'--ray-tasks' / '--ray-cpus'")
     low, high = parse_turns(turns)
     index, total = parse_shard(shard)
+    endpoints = _endpoints(base_url, endpoints_file)
     g = graph(patterns_dir)
     situation_list = parse_situations(situations)
     if bundles is not None:
@@ -194,7 +209,8 @@ def generate(
                 temperature=temperature,
                 max_tokens=max_tokens,
                 threads=threads,
-                base_url=base_url,
+                # the first replica names the deployment in the episode specs: see `_endpoints`
+                base_url=endpoints[0].url if endpoints else None,
                 timeout_s=timeout,
                 requests_per_minute=rpm,
             ),
@@ -207,6 +223,13 @@ def generate(
             max_consecutive_failures=max_consecutive_failures,
         )
     planned = [(c, p) for c, p in plan_jobs(base, jobs, g) if in_shard(p.id, index, total)]
+    if dry_run:
+        from humanllm.cli._dry_run import dry_run as estimate
+
+        estimate(planned, g, out, prices, as_json=as_json)
+        return
+    if prices is not None:
+        raise typer.BadParameter("goes with --dry-run", param_hint="'--prices'")
     untriggered_jobs = sum(untriggered(g.library, p.patterns, p.situation) for _, p in planned)
     if ray is not None:  # the same jobs as Ray tasks, each writing its own shard of --out
         from humanllm.cli._generate_ray import generate_on_ray
@@ -220,6 +243,7 @@ def generate(
             shard=(index, total),
             recipe=None if bundles is not None or ood_topup is not None else recipe.value,
             untriggered=untriggered_jobs,
+            endpoints=endpoints,
         )
         code = generate_on_ray(
             ctx,
@@ -228,6 +252,7 @@ def generate(
             g,
             base,
             options,
+            endpoints=endpoints,
             address=ray,
             tasks=ray_tasks,
             cpus=ray_cpus,
@@ -251,6 +276,7 @@ def generate(
                 shard=(index, total),
                 recipe=None if bundles is not None or ood_topup is not None else recipe.value,
                 untriggered=untriggered_jobs,
+                endpoints=endpoints,
             )
         )
         if untriggered_jobs and not as_json:
@@ -259,7 +285,7 @@ def generate(
                 "patterns lists among its triggers (--situations triggered gives each bundle its own)[/]"
             )
         save_resolved(ctx, out / RESOLVED_NAME)
-        models = RoleModels.build(base)
+        models = EndpointRouter.build(base, endpoints)
         already = sum(1 for _, p in planned if p.id in store.done)
         with _progress(as_json) as progress:
             task = progress.add_task("episodes", total=len(planned), completed=already, tokens=0, failed=0)
@@ -286,6 +312,25 @@ def generate(
         code = _finish(report, store, {p.id for _, p in planned}, out)
     if code:
         raise typer.Exit(code)
+
+
+def _endpoints(urls: list[str] | None, path: Path | None) -> list[Endpoint]:
+    """The replicas of the run, checked (a bad --base-url is a usage error).
+
+    The episode spec holds the base URL of a remote model (a different server may serve a
+    different model under the same name), so an id names its deployment. With several replicas the
+    spec holds the first one's: which replica served an episode is not part of it, the ids of a
+    one-endpoint run on that URL stay the same, and adding or removing other replicas changes none.
+    """
+    from humanllm.errors import ConfigError
+    from humanllm.simulation import endpoints_from
+
+    try:
+        return endpoints_from(urls, path)
+    except ConfigError as exc:
+        if path is None:
+            raise typer.BadParameter(str(exc).removeprefix("--base-url: "), param_hint="'--base-url'") from exc
+        raise
 
 
 def _finish(report: RunReport, store: EpisodeStore, planned: set[str], out: Path) -> int:

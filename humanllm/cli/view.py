@@ -21,7 +21,7 @@ def view(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free one).")] = 8765,
     host: Annotated[
         str, typer.Option(help="Address to listen on; anything but loopback shows your data to others.")
-    ] = ("127.0.0.1"),
+    ] = "127.0.0.1",
     index_dir: Annotated[
         Path | None,
         typer.Option(

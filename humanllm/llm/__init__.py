@@ -7,6 +7,7 @@ from humanllm._lazy import lazy_exports
 if TYPE_CHECKING:
     from humanllm.llm._base import HumanChatModel
     from humanllm.llm._cache import SQLiteResponseCache
+    from humanllm.llm._call_stats import CallStats, EndpointUsage
     from humanllm.llm._endpoint import METHOD_CHAIN, StructuredEndpoint, StructuredMethod, endpoint_methods
     from humanllm.llm._factory import (
         BackendStatus,
@@ -18,12 +19,15 @@ if TYPE_CHECKING:
     from humanllm.llm._fakes import FakeBuilder, register_fake_backend
     from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
     from humanllm.llm._messages import json_schema_of
+    from humanllm.llm._prices import Price, PriceTable, load_prices
     from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
     from humanllm.llm._role import ROLES, RoleModel
     from humanllm.llm._settings import GenerationSpec, ModelSettings
     from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
     from humanllm.llm._structured import extract_json, parse_reply, response_format_for
     from humanllm.llm._usage import UsageMeter
+    from humanllm.llm._vllm import VLLM_ARGS_ENV, VLLMChatModel, vllm_engine_args_from_env
+    from humanllm.llm._vllm_engine import shutdown_vllm_engines, vllm_prefix_cache_stats
     from humanllm.redaction import redact, redact_url
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
@@ -35,18 +39,24 @@ __all__ = [
     "METHOD_CHAIN",
     "MODEL_TEMPLATES",
     "ROLES",
+    "VLLM_ARGS_ENV",
     "BackendStatus",
+    "CallStats",
+    "EndpointUsage",
     "FakeBuilder",
     "GenerationSpec",
     "HumanChatModel",
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",
+    "Price",
+    "PriceTable",
     "RoleModel",
     "SQLiteResponseCache",
     "StructuredEndpoint",
     "StructuredMethod",
     "UsageMeter",
+    "VLLMChatModel",
     "backend_statuses",
     "build_chat_model",
     "build_role_model",
@@ -54,6 +64,7 @@ __all__ = [
     "endpoint_methods",
     "extract_json",
     "json_schema_of",
+    "load_prices",
     "local_gguf_path",
     "model_template_versions",
     "parse_reply",
@@ -64,5 +75,8 @@ __all__ = [
     "register_fake_backend",
     "response_format_for",
     "shared_engine",
+    "shutdown_vllm_engines",
     "spec_help",
+    "vllm_engine_args_from_env",
+    "vllm_prefix_cache_stats",
 ]

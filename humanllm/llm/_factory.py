@@ -21,7 +21,7 @@ from humanllm.llm._local import LlamaCppChatModel, llama_cpp_available, local_gg
 from humanllm.llm._role import RoleModel
 from humanllm.llm._settings import ModelSettings
 from humanllm.llm._spec import DEFAULT_SPEC, ModelSpec, parse_spec
-from humanllm.llm._vllm import VLLMChatModel, vllm_available
+from humanllm.llm._vllm import VLLMChatModel, vllm_available, vllm_engine_args_from_env
 from humanllm.redaction import redact_url
 
 _LOCAL_BASE_URL_KEY = "not-needed"  # OpenAI-compatible local servers accept any key
@@ -74,6 +74,7 @@ def build_chat_model(
                 temperature=settings.temperature,
                 max_tokens=settings.max_tokens,
                 seed=settings.seed,
+                engine_args=vllm_engine_args_from_env(),
                 **common,
             )
         case "hf":

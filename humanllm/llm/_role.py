@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from humanllm.errors import EndpointError, HumanLLMError, PermanentEndpointError, StructuredOutputError
 from humanllm.llm._asking import Ask, MethodUnsupported, ask_for, reply_of
+from humanllm.llm._call_stats import CallStats
 from humanllm.llm._endpoint import StructuredEndpoint, StructuredMethod, rejects_method
 from humanllm.llm._retry import (
     backoff_seconds,
@@ -67,6 +68,8 @@ class RoleModel:
     """The settings the chat model was built with (what `generation()` reports for specs)."""
     seed: int | None = None
     """Sampling seed sent with every call that does not give its own (`with_seed` sets it per episode)."""
+    stats: CallStats | None = None
+    """The endpoint's figures (calls, tokens, errors, latency), shared by the role models that talk to it."""
 
     def with_seed(self, seed: int | None) -> RoleModel:
         """The same chat model (same engine, rate limiter and meter) sampling with `seed` on every call."""
@@ -172,29 +175,45 @@ class RoleModel:
         """The reply's text (a schema'd call's JSON text, `plain`: the content), its tokens counted."""
         message, text = reply_of(out)
         self.usage.record(message)
+        if self.stats is not None and (meta := message.usage_metadata):
+            self.stats.tokens(meta["input_tokens"], meta["output_tokens"])
         return message.text if plain else text
+
+    def _timed(self, started: float, *, ok: bool) -> None:
+        if self.stats is not None:
+            self.stats.call(time.monotonic() - started, ok=ok)
 
     def _invoke(self, ask: Ask) -> Any:
         for attempt in range(self.max_retries + 1):
+            started = time.monotonic()
             try:
-                return ask.runnable.invoke(ask.messages, **ask.options)
+                out = ask.runnable.invoke(ask.messages, **ask.options)
+                self._timed(started, ok=True)
+                return out
             except NotImplementedError as exc:
                 if ask.structured:
                     raise MethodUnsupported(f"{type(self.chat).__name__}: {exc or 'not implemented'}") from exc
+                self._timed(started, ok=False)
                 time.sleep(self._wait_or_raise(exc, attempt))
             except Exception as exc:
+                self._timed(started, ok=False)
                 time.sleep(self._wait_or_raise(exc, attempt))
         raise AssertionError("unreachable: the last try returns or raises")
 
     async def _ainvoke(self, ask: Ask) -> Any:
         for attempt in range(self.max_retries + 1):
+            started = time.monotonic()
             try:
-                return await ask.runnable.ainvoke(ask.messages, **ask.options)
+                out = await ask.runnable.ainvoke(ask.messages, **ask.options)
+                self._timed(started, ok=True)
+                return out
             except NotImplementedError as exc:
                 if ask.structured:
                     raise MethodUnsupported(f"{type(self.chat).__name__}: {exc or 'not implemented'}") from exc
+                self._timed(started, ok=False)
                 await asyncio.sleep(self._wait_or_raise(exc, attempt))
             except Exception as exc:
+                self._timed(started, ok=False)
                 await asyncio.sleep(self._wait_or_raise(exc, attempt))
         raise AssertionError("unreachable: the last try returns or raises")
 

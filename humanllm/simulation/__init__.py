@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from humanllm.simulation._config import RoleSpecs, SimulationConfig
     from humanllm.simulation._derived_specs import CellSpec
     from humanllm.simulation._drive import check_checkpointing, drive_episode
+    from humanllm.simulation._endpoints import Endpoint, endpoints_from, read_endpoints, rendezvous
     from humanllm.simulation._episode_file import read_episode_file
+    from humanllm.simulation._estimate import RoleEstimate, RunEstimate, estimate_run
     from humanllm.simulation._fork_spec import ForkSpec, PatternChange
     from humanllm.simulation._hub import PushReport, push_folder, upload_files
     from humanllm.simulation._jobs import (
@@ -33,10 +35,11 @@ if TYPE_CHECKING:
     from humanllm.simulation._ray import RayOptions, default_tasks, import_ray, run_on_ray, shard_tasks
     from humanllm.simulation._ray_tally import ProgressTally, TallySnapshot
     from humanllm.simulation._ray_task import ShardTask, run_shard
-    from humanllm.simulation._ray_totals import RayRun, TaskResult, merge_reports
+    from humanllm.simulation._ray_totals import RayRun, TaskResult, merge_endpoints, merge_reports
     from humanllm.simulation._records import RecordStore
     from humanllm.simulation._released import ImportReport, episode_to_released, import_released
     from humanllm.simulation._released_write import ExportReport, export_released
+    from humanllm.simulation._router import EndpointReport, EndpointRouter, Replica, check_health
     from humanllm.simulation._run import Plan, RoleModels, plan_episode, run_episode, simulate
     from humanllm.simulation._runner import (
         EpisodeJob,
@@ -99,6 +102,9 @@ __all__ = [
     "CardData",
     "CardSplit",
     "CellSpec",
+    "Endpoint",
+    "EndpointReport",
+    "EndpointRouter",
     "EpisodeJob",
     "EpisodeSpec",
     "EpisodeStore",
@@ -117,8 +123,11 @@ __all__ = [
     "RayOptions",
     "RayRun",
     "RecordStore",
+    "Replica",
+    "RoleEstimate",
     "RoleModels",
     "RoleSpecs",
+    "RunEstimate",
     "RunOptions",
     "RunReport",
     "ShardTask",
@@ -132,15 +141,18 @@ __all__ = [
     "appending",
     "card_data",
     "check_checkpointing",
+    "check_health",
     "choose_ood",
     "classify",
     "default_tasks",
     "download_shard",
     "drive_episode",
+    "endpoints_from",
     "episode_id",
     "episode_sampling_seed",
     "episode_spec",
     "episode_to_released",
+    "estimate_run",
     "export_parquet",
     "export_released",
     "finished_manifest",
@@ -150,6 +162,7 @@ __all__ = [
     "in_shard",
     "is_split_folder",
     "jobs_from_bundles",
+    "merge_endpoints",
     "merge_reports",
     "ood_jobs",
     "parse_shard",
@@ -160,6 +173,7 @@ __all__ = [
     "plan_warnings",
     "push_folder",
     "read_bundles",
+    "read_endpoints",
     "read_episode_file",
     "read_front_matter",
     "read_holder",
@@ -169,6 +183,7 @@ __all__ = [
     "refresh_card",
     "remote_done_ids",
     "render_card",
+    "rendezvous",
     "repair_torn_tail",
     "run_batch",
     "run_episode",

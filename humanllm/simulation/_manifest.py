@@ -9,6 +9,7 @@ from typing import Any
 from humanllm import __version__
 from humanllm.llm import endpoint_methods
 from humanllm.simulation._config import SimulationConfig
+from humanllm.simulation._endpoints import Endpoint
 from humanllm.simulation._run import Plan
 from humanllm.simulation._runner import RunOptions, RunReport
 
@@ -23,11 +24,13 @@ def run_manifest(
     shard: tuple[int, int],
     recipe: str | None = None,
     untriggered: int | None = None,
+    endpoints: Sequence[Endpoint] = (),
 ) -> dict[str, Any]:
     """The manifest entries of a run about to start (no secrets: the config's public form).
 
     `recipe` is the bundle recipe that drew the run's bundles (None when they came from a file);
-    `untriggered` counts the jobs whose situation none of their patterns lists among its triggers."""
+    `untriggered` counts the jobs whose situation none of their patterns lists among its triggers;
+    `endpoints` are the replicas (URLs redacted; figures per replica come in `last_run.endpoints`)."""
     index, total = shard
     return {
         "humanllm": __version__,
@@ -40,6 +43,7 @@ def run_manifest(
         "untriggered_jobs": untriggered,
         "config": base.public_dict(),
         "options": options.model_dump(),
+        "endpoints": [{"url": e.name, "weight": e.weight, "concurrency": e.concurrency} for e in endpoints],
         "started_at": time.time(),
     }
 

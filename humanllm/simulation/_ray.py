@@ -32,7 +32,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,6 +42,7 @@ from humanllm.errors import ConfigError, PermanentEndpointError, cause_of_kind
 from humanllm.patterns import InteractionGraph
 from humanllm.redaction import redact_url
 from humanllm.simulation._config import SimulationConfig
+from humanllm.simulation._endpoints import Endpoint
 from humanllm.simulation._ray_tally import ProgressTally, TallySnapshot
 from humanllm.simulation._ray_task import ShardTask, run_shard
 from humanllm.simulation._ray_totals import RayRun, TaskResult, merge_reports
@@ -117,6 +118,7 @@ def shard_tasks(
     slots: int,
     seed: int,
     setup: Callable[[], object] | None,
+    endpoints: Sequence[Endpoint] = (),
 ) -> list[ShardTask]:
     """The todo jobs dealt out in turn to `tasks` shards; limits split as the module docstring says."""
     count = max(1, min(tasks, len(todo)))
@@ -135,7 +137,16 @@ def shard_tasks(
     )
     planned = [(config.model_copy(update={"settings": settings}), plan) for config, plan in todo]
     return [
-        ShardTask(shard=name, store=out, base=keyless, planned=planned[k::count], options=each, seed=seed, setup=setup)
+        ShardTask(
+            shard=name,
+            store=out,
+            base=keyless,
+            planned=planned[k::count],
+            options=each,
+            seed=seed,
+            setup=setup,
+            endpoints=tuple(endpoints),
+        )
         for k, name in enumerate(shard_names(count))
     ]
 
@@ -153,10 +164,11 @@ def run_on_ray(
     wait: bool | float = False,
     setup: Callable[[], object] | None = None,
     on_progress: Callable[[TallySnapshot, int], None] | None = None,
+    endpoints: Sequence[Endpoint] = (),
 ) -> RayRun:
     """Run `planned` on Ray into the store at `out`; `on_progress(snapshot, already_done)` as tasks report."""
     location = store_location(out)
-    args = (planned, graph, base, options, ray_options, manifest, seed, setup, on_progress)
+    args = (planned, graph, base, options, ray_options, manifest, seed, setup, on_progress, endpoints)
     with ray_cluster(ray_options) as ray:
         if location.local is None:
             run = _drive(ray, location, None, *args)
@@ -179,6 +191,7 @@ def _drive(
     seed: int,
     setup: Callable[[], object] | None,
     on_progress: Callable[[TallySnapshot, int], None] | None,
+    endpoints: Sequence[Endpoint],
 ) -> RayRun:
     start = time.monotonic()
     done = store.done if store is not None else remote_done_ids(location)
@@ -197,6 +210,7 @@ def _drive(
             slots=cpus,
             seed=seed,
             setup=setup,
+            endpoints=endpoints,
         )
         if todo
         else []

@@ -3,7 +3,9 @@
 This module never imports Ray: `humanllm.simulation._ray` wraps `run_shard` in `ray.remote` and
 `ProgressTally` in a Ray actor. The task builds its role models itself, from the run's config
 (model specs and `ModelSettings` with no API key: keys come from the worker's environment, e.g.
-`OPENAI_API_KEY` exported before `ray start`), runs the `setup` hook first (the CLI's registers the
+`OPENAI_API_KEY` exported before `ray start`) and routes each episode to one of the run's replicas
+by its id, as a one-process run does (`EndpointRouter`; health checks and per-replica caps are the
+task's own), runs the `setup` hook first (the CLI's registers the
 `fake` backend in the worker), and reports each finished or failed episode to the tally.
 
 Idempotent, so Ray may run it again after a worker died: a local store is re-opened as the shard's
@@ -28,7 +30,9 @@ from typing import Any
 from humanllm.core import TokenUsage
 from humanllm.patterns import InteractionGraph
 from humanllm.simulation._config import SimulationConfig
-from humanllm.simulation._run import Plan, RoleModels
+from humanllm.simulation._endpoints import Endpoint
+from humanllm.simulation._router import EndpointRouter
+from humanllm.simulation._run import Plan
 from humanllm.simulation._runner import RunOptions, RunReport, run_batch
 from humanllm.simulation._store import EpisodeStore
 from humanllm.simulation._store_url import download_shard, store_location, upload_shard
@@ -50,6 +54,8 @@ class ShardTask:
     options: RunOptions
     seed: int = 0
     setup: Callable[[], object] | None = None
+    endpoints: tuple[Endpoint, ...] = ()
+    """The replicas (none: the config's own endpoint); each task routes by episode id as one process does."""
 
 
 def _call(tally: Any, method: str, *args: object, wait: bool = False) -> None:
@@ -104,7 +110,7 @@ def _run_into(folder: Path, task: ShardTask, graph: InteractionGraph, tally: Any
         found = [plan.id for _, plan in task.planned if plan.id in store.done]
         if found:
             _call(tally, "found", found)
-        models = RoleModels.build(task.base)
+        models = EndpointRouter.build(task.base, task.endpoints)
         batch = run_batch(store, task.planned, graph, models, task.options, on_event, seed=task.seed)
         report = worker_loop().run_until_complete(batch)
     _call(tally, "flush", wait=True)  # an actor runs one caller's calls in order: every event is counted now

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from humanllm.llm import endpoint_methods
+from humanllm.simulation._router import EndpointReport
 from humanllm.simulation._runner import RunReport
 
 
@@ -75,6 +76,7 @@ def merge_reports(results: list[TaskResult], *, requested: int, already_done: in
         total.stopped_by_budget = total.stopped_by_budget or part.stopped_by_budget
         if part.stopped_reason:
             reasons.append(f"{result.shard}: {part.stopped_reason}")
+    total.endpoints = merge_endpoints([r.report.endpoints for r in results if r.report is not None])
     lost = [result for result in results if result.error is not None]
     if lost:
         jobs = sum(result.jobs for result in lost)
@@ -85,3 +87,43 @@ def merge_reports(results: list[TaskResult], *, requested: int, already_done: in
         )
     total.stopped_reason = "; ".join(reasons) or None
     return RayRun(report=total, tasks=results)
+
+
+def merge_endpoints(parts: list[dict[str, EndpointReport]]) -> dict[str, EndpointReport]:
+    """Each replica's figures over the tasks: counts summed, the mean latency weighted by calls, p50 and
+    p95 the largest of the tasks' (an upper bound of the whole run's), healthy only if healthy in every task."""
+    merged: dict[str, EndpointReport] = {}
+    for part in parts:
+        for url, figures in part.items():
+            seen = merged.get(url)
+            if seen is None:
+                merged[url] = figures.model_copy()
+                continue
+            calls = seen.calls + figures.calls
+            means = [
+                (m, c)
+                for m, c in ((seen.latency_mean_s, seen.calls), (figures.latency_mean_s, figures.calls))
+                if m is not None
+            ]
+            merged[url] = seen.model_copy(
+                update={
+                    "calls": calls,
+                    "errors": seen.errors + figures.errors,
+                    "prompt_tokens": seen.prompt_tokens + figures.prompt_tokens,
+                    "completion_tokens": seen.completion_tokens + figures.completion_tokens,
+                    "episodes": seen.episodes + figures.episodes,
+                    "latency_mean_s": round(sum(m * c for m, c in means) / sum(c for _, c in means), 4)
+                    if means and sum(c for _, c in means)
+                    else None,
+                    "latency_p50_s": _largest(seen.latency_p50_s, figures.latency_p50_s),
+                    "latency_p95_s": _largest(seen.latency_p95_s, figures.latency_p95_s),
+                    "healthy": seen.healthy and figures.healthy,
+                    "last_problem": seen.last_problem or figures.last_problem,
+                }
+            )
+    return merged
+
+
+def _largest(a: float | None, b: float | None) -> float | None:
+    values = [v for v in (a, b) if v is not None]
+    return max(values) if values else None

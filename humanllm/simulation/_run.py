@@ -6,17 +6,21 @@ import asyncio
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from humanllm.agents.human import Reader
 from humanllm.core import Episode, SituationType, TokenUsage, spec_id
 from humanllm.errors import ConfigError
 from humanllm.graphs import ModelChoice
 from humanllm.graphs.episode import EpisodeContext, EpisodeParts
-from humanllm.llm import RoleModel, UsageMeter, build_role_model, rate_limiter_for
+from humanllm.llm import CallStats, RoleModel, UsageMeter, build_role_model, rate_limiter_for
 from humanllm.patterns import BundleConstraints, BundleRecipe, BundleSampler, InteractionGraph, assign, bundle_source
 from humanllm.simulation._config import SimulationConfig
 from humanllm.simulation._drive import Progress, drive_episode, sqlite_checkpointer
 from humanllm.simulation._spec import EpisodeSpec, episode_sampling_seed, episode_spec
+
+if TYPE_CHECKING:
+    from langchain_core.rate_limiters import BaseRateLimiter
 
 
 @dataclass
@@ -68,10 +72,12 @@ class RoleModels:
     character: RoleModel
 
     @classmethod
-    def build(cls, config: SimulationConfig) -> RoleModels:
-        """Models for every episode of a run: each episode samples with its own seed (`for_episode`)."""
+    def build(cls, config: SimulationConfig, *, limiter: BaseRateLimiter | None = None) -> RoleModels:
+        """Models for every episode of a run: each episode samples with its own seed (`for_episode`).
+
+        `limiter` is the request budget to share (across replicas); by default one from the settings."""
         settings = config.settings
-        limiter = rate_limiter_for(settings)  # one request budget shared by both roles
+        limiter = limiter or rate_limiter_for(settings)  # one request budget shared by both roles
         return cls(
             writer=build_role_model("writer", config.models.writer, settings, rate_limiter=limiter),
             character=build_role_model("character", config.models.character, settings, rate_limiter=limiter),
@@ -79,6 +85,10 @@ class RoleModels:
 
     def usage(self) -> dict[str, TokenUsage]:
         return {"writer": self.writer.usage.usage, "character": self.character.usage.usage}
+
+    def with_stats(self, stats: CallStats) -> RoleModels:
+        """The same models recording their calls into one endpoint's `stats`."""
+        return RoleModels(writer=replace(self.writer, stats=stats), character=replace(self.character, stats=stats))
 
     def for_episode(self, seed: int) -> RoleModels:
         """The same models (shared engine, rate limiter and meters) sampling with one episode's seed."""

@@ -24,6 +24,7 @@ from humanllm.errors import (
 from humanllm.patterns import InteractionGraph
 from humanllm.redaction import redact
 from humanllm.simulation._config import SimulationConfig
+from humanllm.simulation._router import EndpointReport, EndpointRouter
 from humanllm.simulation._run import Plan, RoleModels, run_episode
 from humanllm.simulation._store import EpisodeStore, Failure
 
@@ -61,6 +62,8 @@ class RunReport(BaseModel):
     stopped_reason: str | None = None
     """Why the batch stopped starting episodes early (circuit breaker), when it did."""
     elapsed_s: float = 0.0
+    endpoints: dict[str, EndpointReport] = Field(default_factory=dict)
+    """Per endpoint (redacted URL): calls, tokens, errors, latency and episodes routed to it."""
 
 
 def _sum(usages: Iterable[TokenUsage]) -> TokenUsage:
@@ -138,7 +141,7 @@ async def run_batch(
     store: EpisodeStore,
     planned: list[tuple[SimulationConfig, Plan]],
     graph: InteractionGraph,
-    models: RoleModels,
+    models: RoleModels | EndpointRouter,
     options: RunOptions,
     on_event: OnEvent | None = None,
     seed: int = 0,
@@ -151,7 +154,7 @@ async def run_batch(
 async def run_jobs(
     store: EpisodeStore,
     jobs: Sequence[EpisodeJob],
-    models: RoleModels,
+    models: RoleModels | EndpointRouter,
     options: RunOptions,
     on_event: OnEvent | None = None,
     seed: int = 0,
@@ -163,8 +166,11 @@ async def run_jobs(
     same command, once the endpoint is fixed, runs them. Transient errors that outlast their
     retries count towards the circuit breaker: that many in a row and no new episode starts.
     Each attempt gets models with fresh meters (`models.metered()`), so what a failed attempt spent
-    is counted too.
+    is counted too. With an `EndpointRouter`, each attempt runs on the replica its episode id routes
+    to; an endpoint failure on a replica that then fails its health check moves the episode's next
+    attempt to another replica at once (no backoff, not counted by the circuit breaker).
     """
+    router = models if isinstance(models, EndpointRouter) else EndpointRouter.single(models)
     done_before = store.done
     todo = [job for job in jobs if job.id not in done_before]
     report = RunReport(requested=len(jobs), already_done=len(jobs) - len(todo))
@@ -194,9 +200,11 @@ async def run_jobs(
                 stop.set()
                 return
             await rate.wait()
-            metered = models.metered()
+            replica = await router.route(job.id)
+            metered = replica.models.metered()
             try:
-                episode = await job.run(metered)
+                async with router.slot(replica):
+                    episode = await job.run(metered)
             except Exception as exc:  # recorded and retried: one bad episode never stops the batch
                 lost = _sum(metered.usage().values())
                 rate.add(lost.total_tokens)
@@ -209,14 +217,15 @@ async def run_jobs(
                 reason = redact(f"{type(exc).__name__}: {exc}")
                 endpoint_error = cause_of_kind(exc, EndpointError)
                 store.add_failure(Failure(id=job.id, attempt=attempt, reason=reason, cause=failure_cause(exc)))
-                if endpoint_error is not None:
+                moved = endpoint_error is not None and await router.failed(replica)
+                if endpoint_error is not None and not moved:
                     trip_breaker(str(endpoint_error))
                 if attempt > options.episode_retries:
                     report.failed += 1
                     emit("failed", job.id, None)
                     return
                 emit("retry", job.id, None)
-                transient = endpoint_error is not None
+                transient = endpoint_error is not None and not moved
                 await asyncio.sleep(rng.uniform(0, options.backoff_s * 2 ** (attempt - 1)) if transient else 0)
                 continue
             streak["failures"] = 0
@@ -228,7 +237,13 @@ async def run_jobs(
             emit("done", job.id, spent)
             return
 
-    await run_bounded(todo, one, limit=options.concurrency, stop=stop)
+    try:
+        if todo:
+            await router.prepare()
+        await run_bounded(todo, one, limit=options.concurrency, stop=stop)
+    finally:
+        await router.close()
+        report.endpoints = router.report()
     report.stopped_by_budget = stop.is_set() and report.stopped_reason is None
     report.elapsed_s = time.monotonic() - start
     return report

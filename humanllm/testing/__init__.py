@@ -11,7 +11,9 @@ In the spirit of pydantic-ai's `TestModel` and Concordia's testing package:
 - `ToolCallingChatModel`, `JsonModeChatModel` and `PlainChatModel` stand in for other providers'
   chat models (LangChain's surface, structured output by tools only, JSON mode only, or not at all).
 - `MockOpenAIServer` is a loopback OpenAI-compatible server with latency, injected faults, the
-  structured-output quirks of real servers (`structured=`) and fixed error statuses (`status=`).
+  structured-output quirks of real servers (`structured=`) and fixed error statuses (`status=`);
+  `python -m humanllm.testing.mock_server` runs it from a shell.
+- `StandInChatModel` writes replies of typical size and counts tokens by length: `generate --dry-run`.
 
 Layering: this package sits above the model layer and beside the agents: it imports only
 `humanllm.llm` (and langchain / pydantic), and knows the roles' schemas by title only. The model
@@ -47,13 +49,15 @@ if TYPE_CHECKING:
         writer_reply,
     )
     from humanllm.testing._schema import example_for_schema, fake_instance
-    from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, Structured
+    from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, SeenRequest, Structured
+    from humanllm.testing._standin import TOKEN_UNIT, StandInChatModel, count_tokens
 else:
     __getattr__, __dir__ = lazy_exports(__name__, __file__)
 
 __all__ = [
     "FAULTS",
     "QUESTIONS",
+    "TOKEN_UNIT",
     "Fault",
     "JsonModeChatModel",
     "MockOpenAIServer",
@@ -63,12 +67,15 @@ __all__ = [
     "SchemaChatModel",
     "Script",
     "ScriptedChatModel",
+    "SeenRequest",
+    "StandInChatModel",
     "Structured",
     "TextReply",
     "ToolCallingChatModel",
     "builder_model",
     "builder_reply",
     "character_reply",
+    "count_tokens",
     "example_for_schema",
     "fake_builder",
     "fake_character",

@@ -27,9 +27,16 @@ _WORDS = [
 ]
 
 
-def example_for_schema(schema: dict[str, Any], rng: random.Random, root: dict | None = None) -> Any:
-    """A value that validates against a (pydantic-generated) JSON schema."""
+def example_for_schema(
+    schema: dict[str, Any], rng: random.Random, root: dict | None = None, *, typical: bool = False
+) -> Any:
+    """A value that validates against a (pydantic-generated) JSON schema.
+
+    `typical`: strings and lists halfway between their bounds (a reply of typical size, for
+    estimates), instead of short ones."""
     root = root or schema
+    if typical:
+        return _typical(schema, rng, root)
     if "$ref" in schema:
         name = schema["$ref"].split("/")[-1]
         return example_for_schema(root.get("$defs", {})[name], rng, root)
@@ -70,6 +77,31 @@ def example_for_schema(schema: dict[str, Any], rng: random.Random, root: dict | 
     if kind == "boolean":
         return rng.random() < 0.5
     return None
+
+
+def _typical(schema: dict[str, Any], rng: random.Random, root: dict) -> Any:
+    if "$ref" in schema:
+        return _typical(root.get("$defs", {})[schema["$ref"].split("/")[-1]], rng, root)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return _typical(options[0], rng, root)
+    kind = schema.get("type", "object")
+    if "const" in schema or "enum" in schema or kind not in ("object", "array", "string"):
+        return example_for_schema(schema, rng, root)
+    if kind == "object":
+        return {key: _typical(sub, rng, root) for key, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        low = schema.get("minItems", 1)
+        count = (low + schema.get("maxItems", low + 2)) // 2
+        values = [_typical(schema.get("items", {"type": "string"}), rng, root) for _ in range(count)]
+        if schema.get("uniqueItems") and all(isinstance(v, str) for v in values):
+            values = [f"{i} {v}"[: len(v)] if i else v for i, v in enumerate(values)]
+        return values
+    low, high = schema.get("minLength", 1), schema.get("maxLength", 120)
+    size = max(low, (low + high) // 2)
+    words = " ".join(rng.choice(_WORDS) for _ in range(size // 4 + 2))
+    return words[:size].rstrip() if len(words[:size].rstrip()) >= low else words[:size]
 
 
 def fake_instance(schema: type[T], *, seed: int = 0) -> T:

@@ -7,17 +7,24 @@ structured output it takes, as real servers differ: `json_schema` (vLLM, OpenAI:
 way), `json_object` (llama.cpp's server: 422 on json_schema, takes json_object with a schema),
 `function_calling` (400 on any response_format, takes tools), `prompt` (400 on response_format
 and on tools: the schema must be in the prompt). `status` answers every request with that HTTP
-status (401, 404, ...), to test permanent errors.
+status (401, 404, ...), to test permanent errors (health checks included).
+
+`GET /v1/models` lists one model and `GET /health` answers 200: what health checks call. Every chat
+request is recorded in `requests` (its sampling seed, which names the episode, and a hash of its
+system prompt), so tests can tell which episode each call came from. `python -m
+humanllm.testing.mock_server` runs it from a shell.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import random
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
@@ -47,6 +54,24 @@ def _schema_in_prompt(messages: list[BaseMessage]) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
+@dataclass(frozen=True)
+class SeenRequest:
+    """What the server keeps of one chat request: enough to tell which episode sent it."""
+
+    seed: int | None
+    """The request's sampling seed (humanllm sends the episode's own seed with every call)."""
+    system: str
+    """A short hash of the first system message ('' when there is none)."""
+
+
+def _seen(request: dict[str, Any]) -> SeenRequest:
+    messages = request.get("messages") or []
+    system = next((str(m.get("content") or "") for m in messages if m.get("role") == "system"), None)
+    digest = hashlib.sha1(system.encode()).hexdigest()[:12] if system is not None else ""
+    seed = request.get("seed")
+    return SeenRequest(seed=seed if isinstance(seed, int) else None, system=digest)
+
+
 def _messages(raw: list[dict[str, Any]]) -> list[BaseMessage]:
     kinds = {"system": SystemMessage, "assistant": AIMessage}
     return [kinds.get(m.get("role", "user"), HumanMessage)(content=m.get("content") or "") for m in raw]
@@ -72,30 +97,39 @@ class MockOpenAIServer:
         latency_s: float = 0.0,
         fault_rate: float = 0.0,
         faults: tuple[Fault, ...] = FAULTS,
+        fault_rates: dict[Fault, float] | None = None,
         timeout_sleep_s: float = 3.0,
         seed: int = 0,
         reply: TextReply = role_reply,
         structured: Structured = "json_schema",
         status: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
+        """`fault_rates` (kind -> probability, summing to at most 1) replaces `fault_rate` and `faults`."""
+        if fault_rates is not None and sum(fault_rates.values()) > 1:
+            raise ValueError("the fault rates add up to more than 1")
         self.latency_s = latency_s
         self.fault_rate = fault_rate
         self.faults = faults
+        self.fault_rates = dict(fault_rates or {})
         self.timeout_sleep_s = timeout_sleep_s
         self.reply = reply
         self.structured = structured
         self.status = status
         self.counts: Counter[str] = Counter()
+        self.requests: list[SeenRequest] = []
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer((host, port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}/v1"
+        host, port = self._server.server_address[:2]
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://{name}:{port}/v1"
 
     def __enter__(self) -> MockOpenAIServer:
         self._thread.start()
@@ -120,6 +154,14 @@ class MockOpenAIServer:
     def _pick_fault(self) -> Fault | None:
         with self._lock:
             self.counts["requests"] += 1
+            if self.fault_rates:
+                draw, edge = self._rng.random(), 0.0
+                for fault, rate in self.fault_rates.items():
+                    edge += rate
+                    if draw < edge:
+                        self.counts[fault] += 1
+                        return fault
+                return None
             if self._rng.random() < self.fault_rate:
                 fault = self._rng.choice(self.faults)
                 self.counts[fault] += 1
@@ -147,9 +189,24 @@ class MockOpenAIServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
 
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.counts["health checks"] += 1
+                if server.status is not None:
+                    return self._send(server.status, b'{"error": {"message": "mock status"}}')
+                path = self.path.split("?", 1)[0].rstrip("/")
+                if path == "/v1/models":
+                    model = {"id": "mock", "object": "model", "created": 0, "owned_by": "humanllm"}
+                    return self._send(200, json.dumps({"object": "list", "data": [model]}).encode())
+                if path == "/health":
+                    return self._send(200, b'{"status": "ok"}')
+                self._send(404, b'{"error": {"message": "no such route"}}')
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 request = json.loads(self.rfile.read(length) or b"{}")
+                with server._lock:
+                    server.requests.append(_seen(request))
                 if server.latency_s:
                     time.sleep(server.latency_s)
                 if server.status is not None:
