@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from humanllm.llm._role import ROLES, RoleModel
     from humanllm.llm._settings import GenerationSpec, ModelSettings
     from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
-    from humanllm.llm._structured import extract_json, parse_reply, response_format_for
+    from humanllm.llm._structured import extract_json, parse_reply, response_format_for, schema_of
     from humanllm.llm._usage import UsageMeter
     from humanllm.redaction import redact, redact_url
 else:
@@ -70,6 +70,7 @@ __all__ = [
     "redact_url",
     "register_fake_backend",
     "response_format_for",
+    "schema_of",
     "shared_engine",
     "spec_help",
 ]

@@ -1,0 +1,63 @@
+"""The OpenAI backend's HTTP client: one per event loop (a second asyncio.run works), closed with its loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+from langchain_core.messages import HumanMessage
+
+from humanllm.core import run_bounded
+from humanllm.llm import ModelSettings, build_role_model
+from humanllm.testing import MockOpenAIServer
+
+
+def _settings(url: str) -> ModelSettings:
+    return ModelSettings(base_url=url, timeout_s=5, max_retries=0)
+
+
+def test_two_event_loops_over_one_base_url() -> None:
+    """langchain-openai's process-wide client was bound to its first loop: 'Event loop is closed' from the second."""
+    with MockOpenAIServer() as server:
+        for _ in range(2):  # a new model per run, the same URL (what benchmarks/throughput.py did per level)
+            role = build_role_model("character", "openai:mock", _settings(server.base_url))
+            assert asyncio.run(role.atext([HumanMessage(content="hi")]))
+        role = build_role_model("character", "openai:mock", _settings(server.base_url))
+        for _ in range(2):  # one model, two loops
+            assert asyncio.run(role.atext([HumanMessage(content="hi")]))
+        assert len(server.requests) == 4
+
+
+def test_the_loop_client_is_closed_when_its_loop_ends() -> None:
+    with MockOpenAIServer() as server:
+        role = build_role_model("character", "openai:mock", _settings(server.base_url))
+
+        async def call() -> object:
+            await role.atext([HumanMessage(content="hi")])
+            client = role.chat.root_async_client  # type: ignore[attr-defined]
+            assert not client.is_closed()
+            return client
+
+        client = asyncio.run(call())
+        assert client.is_closed()  # asyncio.run closed it (shutdown_asyncgens), inside its loop
+
+        async def twice() -> tuple[object, object]:
+            await role.atext([HumanMessage(content="hi")])
+            first = role.chat.root_async_client  # type: ignore[attr-defined]
+            await role.atext([HumanMessage(content="hi")])
+            return first, role.chat.root_async_client  # type: ignore[attr-defined]
+
+        first, second = asyncio.run(twice())
+        assert first is second and first is not client  # one client per loop, a new one for a new loop
+
+
+def test_a_batch_keeps_the_existing_heap_out_of_the_collector() -> None:
+    seen: list[int] = []
+
+    async def work(_item: int) -> None:
+        seen.append(gc.get_freeze_count())
+
+    before = gc.get_freeze_count()
+    asyncio.run(run_bounded(range(3), work, limit=2))
+    assert min(seen) > before  # frozen while the batch ran ...
+    assert gc.get_freeze_count() == before  # ... and handed back after it
