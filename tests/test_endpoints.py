@@ -24,7 +24,7 @@ from humanllm.llm import (
 )
 from humanllm.llm._endpoint import rejects_method
 from humanllm.llm._messages import json_schema_of
-from humanllm.llm._structured import response_format_for
+from humanllm.llm._schemas import response_format_for
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
 from humanllm.simulation._jobs import plan_jobs, sample_jobs

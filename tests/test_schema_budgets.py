@@ -59,7 +59,7 @@ from humanllm.llm import (
 )
 from humanllm.llm._local import MAX_GRAMMAR_STRING
 from humanllm.llm._messages import json_schema_of
-from humanllm.llm._structured import response_format_for
+from humanllm.llm._schemas import response_format_for
 from humanllm.patterns import load_library
 from humanllm.testing import ScriptedChatModel, builder_reply, judge_reply, writer_reply
 

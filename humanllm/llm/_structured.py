@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import weakref
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
@@ -15,32 +14,6 @@ from humanllm.llm._prompts import render
 T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
-
-_FORMATS: weakref.WeakKeyDictionary[type[BaseModel], dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
-def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
-    """OpenAI-style `response_format` asking for JSON valid against the schema; do not modify it.
-
-    Cached per schema class for as long as the class lives (per-call schemas are built for one
-    episode and then dropped, so a weak cache keeps memory flat): pydantic's `model_json_schema`
-    costs about a millisecond, and the role model asks for the format on every try.
-    """
-    found = _FORMATS.get(schema)
-    if found is None:
-        found = {
-            "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
-        }
-        _FORMATS[schema] = found
-    return found
-
-
-def schema_of(schema: type[BaseModel]) -> dict[str, Any]:
-    """The class's JSON schema, from the same cache as `response_format_for` (do not modify it)."""
-    inner: dict[str, Any] = response_format_for(schema)["json_schema"]["schema"]
-    return inner
 
 
 def extract_json(text: str) -> str:
