@@ -123,7 +123,7 @@ def test_the_openai_backend_sends_formats_as_raw_fields_and_keeps_chatopenais_ca
 
     def bound(method: str) -> dict:
         structured = ours.with_structured_output(response_format_for(Mood), method=method, include_raw=True)  # type: ignore[arg-type]
-        return structured.first.kwargs  # type: ignore[attr-defined]
+        return structured.kwargs  # type: ignore[attr-defined]  # one binding: the model with its parser
 
     assert bound("json_schema") == {"extra_body": {"response_format": response_format_for(Mood)}}
     grammar = bound("json_mode")["extra_body"]["response_format"]

@@ -61,3 +61,28 @@ def test_a_batch_keeps_the_existing_heap_out_of_the_collector() -> None:
     asyncio.run(run_bounded(range(3), work, limit=2))
     assert min(seen) > before  # frozen while the batch ran ...
     assert gc.get_freeze_count() == before  # ... and handed back after it
+
+
+def test_structured_output_with_raw_is_one_binding_that_keeps_its_parser_when_rebound() -> None:
+    """No RunnableSequence around the model (a task and a callback run per call); a call's seed still reaches it."""
+    from langchain_core.messages import AIMessage
+    from langchain_core.runnables import RunnableSequence
+    from pydantic import BaseModel
+
+    from humanllm.llm._asking import with_call_options
+    from humanllm.llm._base import ParsedBinding
+
+    class Reply(BaseModel):
+        text: str
+
+    chat = build_role_model("character", "openai:mock", _settings("http://127.0.0.1:9/v1")).chat
+    structured = chat.with_structured_output(Reply, include_raw=True)
+    assert isinstance(structured, ParsedBinding) and not isinstance(structured, RunnableSequence)
+    seeded = with_call_options(structured, chat, {"seed": 7})
+    assert isinstance(seeded, ParsedBinding) and seeded.kwargs["seed"] == 7 and seeded.parser is structured.parser
+    good, bad = AIMessage(content='{"text": "hi"}'), AIMessage(content="not json")
+    from humanllm.llm._base import _with_parsed
+
+    assert _with_parsed(good, structured.parser)["parsed"] == Reply(text="hi")
+    failed = _with_parsed(bad, structured.parser)
+    assert failed["parsed"] is None and failed["parsing_error"] is not None and failed["raw"] is bad
