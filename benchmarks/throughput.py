@@ -73,8 +73,8 @@ def main() -> None:
     args = parser.parse_args()
     graph = load_graph(load_library())
     with mock_server(args.latency, args.faults) as base_url:
-        # one event loop for every level: the OpenAI SDK's shared HTTP client is bound to the loop it
-        # first ran in (an asyncio.run per level fails with 'Event loop is closed' from the second on)
+        # one event loop for every level (each loop gets its own HTTP client now: an asyncio.run per level
+        # works too, see humanllm/llm/_loop_client.py)
         asyncio.run(_measure(args, graph, base_url))
 
 

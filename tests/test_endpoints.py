@@ -24,7 +24,7 @@ from humanllm.llm import (
 )
 from humanllm.llm._endpoint import rejects_method
 from humanllm.llm._messages import json_schema_of
-from humanllm.llm._structured import response_format_for
+from humanllm.llm._schemas import response_format_for
 from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import RoleModels, RoleSpecs, SimulationConfig
 from humanllm.simulation._jobs import plan_jobs, sample_jobs
@@ -123,7 +123,7 @@ def test_the_openai_backend_sends_formats_as_raw_fields_and_keeps_chatopenais_ca
 
     def bound(method: str) -> dict:
         structured = ours.with_structured_output(response_format_for(Mood), method=method, include_raw=True)  # type: ignore[arg-type]
-        return structured.first.kwargs  # type: ignore[attr-defined]
+        return structured.kwargs  # type: ignore[attr-defined]  # one binding: the model with its parser
 
     assert bound("json_schema") == {"extra_body": {"response_format": response_format_for(Mood)}}
     grammar = bound("json_mode")["extra_body"]["response_format"]

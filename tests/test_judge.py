@@ -34,7 +34,7 @@ from humanllm.evaluation import Judgement, JudgeOptions, judge_character
 from humanllm.graphs.judge import batched, judge_graph, merge_verdicts
 from humanllm.llm import RoleModel, parse_spec
 from humanllm.llm._messages import json_schema_of
-from humanllm.llm._structured import response_format_for
+from humanllm.llm._schemas import response_format_for
 from humanllm.patterns import PatternLibrary, load_library
 from humanllm.testing import (
     ScriptedChatModel,

@@ -182,7 +182,7 @@ def test_local_backend_sends_llama_cpp_a_grammar_it_can_compile() -> None:
     from humanllm.agents.scenario_writer import CastMember, draft_schema
     from humanllm.llm import LlamaCppChatModel
     from humanllm.llm._local import _Engine
-    from humanllm.llm._structured import response_format_for
+    from humanllm.llm._schemas import response_format_for
 
     sent: list[dict] = []
 

@@ -59,7 +59,7 @@ from humanllm.llm import (
 )
 from humanllm.llm._local import MAX_GRAMMAR_STRING
 from humanllm.llm._messages import json_schema_of
-from humanllm.llm._structured import response_format_for
+from humanllm.llm._schemas import response_format_for
 from humanllm.patterns import load_library
 from humanllm.testing import ScriptedChatModel, builder_reply, judge_reply, writer_reply
 
@@ -355,16 +355,37 @@ def test_the_bisection_finds_the_scale_a_linear_scan_finds(names: tuple[str, ...
         assert _budget.fitted_scale(build, budget, what="draft") == expected
 
 
-def test_casts_of_one_size_and_name_length_share_one_fitted_scale() -> None:
-    """The keyed cache is shared by casts that size alike (count and total JSON length), whatever the names."""
-    _budget._keyed_scale.cache_clear()
+def test_casts_of_one_size_share_the_sizing_whatever_their_names() -> None:
+    """Worst cases are sized once per key count (on stand-in keys); a new cast, names of any length, builds none."""
+    _budget._keyed_size.cache_clear()
     first = scenario_writer._draft_schema.__wrapped__(("Ana", "Bob", "Cy"), 1024)
-    second = scenario_writer._draft_schema.__wrapped__(("Eve", "Dan", "Jo"), 1024)
-    assert _budget._keyed_scale.cache_info().misses == 1 and _budget._keyed_scale.cache_info().hits == 1
-    assert list(second.model_json_schema()["$defs"]["Profiles"]["properties"]) == ["Eve", "Dan", "Jo"]
-    assert worst_case_tokens(first) == worst_case_tokens(second) <= 1024
-    # and the cached scale is the one the real names would get
-    real = _linear_scale(functools.partial(scenario_writer._draft_at, ("Eve", "Dan", "Jo")), 1024)
-    assert worst_case_tokens(second) == worst_case_tokens(scenario_writer._draft_at(("Eve", "Dan", "Jo"), real))
+    sized = _budget._keyed_size.cache_info().misses
+    second = scenario_writer._draft_schema.__wrapped__(("Evangeline", "Dan", "Zoë-Maximiliane"), 1024)
+    assert sized > 0 and _budget._keyed_size.cache_info().misses == sized  # no new sizing for the second cast
+    assert list(second.model_json_schema()["$defs"]["Profiles"]["properties"]) == [
+        "Evangeline",
+        "Dan",
+        "Zoë-Maximiliane",
+    ]
+    assert worst_case_tokens(first) <= 1024 and worst_case_tokens(second) <= 1024
     assert sum(len(json.dumps(k)) for k in _budget.stand_in_keys(3, 17)) == 17
     assert len(set(_budget.stand_in_keys(5, 40))) == 5
+    assert len(set(_budget.stand_in_keys(12, 36))) == 12
+
+
+@pytest.mark.parametrize("budget", [256, 384, 512, 700, 1024, 1536])
+@pytest.mark.parametrize(
+    "names", [("Ana", "Bo"), ("Kwame", "Lena", "Maximiliane"), ("Zoë", "Ola", "Iwo", "Tam", "Li"), ("X" * 40, "Y")]
+)
+def test_the_keyed_fit_is_the_scale_the_real_names_get(names: tuple[str, ...], budget: int) -> None:
+    """The stand-in sizing shifted by the names' length picks exactly the scale a scan over the real schema picks."""
+    for build in (scenario_writer._draft_at, scenario_writer._checklist_at):
+        expected = _linear_scale(functools.partial(build, names), budget)
+        if expected is None:
+            with pytest.raises(_budget.BudgetTooSmallError):
+                _budget.fit_keyed(build, names, budget, what="draft")
+        else:
+            assert (
+                _budget.fit_keyed(build, names, budget, what="draft").model_json_schema()
+                == build(names, expected).model_json_schema()
+            )

@@ -23,7 +23,7 @@ from humanllm.errors import StructuredOutputError
 from humanllm.evaluation import JudgeOptions, judge_character
 from humanllm.llm import RoleModel, StructuredEndpoint, parse_spec
 from humanllm.llm._asking import ask_for, with_call_options
-from humanllm.llm._structured import response_format_for
+from humanllm.llm._schemas import response_format_for
 from humanllm.patterns import InteractionGraph, load_graph, load_library, validate_directory
 from humanllm.simulation import RoleModels, SimulationConfig, plan_episode, run_episode
 from humanllm.testing import JsonModeChatModel, PlainChatModel, ToolCallingChatModel

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from humanllm.errors import ConfigError
-from humanllm.llm import ModelSettings
+from humanllm.llm import ModelSettings, schema_of
 
 if TYPE_CHECKING:
     from humanllm.llm import RoleModel
@@ -126,8 +126,12 @@ def worst_case_tokens(schema: type[BaseModel] | dict[str, Any]) -> int:
 
     Raises UnboundedSchemaError when the schema has no bound on some string or array.
     """
-    root = schema if isinstance(schema, dict) else schema.model_json_schema()
-    return _size(root, root, root.get("title", "reply")).tokens
+    return _worst_case(schema).tokens
+
+
+def _worst_case(schema: type[BaseModel] | dict[str, Any]) -> _Size:
+    root = schema if isinstance(schema, dict) else schema_of(schema)
+    return _size(root, root, root.get("title", "reply"))
 
 
 def max_tokens_of(model: RoleModel, default: int = DEFAULT_MAX_TOKENS) -> int:
@@ -189,20 +193,41 @@ def fit_keyed(
 
     Such schemas are built per call and often unique (a scenario's own checklist, its characters'
     names), and a pydantic model is tens of KB; what sizes a reply is only how many keys there are and
-    the sum of their JSON lengths (each key adds its length to the reply, whatever its value). So the
-    fitted scale is cached under that pair (`build` and `params` must be hashable), and only the final
-    schema is built with the real keys: memory stays flat over a long run, and the search runs once per
-    shape, not once per cast.
+    the sum of their JSON lengths: each key appears once in a reply and adds its length, whatever its
+    value. So the worst case at each scale is sized once per key count, on stand-in keys (`build` and
+    `params` must be hashable), and shifted by the real keys' total length; only the final schema is
+    built with the real keys. Memory stays flat over a long run, and after the first casts of each
+    size no schema is built for fitting at all.
     """
     total = sum(len(json.dumps(key)) for key in keys)
     return build(tuple(keys), _keyed_scale(build, len(keys), total, max_tokens, what, params), *params)
 
 
-@functools.lru_cache(maxsize=4096)
 def _keyed_scale(
     build: Callable[..., type[BaseModel]], count: int, total: int, max_tokens: int, what: str, params: tuple[Any, ...]
 ) -> float:
-    return fitted_scale(lambda scale: build(stand_in_keys(count, total), scale, *params), max_tokens, what=what)
+    """`fitted_scale` for `count` keys of JSON length `total` in all, from the stand-in sizes."""
+    shift = _Size(syntax=total - sum(len(json.dumps(key)) for key in stand_in_keys(count, 3 * count)))
+    low, high = 0, len(SCALES)  # as in fitted_scale: the first scale that fits lies in [low, high)
+    while low < high:
+        middle = (low + high) // 2
+        if (_keyed_size(build, count, SCALES[middle], params) + shift).tokens <= max_tokens:
+            high = middle
+        else:
+            low = middle + 1
+    if low < len(SCALES):
+        return SCALES[low]
+    smallest = (_keyed_size(build, count, SCALES[-1], params) + shift).tokens
+    raise BudgetTooSmallError(
+        f"the {what} needs at least {smallest} completion tokens per call and the model has {max_tokens}: "
+        "raise --max-tokens"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _keyed_size(build: Callable[..., type[BaseModel]], count: int, scale: float, params: tuple[Any, ...]) -> _Size:
+    """The worst-case reply of `build` at `scale` for `count` stand-in keys of 3 JSON characters each on average."""
+    return _worst_case(build(stand_in_keys(count, 3 * count), scale, *params))
 
 
 def stand_in_keys(count: int, total: int) -> tuple[str, ...]:
@@ -232,5 +257,5 @@ def string_bounds(schema: type[BaseModel]) -> dict[str, int]:
             for sub in node:
                 walk(sub)
 
-    walk(schema.model_json_schema())
+    walk(schema_of(schema))
     return found

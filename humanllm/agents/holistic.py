@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from humanllm.agents._budget import JUDGE_MAX_TOKENS, fit, scaled
+from humanllm.llm import schema_of
 
 HolisticMethod = Literal["coser", "direct"]
 """How the holistic baseline is scored: CoSER's flaw penalty, or a direct 0-100 rating."""
@@ -155,7 +156,7 @@ def flaws_schema(max_tokens: int = JUDGE_MAX_TOKENS) -> type[BaseModel]:
 
 def flaws_limit(schema: type[BaseModel]) -> int:
     """How many flaws per dimension the schema allows (the prompt states it)."""
-    root = schema.model_json_schema()
+    root = schema_of(schema)
     dimension = root["$defs"][root["properties"][next(iter(DIMENSIONS))]["$ref"].split("/")[-1]]
     return int(dimension["properties"]["flaws"]["maxItems"])
 

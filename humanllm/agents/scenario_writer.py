@@ -28,7 +28,7 @@ from humanllm.agents._budget import (
 )
 from humanllm.agents._templates import render
 from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation, SituationType
-from humanllm.llm import RoleModel
+from humanllm.llm import RoleModel, schema_of
 
 _CLOSED = ConfigDict(extra="forbid")
 """Keyed objects allow no other key: an unknown name is an error, as a missing one is."""
@@ -83,14 +83,24 @@ def draft_schema(cast: list[CastMember], max_tokens: int = DEFAULT_MAX_TOKENS) -
     return _draft_schema(tuple(c.name for c in cast), max_tokens)
 
 
-def _draft_at(names: tuple[str, ...], scale: float) -> type[BaseModel]:
-    n = {key: scaled(chars, scale, DRAFT_FLOORS[key]) for key, chars in DRAFT_CHARS.items()}
-    profile = create_model(
+def _bounds_at(scale: float) -> dict[str, int]:
+    return {key: scaled(chars, scale, DRAFT_FLOORS[key]) for key, chars in DRAFT_CHARS.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _profile_at(scale: float) -> type[BaseModel]:
+    """One profile's model at a scale: it holds no name, so every cast shares it."""
+    n = _bounds_at(scale)
+    return create_model(
         "Profile",
         about_self=_text(20, n["about_self"], "Role, four or more personality traits, background, current want."),
         about_others=_text(10, n["about_others"], "Their subjective view of each other character."),
     )
-    profiles = keyed_model("Profiles", names, profile, "The profile of {name}.")
+
+
+def _draft_at(names: tuple[str, ...], scale: float) -> type[BaseModel]:
+    n = _bounds_at(scale)
+    profiles = keyed_model("Profiles", names, _profile_at(scale), "The profile of {name}.")
     return create_model(
         "ScenarioDraftReply",
         analysis=_text(20, n["analysis"], "How the patterns will interact in this scene."),
@@ -154,7 +164,7 @@ def _checklist_schema(carriers: tuple[str, ...], max_tokens: int) -> type[BaseMo
 
 def _checklist_bounds(schema: type[BaseModel]) -> tuple[int, int]:
     """(most behaviours per character, longest behaviour) of a checklist schema (shown to the model)."""
-    root = schema.model_json_schema()
+    root = schema_of(schema)
     entry = next(iter(root["$defs"]["Checklists"]["properties"].values()))
     return entry["maxItems"], entry["items"]["maxLength"]
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+import contextlib
+import gc
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 from humanllm.errors import PermanentEndpointError, cause_of_kind
@@ -45,9 +48,39 @@ async def run_bounded(
                 fatal.append(permanent)
                 halt.set()
 
-    await asyncio.gather(*(one(item) for item in items))
+    with frozen_heap():
+        await asyncio.gather(*(one(item) for item in items))
     if fatal:
         raise fatal[0]
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the objects that exist now out of the garbage collector's scans while the block runs.
+
+    A batch allocates short-lived cycles (graph runs, messages, per-call schemas) on top of a large
+    long-lived heap (the pattern library and its graph, pydantic's and LangGraph's compiled
+    structures): every full collection rescanned all of it, about a third of a 64-episode run's CPU.
+    `gc.freeze()` moves the existing objects to the permanent generation; the block's own garbage
+    is still collected as usual, and `gc.unfreeze()` hands the old objects back at the end. Blocks
+    may nest or overlap (batches run side by side in one process): only the last one to end unfreezes.
+    """
+    global _frozen_blocks
+    with _frozen_lock:
+        _frozen_blocks += 1
+        gc.freeze()
+    try:
+        yield
+    finally:
+        with _frozen_lock:
+            _frozen_blocks -= 1
+            if _frozen_blocks == 0:
+                gc.unfreeze()
+
+
+_frozen_blocks = 0
+"""How many `frozen_heap` blocks are running (the heap is unfrozen when none is)."""
+_frozen_lock = threading.Lock()
 
 
 def run_sync(main: Coroutine[Any, Any, T]) -> T:

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from humanllm.llm._prices import Price, PriceTable, load_prices
     from humanllm.llm._prompts import MODEL_TEMPLATES, model_template_versions
     from humanllm.llm._role import ROLES, RoleModel
+    from humanllm.llm._schemas import response_format_for, schema_of
     from humanllm.llm._settings import GenerationSpec, ModelSettings
     from humanllm.llm._spec import BACKENDS, DEFAULT_SPEC, ModelSpec, canonical_spec, parse_spec, spec_help
-    from humanllm.llm._structured import extract_json, parse_reply, response_format_for
+    from humanllm.llm._structured import extract_json, parse_reply
     from humanllm.llm._usage import UsageMeter
     from humanllm.llm._vllm import VLLM_ARGS_ENV, VLLMChatModel, vllm_engine_args_from_env
     from humanllm.llm._vllm_engine import shutdown_vllm_engines, vllm_prefix_cache_stats
@@ -74,6 +75,7 @@ __all__ = [
     "redact_url",
     "register_fake_backend",
     "response_format_for",
+    "schema_of",
     "shared_engine",
     "shutdown_vllm_engines",
     "spec_help",

@@ -27,7 +27,7 @@ from langchain_core.output_parsers import (
 )
 from langchain_core.output_parsers.openai_tools import PydanticToolsParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableSerializable
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableSerializable
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
@@ -172,7 +172,35 @@ def structured_runnable(
         parser = PydanticOutputParser(pydantic_object=model) if model else JsonOutputParser()
     if not include_raw:
         return llm | parser
+    if isinstance(llm, RunnableBinding):  # the usual case: one runnable, no sequence step around the model
+        return ParsedBinding(bound=llm.bound, kwargs=llm.kwargs, config=llm.config, parser=parser)
     return llm | WithRaw(parser=parser)
+
+
+def _with_parsed(message: Any, parser: BaseOutputParser) -> dict[str, Any]:
+    """`include_raw=True`'s result: raw, parsed (None if it fails) and parsing_error."""
+    try:
+        parsed = parser.parse_result([ChatGeneration(message=message)])
+    except Exception as exc:  # what LangChain's fallback catches: parsed None, the error kept
+        return {"raw": message, "parsed": None, "parsing_error": exc}
+    return {"raw": message, "parsed": parsed, "parsing_error": None}
+
+
+class ParsedBinding(RunnableBinding[LanguageModelInput, Any]):
+    """A bound chat model whose reply comes back as `include_raw=True` gives it, parsed in place.
+
+    The same result as `llm | WithRaw(parser)`, without the sequence: LangChain runs each step of a
+    `RunnableSequence` as its own task with its own callback run, a measurable share of a cheap
+    call's CPU. Rebinding (`with_call_options` adds a call's seed to `kwargs`) keeps the parser.
+    """
+
+    parser: BaseOutputParser
+
+    def invoke(self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return _with_parsed(super().invoke(input, config, **kwargs), self.parser)
+
+    async def ainvoke(self, input: LanguageModelInput, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return _with_parsed(await super().ainvoke(input, config, **kwargs), self.parser)
 
 
 class WithRaw(RunnableSerializable[BaseMessage, dict[str, Any]]):
@@ -185,11 +213,7 @@ class WithRaw(RunnableSerializable[BaseMessage, dict[str, Any]]):
     parser: BaseOutputParser
 
     def invoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> dict[str, Any]:
-        try:
-            parsed = self.parser.parse_result([ChatGeneration(message=input)])
-        except Exception as exc:  # what LangChain's fallback catches: parsed None, the error kept
-            return {"raw": input, "parsed": None, "parsing_error": exc}
-        return {"raw": input, "parsed": parsed, "parsing_error": None}
+        return _with_parsed(input, self.parser)
 
     async def ainvoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> dict[str, Any]:
         return self.invoke(input, config)

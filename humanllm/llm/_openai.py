@@ -9,22 +9,58 @@ the schema (llama.cpp's server constrains `json_object` by it, grammar-friendly 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from humanllm.llm._base import StructuredMethod, json_schema_format, schema_parts, structured_runnable
 from humanllm.llm._local import grammar_friendly
+from humanllm.llm._loop_client import LoopClients
 
 
 class OpenAICompatibleChat(ChatOpenAI):
     """ChatOpenAI whose structured output works against vLLM, llama.cpp's server and OpenAI alike."""
 
     takes_response_format: ClassVar[bool] = True
+    _loop_clients: LoopClients = PrivateAttr(default_factory=LoopClients)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        await self._use_loop_client()
+        return await super()._agenerate(messages, stop, run_manager, **kwargs)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        await self._use_loop_client()
+        async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
+            yield chunk
+
+    async def _use_loop_client(self) -> None:
+        """Talk through this event loop's own client (see `humanllm.llm._loop_client`)."""
+        root = await self._loop_clients.for_running_loop(self.root_async_client)
+        if root is not self.root_async_client:
+            self.root_async_client, self.async_client = root, root.chat.completions
+
+    async def aclose(self) -> None:
+        """Close the running loop's HTTP connections now (they close by themselves when the loop ends)."""
+        await self._loop_clients.aclose()
 
     @classmethod
     def lc_id(cls) -> list[str]:

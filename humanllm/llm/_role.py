@@ -27,9 +27,10 @@ from humanllm.llm._retry import (
     retry_after_seconds,
     status_of,
 )
+from humanllm.llm._schemas import response_format_for
 from humanllm.llm._settings import GenerationSpec, ModelSettings
 from humanllm.llm._spec import ModelSpec
-from humanllm.llm._structured import parse_reply, repair_messages, response_format_for
+from humanllm.llm._structured import parse_reply, repair_messages
 from humanllm.llm._usage import UsageMeter
 from humanllm.redaction import redact
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
@@ -15,15 +14,6 @@ from humanllm.llm._prompts import render
 T = TypeVar("T", bound=BaseModel)
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
-
-@functools.lru_cache(maxsize=512)
-def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
-    """OpenAI-style `response_format` asking for JSON valid against the schema (cached per schema)."""
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
-    }
 
 
 def extract_json(text: str) -> str:

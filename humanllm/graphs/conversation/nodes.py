@@ -24,7 +24,11 @@ async def speak(state: ConversationState, runtime: Runtime[ConversationContext])
     """The picked character takes one turn."""
     speaker = state["next_speaker"]
     assert speaker is not None
-    agent = await asyncio.to_thread(runtime.context.agent, state.get("scenario"), speaker)
+    parts = runtime.context.parts
+    if parts is not None:  # attached (batch runs): a lookup, not worth a thread hop on every turn
+        agent = parts.agents[speaker]
+    else:  # built from the settings: reads the pattern library, so off the event loop
+        agent = await asyncio.to_thread(runtime.context.agent, state.get("scenario"), speaker)
     closing = state.get("closing", False)
     turn = await agent.take_turn(state.get("turns", []), closing=closing)
     return {"turns": [turn], "closed": closing}
