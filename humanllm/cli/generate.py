@@ -231,20 +231,20 @@ def generate(
     if prices is not None:
         raise typer.BadParameter("goes with --dry-run", param_hint="'--prices'")
     untriggered_jobs = sum(untriggered(g.library, p.patterns, p.situation) for _, p in planned)
+    manifest = run_manifest(
+        base,
+        planned,
+        options,
+        seed=seed,
+        situations=situation_list,
+        shard=(index, total),
+        recipe=None if bundles is not None or ood_topup is not None else recipe.value,
+        untriggered=untriggered_jobs,
+        endpoints=endpoints,
+    )
     if ray is not None:  # the same jobs as Ray tasks, each writing its own shard of --out
         from humanllm.cli._generate_ray import generate_on_ray
 
-        manifest = run_manifest(
-            base,
-            planned,
-            options,
-            seed=seed,
-            situations=situation_list,
-            shard=(index, total),
-            recipe=None if bundles is not None or ood_topup is not None else recipe.value,
-            untriggered=untriggered_jobs,
-            endpoints=endpoints,
-        )
         code = generate_on_ray(
             ctx,
             out,
@@ -266,19 +266,7 @@ def generate(
         return
     # one writer per store: a second run on this folder fails here, at once, or with --wait waits its turn
     with EpisodeStore.open_for_writing(out, shard=f"{index:03d}of{total:03d}", wait=wait) as store:
-        store.update_manifest(
-            run_manifest(
-                base,
-                planned,
-                options,
-                seed=seed,
-                situations=situation_list,
-                shard=(index, total),
-                recipe=None if bundles is not None or ood_topup is not None else recipe.value,
-                untriggered=untriggered_jobs,
-                endpoints=endpoints,
-            )
-        )
+        store.update_manifest(manifest)
         if untriggered_jobs and not as_json:
             err_console.print(
                 f"[dim]{untriggered_jobs} of {len(planned)} jobs are set in a situation that none of their "
