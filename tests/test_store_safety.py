@@ -25,6 +25,7 @@ from humanllm.errors import DataError, StoreLockedError
 from humanllm.evaluation import JudgementStore
 from humanllm.simulation import EpisodeStore, Failure, StoreLock, read_holder, reason_cause
 from humanllm.simulation._lock import HOLDER_FILE, LOCK_FILE
+from humanllm.testing import MockOpenAIServer
 
 runner = CliRunner()
 HUMANLLM = [sys.executable, "-m", "humanllm"]
@@ -86,10 +87,22 @@ def _extra(store: Path, episode_id: str) -> Episode:
 # --- one writer per store -------------------------------------------------------------------------
 
 
-def test_a_second_writer_fails_at_once_naming_the_holder_and_with_wait_it_waits(tmp_path: Path) -> None:
+@pytest.fixture
+def slow_server() -> Iterator[MockOpenAIServer]:
+    """A mock endpoint that takes 50 ms a call: a run against it surely lasts some seconds."""
+    with MockOpenAIServer(latency_s=0.05) as server:
+        yield server
+
+
+def test_a_second_writer_fails_at_once_naming_the_holder_and_with_wait_it_waits(
+    tmp_path: Path, slow_server: MockOpenAIServer
+) -> None:
     out = tmp_path / "conc"
+    # the first writer is slow on purpose, so it still runs while the others start (with the instant fake
+    # model it could finish first on a fast machine)
+    slow = ["--model", "openai:mock", "--base-url", slow_server.base_url, *BIG[2:]]
     holder = subprocess.Popen(
-        [*HUMANLLM, "generate", *BIG, "--out", str(out), "--json"],
+        [*HUMANLLM, "generate", *slow, "--out", str(out), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

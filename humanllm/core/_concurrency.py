@@ -67,8 +67,9 @@ def frozen_heap() -> Iterator[None]:
     """
     global _frozen_blocks
     with _frozen_lock:
+        if _frozen_blocks == 0:  # an inner block freezes nothing more: the outer batch's own garbage stays collectable
+            gc.freeze()
         _frozen_blocks += 1
-        gc.freeze()
     try:
         yield
     finally:
