@@ -13,15 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from humanllm.agents.director import TurnRules
 from humanllm.llm import ModelSettings
-from humanllm.patterns import load_graph, load_library
+from humanllm.patterns import InteractionGraph, load_graph, load_library
 from humanllm.simulation import (
     EpisodeStore,
     RayOptions,
@@ -34,14 +34,7 @@ from humanllm.simulation import (
     run_on_ray,
     sample_jobs,
 )
-
-
-def _serve(latency: float, port_out: multiprocessing.Queue, stop: multiprocessing.Event) -> None:  # type: ignore[type-arg]
-    from humanllm.testing import MockOpenAIServer
-
-    with MockOpenAIServer(latency_s=latency) as server:
-        port_out.put(server.base_url)
-        stop.wait()
+from humanllm.testing.mock_server import mock_server_process
 
 
 def _records(store: Path) -> dict[str, str]:
@@ -66,11 +59,12 @@ def main() -> None:
     import ray
 
     graph = load_graph(load_library())
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    stop = multiprocessing.Event()
-    server = multiprocessing.Process(target=_serve, args=(args.latency, queue, stop), daemon=True)
-    server.start()
-    base_url = queue.get(timeout=60)
+    with mock_server_process(args.latency) as base_url:
+        compare(args, graph, base_url, ray)
+
+
+def compare(args: argparse.Namespace, graph: InteractionGraph, base_url: str, ray: Any) -> None:
+    """The same planned jobs in one process, then as Ray tasks, against `base_url`; prints both."""
     base = SimulationConfig(
         models=RoleSpecs(writer="openai:mock", character="openai:mock"),
         rules=TurnRules(min_turns=args.turns, max_turns=args.turns),
@@ -80,34 +74,30 @@ def main() -> None:
     planned = plan_jobs(base, sample_jobs(graph, max(1, args.episodes // len(situations)), situations, 7), graph)
     ms = args.latency * 1000
     print(f"{len(planned)} episodes, {args.turns} turns, {ms:.0f} ms/call, {args.concurrency} in flight")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            one, on_ray = Path(tmp) / "one", Path(tmp) / "ray"
-            start = time.perf_counter()
-            with EpisodeStore.open_for_writing(one) as store:
-                options = RunOptions(concurrency=args.concurrency)
-                asyncio.run(run_batch(store, planned, graph, RoleModels.build(base), options))
-            alone = time.perf_counter() - start
-            start = time.perf_counter()
-            ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
-            startup = time.perf_counter() - start
-            per_task = RunOptions(concurrency=max(1, args.concurrency // args.cpus))
-            start = time.perf_counter()
-            run = run_on_ray(str(on_ray), planned, graph, base, per_task, RayOptions(tasks=args.tasks), manifest={})
-            distributed = time.perf_counter() - start
-            ray.shutdown()
-            same = _records(one) == _records(on_ray)
-            n = len(planned)
-            print(f"{'run':>22} {'wall s':>8} {'eps/s':>8}")
-            print(f"{'one process':>22} {alone:8.1f} {n / alone:8.2f}")
-            label = f"ray {args.cpus} CPUs, {len(run.tasks)} tasks"
-            print(f"{label:>22} {distributed:8.1f} {n / distributed:8.2f}")
-            print(f"ray start-up (not counted above): {startup:.1f} s; same records: {same}")
-            report = run.report
-            print(f"ray: {report.done} done, {report.failed} failed, stopped: {report.stopped_reason}")
-    finally:
-        stop.set()
-        server.join(timeout=10)
+    with tempfile.TemporaryDirectory() as tmp:
+        one, on_ray = Path(tmp) / "one", Path(tmp) / "ray"
+        start = time.perf_counter()
+        with EpisodeStore.open_for_writing(one) as store:
+            options = RunOptions(concurrency=args.concurrency)
+            asyncio.run(run_batch(store, planned, graph, RoleModels.build(base), options))
+        alone = time.perf_counter() - start
+        start = time.perf_counter()
+        ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
+        startup = time.perf_counter() - start
+        per_task = RunOptions(concurrency=max(1, args.concurrency // args.cpus))
+        start = time.perf_counter()
+        run = run_on_ray(str(on_ray), planned, graph, base, per_task, RayOptions(tasks=args.tasks), manifest={})
+        distributed = time.perf_counter() - start
+        ray.shutdown()
+        same = _records(one) == _records(on_ray)
+        n = len(planned)
+        print(f"{'run':>22} {'wall s':>8} {'eps/s':>8}")
+        print(f"{'one process':>22} {alone:8.1f} {n / alone:8.2f}")
+        label = f"ray {args.cpus} CPUs, {len(run.tasks)} tasks"
+        print(f"{label:>22} {distributed:8.1f} {n / distributed:8.2f}")
+        print(f"ray start-up (not counted above): {startup:.1f} s; same records: {same}")
+        report = run.report
+        print(f"ray: {report.done} done, {report.failed} failed, stopped: {report.stopped_reason}")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import resource
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from humanllm.agents.director import TurnRules
@@ -34,33 +30,7 @@ from humanllm.simulation import (
     run_batch,
     sample_jobs,
 )
-
-
-@contextlib.contextmanager
-def mock_server(latency_s: float, faults: str | None = None) -> Iterator[str]:
-    """`python -m humanllm.testing.mock_server` as a child process; yields the base URL it prints."""
-    command = [
-        sys.executable,
-        "-m",
-        "humanllm.testing.mock_server",
-        "--port",
-        "0",
-        "--latency-ms",
-        f"{latency_s * 1000:g}",
-    ]
-    if faults:
-        command += ["--faults", faults]
-    print("server:", " ".join(["python", *command[1:]]))
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise SystemExit(f"the mock server did not start (exit {proc.wait()})")
-        yield url
-    finally:
-        proc.terminate()  # SIGTERM: the server exits 0
-        proc.wait(timeout=10)
+from humanllm.testing.mock_server import mock_server_process
 
 
 def main() -> None:
@@ -72,7 +42,11 @@ def main() -> None:
     parser.add_argument("--faults", default=None, help="The server's --faults, e.g. 429:0.01 (default none).")
     args = parser.parse_args()
     graph = load_graph(load_library())
-    with mock_server(args.latency, args.faults) as base_url:
+    print(
+        f"server: python -m humanllm.testing.mock_server --port 0 --latency-ms {args.latency * 1000:g}"
+        + (f" --faults {args.faults}" if args.faults else "")
+    )
+    with mock_server_process(args.latency, args.faults) as base_url:
         # one event loop for every level (each loop gets its own HTTP client now: an asyncio.run per level
         # works too, see humanllm/llm/_loop_client.py)
         asyncio.run(_measure(args, graph, base_url))

@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from humanllm.testing import MockOpenAIServer
-from humanllm.testing.mock_server import parse_faults
+from humanllm.testing.mock_server import mock_server_process, parse_faults
 
 MODULE = "humanllm.testing.mock_server"
 
@@ -157,3 +157,12 @@ def test_status_answers_health_checks_too_and_requests_are_recorded() -> None:
         assert httpx.post(server.base_url + "/chat/completions", json=body, timeout=5).status_code == 200
         (seen,) = server.requests
         assert seen.seed == 11 and len(seen.system) == 12
+
+
+def test_mock_server_process_serves_in_a_child_and_stops_on_leaving() -> None:
+    with mock_server_process(latency_s=0.01, faults="500:1") as url:
+        assert httpx.get(f"{url.removesuffix('/v1')}/health", timeout=10).status_code == 200
+        chat = httpx.post(f"{url}/chat/completions", json={"model": "m", "messages": []}, timeout=10)
+        assert chat.status_code == 500  # the faults reached the child
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url.removesuffix('/v1')}/health", timeout=2)

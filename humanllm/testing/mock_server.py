@@ -12,10 +12,12 @@ argument is a one-line error and exit status 2. Point `humanllm generate --model
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
+import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NoReturn, get_args
 
 from humanllm.testing._server import FAULTS, Fault, MockOpenAIServer, Structured
@@ -120,6 +122,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         while not stop.wait(0.5):  # a timed wait, so the signal handler runs promptly
             pass
     return 0
+
+
+@contextlib.contextmanager
+def mock_server_process(latency_s: float = 0.0, faults: str | None = None) -> Iterator[str]:
+    """This command in a child process on a free loopback port; yields the base URL it printed.
+
+    For benchmarks and scripts that must not count the server's CPU as theirs (the in-process
+    `MockOpenAIServer` runs in threads of the caller). Stopped with SIGTERM on leaving.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "humanllm.testing.mock_server",
+        "--port",
+        "0",
+        "--latency-ms",
+        f"{latency_s * 1000:g}",
+    ]
+    if faults:
+        command += ["--faults", faults]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"the mock server did not start (exit {proc.wait()})")
+        yield url
+    finally:
+        proc.terminate()  # SIGTERM: the server exits 0
+        proc.wait(timeout=10)
 
 
 if __name__ == "__main__":
