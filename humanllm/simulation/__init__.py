@@ -69,7 +69,7 @@ if TYPE_CHECKING:
         store_ood,
         store_plans,
     )
-    from humanllm.simulation._splits import classify, split_store
+    from humanllm.simulation._splits import classify, classify_patterns, split_store
     from humanllm.simulation._store import (
         EpisodeStore,
         Failure,
@@ -144,6 +144,7 @@ __all__ = [
     "check_health",
     "choose_ood",
     "classify",
+    "classify_patterns",
     "default_tasks",
     "download_shard",
     "drive_episode",

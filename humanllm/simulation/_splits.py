@@ -21,7 +21,11 @@ from humanllm.simulation._store import EpisodeStore
 
 
 def classify(episode: Episode, ood: set[str]) -> str:
-    held = set(episode.scenario.patterns)
+    return classify_patterns(set(episode.scenario.patterns), ood)
+
+
+def classify_patterns(held: set[str], ood: set[str]) -> str:
+    """The split class of episodes carrying `held`: ood_eval (only OOD patterns), mixed_eval (some), id_or_train."""
     if held <= ood:
         return "ood_eval"
     if held & ood:

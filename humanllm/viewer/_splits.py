@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 
 from humanllm.errors import DataError
-from humanllm.simulation import read_plan
+from humanllm.simulation import classify_patterns, read_plan
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,10 @@ def _split_of(label: str, episode_id: str, patterns: list[str], eval_of: dict[st
         return eval_of[episode_id]
     if ood is None:
         return ""
-    held = set(patterns)
-    if held and held <= ood:
-        return UNSPLIT
-    return "mixed_eval" if held & ood else "train"
+    if not patterns:
+        return "train"
+    # the plan's rule: only OOD patterns and not sampled into ood_eval -> held out of every split
+    return {"ood_eval": UNSPLIT, "mixed_eval": "mixed_eval"}.get(classify_patterns(set(patterns), ood), "train")
 
 
 def assign_splits(db: sqlite3.Connection, folder: Path, plans: list[str], *, new: bool) -> None:
