@@ -443,3 +443,32 @@ def test_humanllm_view_errors_are_one_line(tmp_path: Path) -> None:
         taken.listen(1)
         busy = run(str(tmp_path), "--port", str(taken.getsockname()[1]))
     assert busy.returncode != 0 and "in use" in busy.stderr and busy.stderr.strip().count("\n") == 0
+
+
+def test_the_episodes_simulate_saves_are_indexed_and_a_rewritten_one_read_again(
+    tmp_path: Path, graph: InteractionGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`humanllm simulate` writes `runs/simulate/<id>.json` (pretty-printed, one episode a file): the folder a
+    newcomer views first."""
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # the same spec twice: <id>.json and <id>-2.json
+        done = CliRunner().invoke(register(), ["simulate", "--model", "fake", "--turns", "2-3", "--json"])
+        assert done.exit_code == 0, done.output
+    folder = tmp_path / "runs" / "simulate"
+    files = sorted((p.name for p in folder.glob("*.json")), key=len)
+    assert len(files) == 2 and files[1].endswith("-2.json")
+    index = _index(folder, graph, tmp_path)
+    report = index.refresh()
+    assert report.episodes == 1 and report.skipped == 0  # one id, the first file wins
+    episode_id = files[0].removesuffix(".json")
+    episode = index.episode(episode_id)
+    assert episode is not None and episode.id == episode_id
+    with index.connect() as db:
+        assert db.execute("SELECT split FROM episodes").fetchone()[0] in ("", None)  # a file name is no split
+    client = TestClient(build_app([folder], library=graph.library, index_dir=tmp_path / "index"))
+    assert client.get(f"/f/0/episodes/{episode_id}").status_code == 200
+    # a file written again (other content, other size) is read again, not appended to
+    (folder / files[1]).unlink()
+    assert index.refresh().reread == [files[1]]
+    (folder / files[0]).write_text(episode.model_copy(update={"seed": 99}).model_dump_json())
+    assert index.refresh().reread == [files[0]] and index.episode(episode_id).seed == 99  # type: ignore[union-attr]

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     )
     from humanllm.core._scenario import CharacterProfile, Scenario, ScenarioChecklist, ScenarioVariation
     from humanllm.core._situation import SituationType
-    from humanllm.core._spec import GrowingSpec, canonical_json, sampling_seed, spec_id
+    from humanllm.core._spec import ID_LENGTH, GrowingSpec, canonical_json, sampling_seed, spec_id
     from humanllm.core._templates import PromptFolder
     from humanllm.core._trinity import Channel, bracketed, render_segments, split_trinity
 else:
@@ -57,6 +57,7 @@ __all__ = [
     "CHANNELS",
     "CHECKLIST_MAX",
     "CHECKLIST_MIN",
+    "ID_LENGTH",
     "NOT_APPLICABLE",
     "Aspect",
     "CardOrigin",

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from humanllm.core import ID_LENGTH
 from humanllm.errors import ConfigError
 from humanllm.simulation import PLAN_FILE, SPLITS
 
@@ -22,6 +24,14 @@ logger = logging.getLogger(__name__)
 MAX_DEPTH = 3
 """How deep below a served folder shards are looked for (a benchmark's OUT/<model>/<run>/ is depth 2)."""
 SHARD_KINDS = ("episodes", "judgements", "attempts")
+EPISODE_FILE = re.compile(rf"[0-9a-f]{{{ID_LENGTH}}}(-\d+)?\.json")
+"""One episode in a JSON file of its own, named by its id: what `humanllm simulate` saves (`<id>.json`,
+`<id>-2.json`, ...). Indexed as a record that spans the whole file."""
+
+
+def whole_file(relative: str) -> bool:
+    """Whether a record file holds one record in all of it (an episode file) rather than one per line."""
+    return relative.endswith(".json")
 
 
 def cache_dir() -> Path:
@@ -69,7 +79,8 @@ class Layout:
     """The record files found under one served folder, by kind, as paths relative to it."""
 
     episodes: list[str] = field(default_factory=list)
-    """Store shards (`episodes-*.jsonl`) and split files (`id_eval.jsonl`, ... in a split folder)."""
+    """Store shards (`episodes-*.jsonl`), split files (`id_eval.jsonl`, ... in a split folder) and episode files
+    (`<id>.json`, as `simulate` saves them)."""
     judgements: list[str] = field(default_factory=list)
     attempts: list[str] = field(default_factory=list)
     plans: list[str] = field(default_factory=list)
@@ -85,6 +96,8 @@ def _kind(name: str, split_folder: bool) -> str | None:
         if name.startswith(f"{kind}-") and name.endswith(".jsonl"):
             return kind
     if split_folder and name.endswith(".jsonl") and name[: -len(".jsonl")] in SPLITS:
+        return "episodes"
+    if EPISODE_FILE.fullmatch(name):
         return "episodes"
     return None
 

@@ -29,7 +29,7 @@ from humanllm.evaluation import Judgement
 from humanllm.patterns import PatternLibrary
 from humanllm.simulation import Failure
 from humanllm.viewer import _schema
-from humanllm.viewer._folders import Layout, discover, index_path
+from humanllm.viewer._folders import Layout, discover, index_path, whole_file
 from humanllm.viewer._rows import episode_row, failure_row, judgement_row
 from humanllm.viewer._splits import assign_splits
 
@@ -111,7 +111,8 @@ class StoreIndex:
                     except OSError:
                         continue
                     row = known.get(relative)
-                    if row is not None and (row["inode"] != stat.st_ino or stat.st_size < row["offset"]):
+                    rewritten = whole_file(relative) and stat.st_size != (row["offset"] if row is not None else 0)
+                    if row is not None and (row["inode"] != stat.st_ino or stat.st_size < row["offset"] or rewritten):
                         self._forget(db, relative)
                         report.reread.append(relative)
                         row = None
@@ -157,13 +158,15 @@ class StoreIndex:
         total: int,
     ) -> None:
         path = self.folder / relative
-        label = Path(relative).stem if kind == "episodes" and not Path(relative).name.startswith("episodes-") else ""
+        split_file = kind == "episodes" and not whole_file(relative) and not Path(relative).name.startswith("episodes-")
+        label = Path(relative).stem if split_file else ""  # id_eval.jsonl: its episodes are in id_eval
         records = skipped = 0
         position = offset
         pending = 0
         with path.open("rb") as handle:
             handle.seek(offset)
-            for raw in handle:
+            # an episode file is one record over all of it (pretty-printed): read whole, like one long line
+            for raw in [handle.read()] if whole_file(relative) else handle:
                 if not raw.endswith(b"\n") and not _parses(raw):
                     break  # a write in progress (or a torn tail): read again next time
                 start, position = position, position + len(raw)
