@@ -8,7 +8,6 @@ when it fills every bound, fits the call's token budget (so it is never cut off)
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -51,6 +50,7 @@ from humanllm.core import (
 )
 from humanllm.errors import ConfigError
 from humanllm.llm import (
+    KeyedReply,
     LlamaCppChatModel,
     ModelSettings,
     RoleModel,
@@ -338,6 +338,11 @@ def test_the_rule_overestimates_smollm2s_own_count_of_the_longest_reply() -> Non
         assert len(vocab.tokenize(text.encode(), add_bos=False)) <= worst_case_tokens(schema), name
 
 
+def _named(build: Any, names: tuple[str, ...]) -> Any:
+    """scale -> the reply `build`'s shape at that scale asks for under `names` (the schema a call sends)."""
+    return lambda scale: KeyedReply(build(len(names), scale), names)
+
+
 def _linear_scale(build: Any, max_tokens: int) -> float | None:
     """The largest of `SCALES` that fits, found the slow way (what the bisection must agree with)."""
     return next((s for s in _budget.SCALES if worst_case_tokens(build(s)) <= max_tokens), None)
@@ -346,7 +351,7 @@ def _linear_scale(build: Any, max_tokens: int) -> float | None:
 @pytest.mark.parametrize("budget", [256, 384, 512, 700, 1024, 1536, 4096])
 @pytest.mark.parametrize("names", [("Ana", "Bo"), ("Kwame", "Lena", "Maximiliane"), ("Zoë", "Ola", "Iwo", "Tam", "Li")])
 def test_the_bisection_finds_the_scale_a_linear_scan_finds(names: tuple[str, ...], budget: int) -> None:
-    build = functools.partial(scenario_writer._draft_at, names)
+    build = _named(scenario_writer._draft_at, names)
     expected = _linear_scale(build, budget)
     if expected is None:
         with pytest.raises(_budget.BudgetTooSmallError):
@@ -380,12 +385,12 @@ def test_casts_of_one_size_share_the_sizing_whatever_their_names() -> None:
 def test_the_keyed_fit_is_the_scale_the_real_names_get(names: tuple[str, ...], budget: int) -> None:
     """The stand-in sizing shifted by the names' length picks exactly the scale a scan over the real schema picks."""
     for build in (scenario_writer._draft_at, scenario_writer._checklist_at):
-        expected = _linear_scale(functools.partial(build, names), budget)
+        expected = _linear_scale(_named(build, names), budget)
         if expected is None:
             with pytest.raises(_budget.BudgetTooSmallError):
                 _budget.fit_keyed(build, names, budget, what="draft")
         else:
             assert (
                 _budget.fit_keyed(build, names, budget, what="draft").model_json_schema()
-                == build(names, expected).model_json_schema()
+                == _named(build, names)(expected).model_json_schema()
             )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import BaseModel
 
 from humanllm.errors import ConfigError
-from humanllm.llm import ModelSettings, schema_of
+from humanllm.llm import KeyedReply, ModelSettings, schema_of
 
 if TYPE_CHECKING:
     from humanllm.llm import RoleModel
@@ -121,7 +121,7 @@ def _size(schema: dict[str, Any], root: dict[str, Any], where: str) -> _Size:
     raise UnboundedSchemaError(f"{where}: cannot size a {kind!r} value")
 
 
-def worst_case_tokens(schema: type[BaseModel] | dict[str, Any]) -> int:
+def worst_case_tokens(schema: type[BaseModel] | KeyedReply[Any] | dict[str, Any]) -> int:
     """Tokens of the longest reply that the schema admits (the budget a call needs for it).
 
     Raises UnboundedSchemaError when the schema has no bound on some string or array.
@@ -129,7 +129,7 @@ def worst_case_tokens(schema: type[BaseModel] | dict[str, Any]) -> int:
     return _worst_case(schema).tokens
 
 
-def _worst_case(schema: type[BaseModel] | dict[str, Any]) -> _Size:
+def _worst_case(schema: type[BaseModel] | KeyedReply[Any] | dict[str, Any]) -> _Size:
     root = schema if isinstance(schema, dict) else schema_of(schema)
     return _size(root, root, root.get("title", "reply"))
 
@@ -187,20 +187,33 @@ def fitted_scale(
 
 
 def fit_keyed(
-    build: Callable[..., M], keys: Sequence[str], max_tokens: int, *, what: str, params: tuple[Any, ...] = ()
-) -> M:
-    """`fit` for a schema keyed by names or item ids: `build(keys, scale, *params)` at the largest scale that fits.
+    build: Callable[..., type[BaseModel]],
+    keys: Sequence[str],
+    max_tokens: int,
+    *,
+    what: str,
+    params: tuple[Any, ...] = (),
+) -> KeyedReply[Any]:
+    """The keyed reply for `keys` whose shape `build(len(keys), scale, *params)` is at the largest scale that fits.
 
-    Such schemas are built per call and often unique (a scenario's own checklist, its characters'
-    names), and a pydantic model is tens of KB; what sizes a reply is only how many keys there are and
-    the sum of their JSON lengths: each key appears once in a reply and adds its length, whatever its
-    value. So the worst case at each scale is sized once per key count, on stand-in keys (`build` and
-    `params` must be hashable), and shifted by the real keys' total length; only the final schema is
-    built with the real keys. Memory stays flat over a long run, and after the first casts of each
-    size no schema is built for fitting at all.
+    Such replies are keyed per call (a scenario's character names, a batch's item ids), and what
+    sizes one is only how many keys there are and the sum of their JSON lengths: each key appears
+    once in a reply and adds its length, whatever its value. So the worst case at each scale is
+    sized once per key count, on stand-in keys (`build` and `params` must be hashable), and shifted
+    by the real keys' total length; the shape is built once per key count and scale (see
+    `humanllm.llm.KeyedReply`). After the first casts of each size no pydantic class is built at all.
     """
     total = sum(len(json.dumps(key)) for key in keys)
-    return build(tuple(keys), _keyed_scale(build, len(keys), total, max_tokens, what, params), *params)
+    scale = _keyed_scale(build, len(keys), total, max_tokens, what, params)
+    return KeyedReply(keyed_shape(build, len(keys), scale, params), keys)
+
+
+@functools.lru_cache(maxsize=1024)
+def keyed_shape(
+    build: Callable[..., type[BaseModel]], count: int, scale: float, params: tuple[Any, ...] = ()
+) -> type[BaseModel]:
+    """`build(count, scale, *params)`, built once (a shape serves every call with `count` keys)."""
+    return build(count, scale, *params)
 
 
 def _keyed_scale(
@@ -227,7 +240,8 @@ def _keyed_scale(
 @functools.lru_cache(maxsize=4096)
 def _keyed_size(build: Callable[..., type[BaseModel]], count: int, scale: float, params: tuple[Any, ...]) -> _Size:
     """The worst-case reply of `build` at `scale` for `count` stand-in keys of 3 JSON characters each on average."""
-    return _worst_case(build(stand_in_keys(count, 3 * count), scale, *params))
+    shape = build(count, scale, *params)  # not kept: only the final scale's shape is (`keyed_shape`)
+    return _worst_case(KeyedReply(shape, stand_in_keys(count, 3 * count)).model_json_schema())
 
 
 def stand_in_keys(count: int, total: int) -> tuple[str, ...]:
@@ -242,7 +256,7 @@ def scaled(base: int, scale: float, floor: int) -> int:
     return max(floor, int(base * scale) // 10 * 10)
 
 
-def string_bounds(schema: type[BaseModel]) -> dict[str, int]:
+def string_bounds(schema: type[BaseModel] | KeyedReply[Any]) -> dict[str, int]:
     """The `maxLength` of every bounded string field in a schema, by field name (to tell the model)."""
     found: dict[str, int] = {}
 

@@ -48,7 +48,16 @@ from humanllm.agents.holistic import (
 )
 from humanllm.core import ChecklistItem, Episode, Metric, Scenario, Score, Verdict, render_turns
 from humanllm.errors import DataError
-from humanllm.llm import RoleModel, extract_json, model_template_versions, parse_reply, response_format_for
+from humanllm.llm import (
+    NAME,
+    KeyedReply,
+    RoleModel,
+    extract_json,
+    model_template_versions,
+    parse_reply,
+    response_format_for,
+    shape_key,
+)
 from humanllm.patterns import PatternLibrary
 
 logger = logging.getLogger(__name__)
@@ -205,7 +214,7 @@ VerdictReply = _verdict_reply(QUOTE_MAX, REASON_MAX, None)
 
 def verdict_schema(
     item_ids: Sequence[str], *, n_turns: int | None = None, max_tokens: int = JUDGE_MAX_TOKENS
-) -> type[BaseModel]:
+) -> KeyedReply[BaseModel]:
     """The per-call output schema: one required key per item id of the batch, and no other key.
 
     The batch's ids are the only keys allowed (a closed set, like an enum) and each is required,
@@ -218,17 +227,17 @@ def verdict_schema(
     return _verdict_schema(tuple(item_ids), n_turns, max_tokens)
 
 
-def _verdicts_at(item_ids: tuple[str, ...], scale: float, n_turns: int | None) -> type[BaseModel]:
+def _verdicts_at(count: int, scale: float, n_turns: int | None) -> type[BaseModel]:
+    """The shape of a batch's reply: `count` verdicts, keyed by the batch's item ids (`KeyedReply`)."""
     entry = _verdict_reply(scaled(QUOTE_MAX, scale, QUOTE_MIN), scaled(REASON_MAX, scale, REASON_MIN), n_turns)
     fields: dict[str, Any] = {
-        f"item_{n}": (entry, Field(alias=item_id, description=f"The verdict on item {item_id}."))
-        for n, item_id in enumerate(item_ids)
+        shape_key(n): (entry, Field(description=f"The verdict on item {NAME}.")) for n in range(count)
     }
     return create_model(VERDICTS_TITLE, __config__=ConfigDict(extra="forbid"), **fields)
 
 
 @functools.lru_cache(maxsize=64)
-def _verdict_schema(item_ids: tuple[str, ...], n_turns: int | None, max_tokens: int) -> type[BaseModel]:
+def _verdict_schema(item_ids: tuple[str, ...], n_turns: int | None, max_tokens: int) -> KeyedReply[BaseModel]:
     what = f"judge reply for a batch of {len(item_ids)} items (or use a smaller --batch-size)"
     return fit_keyed(_verdicts_at, item_ids, max_tokens, what=what, params=(n_turns,))
 

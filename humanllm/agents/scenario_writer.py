@@ -1,8 +1,9 @@
 """The scenario writer: a bundle, a situation and a cast -> analysis, background, profiles, checklists.
 
 Names and char2pattern are decided in code (seeded names, graph-based assignment); the model writes
-the text. Each call's schema is built for the call and carries every rule the reply must follow:
-profiles and checklists are objects whose required (and only) keys are the character names, so
+the text. Each call's schema carries every rule the reply must follow: profiles and checklists
+are objects whose required (and only) keys are the character names (one pydantic shape per cast
+size, with the names put in by `humanllm.llm.KeyedReply`), so
 every character appears exactly once, and every string and list is bounded so that the longest
 reply the schema admits fits the writer's token budget (see `humanllm.agents._budget`). Even the
 small local model, decoding under the schema's grammar, then cannot write a reply that validation
@@ -28,7 +29,7 @@ from humanllm.agents._budget import (
 )
 from humanllm.agents._templates import render
 from humanllm.core import CharacterProfile, Pattern, ScenarioChecklist, ScenarioVariation, SituationType
-from humanllm.llm import RoleModel, schema_of
+from humanllm.llm import KeyedReply, RoleModel, schema_of, shape_key
 
 _CLOSED = ConfigDict(extra="forbid")
 """Keyed objects allow no other key: an unknown name is an error, as a missing one is."""
@@ -66,19 +67,18 @@ def _text(min_length: int, max_length: int, description: str) -> Any:
     return (str, Field(min_length=min_length, max_length=max_length, description=description))
 
 
-def keyed_model(title: str, names: tuple[str, ...], value: Any, describe: str) -> type[BaseModel]:
-    """An object whose keys are exactly `names`, in order: each one required, no other key allowed.
+def keyed_model(title: str, count: int, value: Any, describe: str) -> type[BaseModel]:
+    """The shape of an object keyed by `count` names (`KeyedReply` puts the names in): each key required,
+    no other key allowed.
 
-    `value` is the type of every entry; `describe` its description, with `{name}` filled in.
+    `value` is the type of every entry; `describe` its description, with `{name}` standing for the key.
     """
-    fields: dict[str, Any] = {
-        f"key_{i}": (value, Field(alias=name, description=describe.format(name=name))) for i, name in enumerate(names)
-    }
+    fields: dict[str, Any] = {shape_key(n): (value, Field(description=describe)) for n in range(count)}
     return create_model(title, __config__=_CLOSED, **fields)
 
 
 # --- the draft ------------------------------------------------------------------------------------
-def draft_schema(cast: list[CastMember], max_tokens: int = DEFAULT_MAX_TOKENS) -> type[BaseModel]:
+def draft_schema(cast: list[CastMember], max_tokens: int = DEFAULT_MAX_TOKENS) -> KeyedReply[BaseModel]:
     """The per-call schema: analysis, background and one profile under each cast member's name."""
     return _draft_schema(tuple(c.name for c in cast), max_tokens)
 
@@ -98,9 +98,9 @@ def _profile_at(scale: float) -> type[BaseModel]:
     )
 
 
-def _draft_at(names: tuple[str, ...], scale: float) -> type[BaseModel]:
+def _draft_at(count: int, scale: float) -> type[BaseModel]:
     n = _bounds_at(scale)
-    profiles = keyed_model("Profiles", names, _profile_at(scale), "The profile of {name}.")
+    profiles = keyed_model("Profiles", count, _profile_at(scale), "The profile of {name}.")
     return create_model(
         "ScenarioDraftReply",
         analysis=_text(20, n["analysis"], "How the patterns will interact in this scene."),
@@ -110,7 +110,7 @@ def _draft_at(names: tuple[str, ...], scale: float) -> type[BaseModel]:
 
 
 @functools.lru_cache(maxsize=64)
-def _draft_schema(names: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
+def _draft_schema(names: tuple[str, ...], max_tokens: int) -> KeyedReply[BaseModel]:
     return fit_keyed(_draft_at, names, max_tokens, what=f"scenario draft for {len(names)} characters")
 
 
@@ -134,23 +134,23 @@ async def write_draft(model: RoleModel, cards: list[Pattern], situation: str, ca
         limits=limits,
     )
     messages = [SystemMessage(content=render("writer_system")), HumanMessage(content=prompt)]
-    data = (await model.astructured(messages, schema)).model_dump(by_alias=True)
+    data = schema.dump(await model.astructured(messages, schema))
     profiles = [CharacterProfile(name=c.name, **data["profiles"][c.name]) for c in cast]
     return ScenarioDraft(analysis=data["analysis"], background=data["background"], profiles=profiles)
 
 
 # --- checklists -----------------------------------------------------------------------------------
-def checklist_schema(carriers: list[str], max_tokens: int = DEFAULT_MAX_TOKENS) -> type[BaseModel]:
+def checklist_schema(carriers: list[str], max_tokens: int = DEFAULT_MAX_TOKENS) -> KeyedReply[BaseModel]:
     """Per-call schema for the scenario checklist: 2 to at most 6 behaviours under each carrier's name."""
     return _checklist_schema(tuple(carriers), max_tokens)
 
 
-def _checklist_at(carriers: tuple[str, ...], scale: float) -> type[BaseModel]:
+def _checklist_at(count: int, scale: float) -> type[BaseModel]:
     low, high = CHECKLIST_ITEMS
     shortest, longest, floor = BEHAVIOUR_CHARS
     behaviour = Annotated[str, Field(min_length=shortest, max_length=scaled(longest, scale, floor))]
     items = Annotated[list[behaviour], Field(min_length=low, max_length=max(low, math.ceil(high * scale)))]
-    checklists = keyed_model("Checklists", carriers, items, "The behaviours expected of {name} in this scene.")
+    checklists = keyed_model("Checklists", count, items, "The behaviours expected of {name} in this scene.")
     return create_model(
         "ScenarioChecklistReply",
         checklists=(checklists, Field(description="The expected behaviours, under each character's name.")),
@@ -158,11 +158,11 @@ def _checklist_at(carriers: tuple[str, ...], scale: float) -> type[BaseModel]:
 
 
 @functools.lru_cache(maxsize=64)
-def _checklist_schema(carriers: tuple[str, ...], max_tokens: int) -> type[BaseModel]:
+def _checklist_schema(carriers: tuple[str, ...], max_tokens: int) -> KeyedReply[BaseModel]:
     return fit_keyed(_checklist_at, carriers, max_tokens, what=f"checklist for {len(carriers)} characters")
 
 
-def _checklist_bounds(schema: type[BaseModel]) -> tuple[int, int]:
+def _checklist_bounds(schema: KeyedReply[BaseModel]) -> tuple[int, int]:
     """(most behaviours per character, longest behaviour) of a checklist schema (shown to the model)."""
     root = schema_of(schema)
     entry = next(iter(root["$defs"]["Checklists"]["properties"].values()))
@@ -187,7 +187,7 @@ async def write_checklists(model: RoleModel, draft: ScenarioDraft, cast: list[Ca
     reply = await model.astructured(
         [SystemMessage(content=render("writer_system")), HumanMessage(content=prompt)], schema
     )
-    by_name = reply.model_dump(by_alias=True)["checklists"]
+    by_name = schema.dump(reply)["checklists"]
     return [ScenarioChecklist(character=c.name, items=by_name[c.name]) for c in carriers]
 
 

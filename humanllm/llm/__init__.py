@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         rate_limiter_for,
     )
     from humanllm.llm._fakes import FakeBuilder, register_fake_backend
+    from humanllm.llm._keyed import NAME, KeyedReply, shape_key
     from humanllm.llm._local import LOCAL_MODEL_NAME, LlamaCppChatModel, local_gguf_path, shared_engine
     from humanllm.llm._messages import json_schema_of
     from humanllm.llm._prices import Price, PriceTable, load_prices
@@ -39,6 +40,7 @@ __all__ = [
     "LOCAL_MODEL_NAME",
     "METHOD_CHAIN",
     "MODEL_TEMPLATES",
+    "NAME",
     "ROLES",
     "VLLM_ARGS_ENV",
     "BackendStatus",
@@ -47,6 +49,7 @@ __all__ = [
     "FakeBuilder",
     "GenerationSpec",
     "HumanChatModel",
+    "KeyedReply",
     "LlamaCppChatModel",
     "ModelSettings",
     "ModelSpec",
@@ -76,6 +79,7 @@ __all__ = [
     "register_fake_backend",
     "response_format_for",
     "schema_of",
+    "shape_key",
     "shared_engine",
     "shutdown_vllm_engines",
     "spec_help",

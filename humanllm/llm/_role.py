@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -33,6 +33,9 @@ from humanllm.llm._spec import ModelSpec
 from humanllm.llm._structured import parse_reply, repair_messages
 from humanllm.llm._usage import UsageMeter
 from humanllm.redaction import redact
+
+if TYPE_CHECKING:
+    from humanllm.llm._keyed import KeyedReply
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ class RoleModel:
         return await self._acall(list(messages), kwargs)
 
     # --- structured ---------------------------------------------------------------------------
-    def structured(self, messages: Sequence[BaseMessage], schema: type[T], **kwargs: Any) -> T:
+    def structured(self, messages: Sequence[BaseMessage], schema: type[T] | KeyedReply[T], **kwargs: Any) -> T:
         """A validated instance of `schema`; repairs invalid replies, then fails clearly."""
         history, problem = list(messages), ""
         for _attempt in range(self.repairs + 1):
@@ -103,7 +106,7 @@ class RoleModel:
                 return result
         raise self._invalid(schema, problem)
 
-    async def astructured(self, messages: Sequence[BaseMessage], schema: type[T], **kwargs: Any) -> T:
+    async def astructured(self, messages: Sequence[BaseMessage], schema: type[T] | KeyedReply[T], **kwargs: Any) -> T:
         """`structured`, for async callers (the same repair rules)."""
         history, problem = list(messages), ""
         for _attempt in range(self.repairs + 1):
@@ -114,7 +117,7 @@ class RoleModel:
         raise self._invalid(schema, problem)
 
     def _check(
-        self, reply: str, schema: type[T], messages: Sequence[BaseMessage]
+        self, reply: str, schema: type[T] | KeyedReply[T], messages: Sequence[BaseMessage]
     ) -> tuple[T | None, list[BaseMessage], str]:
         """The parsed reply, or None with the repair conversation and the problem."""
         try:
@@ -124,7 +127,7 @@ class RoleModel:
             logger.info("%s: invalid %s (%s); asking for a repair", self.role, schema.__name__, problem)
             return None, repair_messages(list(messages), reply, problem), problem
 
-    def _invalid(self, schema: type[BaseModel], problem: str) -> StructuredOutputError:
+    def _invalid(self, schema: type[BaseModel] | KeyedReply[Any], problem: str) -> StructuredOutputError:
         return StructuredOutputError(
             f"{self.role} model {self.spec} kept returning invalid {schema.__name__} after "
             f"{self.repairs + 1} tries (last problem: {problem}); use a stronger model for this role "

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-_FORMATS: weakref.WeakKeyDictionary[type[BaseModel], dict[str, Any]] = weakref.WeakKeyDictionary()
+if TYPE_CHECKING:
+    from humanllm.llm._keyed import KeyedReply
+
+_FORMATS: weakref.WeakKeyDictionary[type[BaseModel] | KeyedReply[Any], dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
+def response_format_for(schema: type[BaseModel] | KeyedReply[Any]) -> dict[str, Any]:
     """OpenAI-style `response_format` asking for JSON valid against the schema; do not modify it.
 
-    Cached per schema class for as long as the class lives (per-call schemas are built for one
+    Cached per schema class (or `KeyedReply`) for as long as it lives (per-call schemas are built for one
     episode and then dropped, so a weak cache keeps memory flat): pydantic's `model_json_schema`
     costs about a millisecond, and the role model asks for the format on every try.
     """
@@ -27,7 +30,7 @@ def response_format_for(schema: type[BaseModel]) -> dict[str, Any]:
     return found
 
 
-def schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+def schema_of(schema: type[BaseModel] | KeyedReply[Any]) -> dict[str, Any]:
     """The class's JSON schema, from the same cache as `response_format_for` (do not modify it)."""
     inner: dict[str, Any] = response_format_for(schema)["json_schema"]["schema"]
     return inner

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
 from humanllm.llm._prompts import render
+
+if TYPE_CHECKING:
+    from humanllm.llm._keyed import KeyedReply
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -28,7 +31,7 @@ def extract_json(text: str) -> str:
     return text[start : end + 1]
 
 
-def parse_reply(text: str, schema: type[T]) -> T:
+def parse_reply(text: str, schema: type[T] | KeyedReply[T]) -> T:
     """Validate a reply against the schema; raises ValueError with a readable reason."""
     candidate = extract_json(text)
     try:
