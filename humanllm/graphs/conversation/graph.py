@@ -1,4 +1,8 @@
-"""The conversation graph: director -> character (or the person at the keyboard) -> director ... -> end."""
+"""The conversation graph: director -> character (or the person at the keyboard) -> director ... -> end.
+
+A character's node ends with the director's pick (see `nodes`), so it routes on by itself; the
+person's turn goes back to the director node (an empty line: they are asked again).
+"""
 
 from __future__ import annotations
 
@@ -23,11 +27,11 @@ def conversation_graph() -> CompiledStateGraph[
     builder.add_node("human_turn", human_turn)
     builder.add_edge(START, "direct")
     builder.add_conditional_edges("direct", route, ["speak", "human_turn", END])
-    builder.add_edge("speak", "direct")
+    builder.add_conditional_edges("speak", route, ["speak", "human_turn", END])
     builder.add_edge("human_turn", "direct")
     return builder.compile(name="conversation")
 
 
 def recursion_limit(max_turns: int) -> int:
-    """Graph steps a conversation of `max_turns` needs (two nodes per turn), with headroom."""
+    """Graph steps a conversation of `max_turns` needs (at most two nodes per turn), with headroom."""
     return 2 * max_turns + 10

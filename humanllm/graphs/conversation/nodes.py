@@ -1,4 +1,9 @@
-"""Nodes of the conversation graph: small functions over the state."""
+"""Nodes of the conversation graph: small functions over the state.
+
+They are coroutines, but for the person's turn: LangGraph runs a plain function node in a worker
+thread when the graph runs async, a thread hop per super-step. A character's turn ends with the
+director's pick of the next speaker, in the same step (one super-step per turn, not two).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,12 @@ from humanllm.graphs.conversation.context import ConversationContext
 from humanllm.graphs.conversation.state import ConversationState
 
 
-def direct(state: ConversationState, runtime: Runtime[ConversationContext]) -> ConversationState:
+async def direct(state: ConversationState, runtime: Runtime[ConversationContext]) -> ConversationState:
     """The director picks the next speaker, or ends the conversation."""
+    return _directed(state, runtime)
+
+
+def _directed(state: ConversationState, runtime: Runtime[ConversationContext]) -> ConversationState:
     if state.get("closed", False):
         return {"next_speaker": None}  # keep the reason given for the closing turn
     decision = runtime.context.director(state.get("scenario")).decide(state.get("turns", []))
@@ -21,7 +30,7 @@ def direct(state: ConversationState, runtime: Runtime[ConversationContext]) -> C
 
 
 async def speak(state: ConversationState, runtime: Runtime[ConversationContext]) -> ConversationState:
-    """The picked character takes one turn."""
+    """The picked character takes one turn; then the director picks who is next (or ends it)."""
     speaker = state["next_speaker"]
     assert speaker is not None
     parts = runtime.context.parts
@@ -30,8 +39,10 @@ async def speak(state: ConversationState, runtime: Runtime[ConversationContext])
     else:  # built from the settings: reads the pattern library, so off the event loop
         agent = await asyncio.to_thread(runtime.context.agent, state.get("scenario"), speaker)
     closing = state.get("closing", False)
-    turn = await agent.take_turn(state.get("turns", []), closing=closing)
-    return {"turns": [turn], "closed": closing}
+    turns = state.get("turns", [])
+    turn = await agent.take_turn(turns, closing=closing)
+    spoken: ConversationState = {"turns": [turn], "closed": closing}
+    return spoken | _directed({**state, "turns": [*turns, turn], "closed": closing}, runtime)
 
 
 def human_turn(state: ConversationState) -> ConversationState:

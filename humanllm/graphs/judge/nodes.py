@@ -21,12 +21,12 @@ def batched(items: Sequence[ChecklistItem], size: int) -> list[list[ChecklistIte
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def plan(state: JudgeState, runtime: Runtime[JudgeContext]) -> JudgeState:
+async def plan(state: JudgeState, runtime: Runtime[JudgeContext]) -> JudgeState:
     """The items (unless given), the character's fixed prompt prefix and the first round's batches."""
     ctx = runtime.context
     episode, character = as_model(Episode, state["episode"]), state["character"]
     items = [as_model(ChecklistItem, item) for item in state.get("items") or []] or checklist_items(
-        episode.scenario, character, ctx.built().judge.library, measured_patterns(episode, character)
+        episode.scenario, character, (await ctx.abuilt()).judge.library, measured_patterns(episode, character)
     )
     return {
         "episode": episode,
@@ -75,7 +75,7 @@ async def holistic(state: BatchTask, runtime: Runtime[JudgeContext]) -> JudgeSta
     return {"holistic": scores}
 
 
-def review(state: JudgeState) -> JudgeState:
+async def review(state: JudgeState) -> JudgeState:
     """Count the finished round."""
     return {"rounds": state.get("rounds", 0) + 1}
 

@@ -1,4 +1,4 @@
-"""Nodes of the scenario graph."""
+"""Nodes of the scenario graph (coroutines: LangGraph runs a plain function node in a worker thread)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ class ScenarioStepError(HumanLLMError):
     """A scenario step failed after its retries."""
 
 
-def cast(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
+async def cast(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> ScenarioState:
     """Names from the candidate list and the patterns each carries: the assignment given, else the graph's."""
     ctx = runtime.context
-    slots = state.get("assignment") or assign(ctx.built().graph, state["patterns"], ctx.characters).slots
+    slots = state.get("assignment") or assign((await ctx.abuilt()).graph, state["patterns"], ctx.characters).slots
     names = draw_names(ctx.characters, random.Random(f"names:{ctx.seed}"))
     return {"cast": [CastMember(name=n, patterns=held) for n, held in zip(names, slots, strict=True)]}
 
@@ -58,7 +58,7 @@ async def variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> 
     return {"variation": result}
 
 
-def assemble(state: ScenarioState) -> ScenarioState:
+async def assemble(state: ScenarioState) -> ScenarioState:
     """Put the pieces into a validated `Scenario`."""
     draft_ = state["draft"]
     profiles = draft_.profiles
