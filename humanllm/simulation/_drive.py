@@ -108,10 +108,13 @@ async def drive_episode(
         logger.info("checkpointing the run as thread %s", thread_id)
     final: dict = {}
     step: Any = graph_input
+    # the subgraphs' own updates (each turn) are for progress and a person's pauses; a batch run watches
+    # neither, and streaming them out of every nested step is a measurable share of a cheap call's CPU
+    watched = progress is not None or human is not None
     while True:
         pause = None
-        async for namespace, update in pipeline.astream(
-            step, config, context=context, stream_mode="updates", subgraphs=True
+        async for namespace, update in _updates(
+            pipeline.astream(step, config, context=context, stream_mode="updates", subgraphs=watched), nested=watched
         ):
             for node, values in update.items():
                 if node == "__interrupt__":
@@ -131,3 +134,9 @@ async def drive_episode(
             raise ConfigError("the episode paused for a person's line, but no one was asked: run with --interactive")
         request = _request(pause)
         step = Command(resume=await asyncio.to_thread(human, request.prompt))
+
+
+async def _updates(stream: AsyncIterator[Any], *, nested: bool) -> AsyncIterator[tuple[tuple[str, ...], Any]]:
+    """(namespace, update) pairs, whether the stream was asked for subgraphs' updates or not."""
+    async for item in stream:
+        yield item if nested else ((), item)
