@@ -1,14 +1,23 @@
-"""The OpenAI backend's HTTP client: one per event loop (a second asyncio.run works), closed with its loop."""
+"""The OpenAI backend's HTTP client: one per event loop (a second asyncio.run works), closed with its loop;
+a plain call posts the request LangChain built."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
+import pytest
 from langchain_core.messages import HumanMessage
+from pydantic import BaseModel
 
 from humanllm.core import run_bounded
 from humanllm.llm import ModelSettings, build_role_model
+from humanllm.llm._openai import request_parts
 from humanllm.testing import MockOpenAIServer
 
 
@@ -106,3 +115,74 @@ def test_structured_output_with_raw_is_one_binding_that_keeps_its_parser_when_re
     assert _with_parsed(good, structured.parser)["parsed"] == Reply(text="hi")
     failed = _with_parsed(bad, structured.parser)
     assert failed["parsed"] is None and failed["parsing_error"] is not None and failed["raw"] is bad
+
+
+# --- the plain-call path: LangChain's payload posted as is -------------------------------------------
+class _Capture(http.server.BaseHTTPRequestHandler):
+    bodies: ClassVar[list[dict[str, Any]]] = []
+    headers_seen: ClassVar[list[dict[str, str]]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
+        reply = json.dumps({
+            "id": "c1", "object": "chat.completion", "created": 0, "model": "mock",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": '{"mood": "calm"}'},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+        }).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Served-By", "capture")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+
+@pytest.fixture
+def capture() -> Iterator[str]:
+    _Capture.bodies.clear()
+    _Capture.headers_seen.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Capture)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Mood(BaseModel):
+    mood: str
+
+
+def test_a_structured_call_posts_the_request_langchain_built(capture: str) -> None:
+    role = build_role_model("character", "openai:mock", _settings(capture)).with_seed(42)
+    assert asyncio.run(role.astructured([HumanMessage(content="hi")], Mood)) == Mood(mood="calm")
+    (body,) = _Capture.bodies
+    assert body["model"] == "mock" and body["seed"] == 42 and body["stream"] is False
+    assert body["messages"] == [{"role": "user", "content": "hi"}]
+    assert body["response_format"]["json_schema"]["schema"] == Mood.model_json_schema()  # extra_body, merged in
+    assert "extra_body" not in body
+    assert _Capture.headers_seen[0]["authorization"].startswith("Bearer ")  # the SDK client's auth
+    assert role.usage.usage.total_tokens == 10  # usage read from the plain JSON reply
+
+
+def test_response_headers_still_come_by_chatopenais_own_path(capture: str) -> None:
+    role = build_role_model("character", "openai:mock", _settings(capture))
+    role.chat.include_response_headers = True  # type: ignore[attr-defined]
+    result = asyncio.run(role.chat.ainvoke([HumanMessage(content="hi")]))
+    assert result.response_metadata["headers"]["x-served-by"] == "capture"
+    assert len(_Capture.bodies) == 1
+
+
+def test_request_parts_split_create_arguments_as_the_sdk_does() -> None:
+    body, options = request_parts(
+        {"model": "m", "messages": [], "extra_body": {"top_k": 5}, "extra_headers": {"X-A": "1"}, "timeout": 3.0}
+    )
+    assert body == {"model": "m", "messages": [], "top_k": 5}
+    assert options == {"headers": {"X-A": "1"}, "timeout": 3.0}
