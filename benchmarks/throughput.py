@@ -3,7 +3,8 @@
 Run:  python benchmarks/throughput.py [--latency 0.2] [--concurrency 1 16 64 256] [--turns 4]
 
 For each concurrency: episodes/s, the ideal (concurrency / (calls per episode x latency)) and the
-ratio, framework CPU time per model call, and peak memory (RSS). The mock server is the shell
+ratio, framework CPU time per model call, and peak memory (RSS), after `--warmup` episodes that are
+not counted (the first calls pay for lazy imports and the first schemas). The mock server is the shell
 command users run, `python -m humanllm.testing.mock_server --port 0 --latency-ms MS`, started as a
 child process (so its CPU is not counted as ours) and stopped with SIGTERM at the end.
 """
@@ -15,6 +16,7 @@ import asyncio
 import resource
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from humanllm.agents.director import TurnRules
@@ -25,6 +27,7 @@ from humanllm.simulation import (
     RoleModels,
     RoleSpecs,
     RunOptions,
+    RunReport,
     SimulationConfig,
     plan_jobs,
     run_batch,
@@ -40,6 +43,9 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--episodes-per-slot", type=int, default=3, help="Episodes = this x concurrency (min 8).")
     parser.add_argument("--faults", default=None, help="The server's --faults, e.g. 429:0.01 (default none).")
+    parser.add_argument(
+        "--warmup", type=int, default=8, help="Episodes run first and not counted (lazy imports, first schemas)."
+    )
     args = parser.parse_args()
     graph = load_graph(load_library())
     print(
@@ -55,19 +61,20 @@ def main() -> None:
 async def _measure(args: argparse.Namespace, graph: InteractionGraph, base_url: str) -> None:
     calls_per_episode = 2 + args.turns  # scenario draft + checklist + one call per turn
     print(f"latency {args.latency * 1000:.0f} ms/call, {args.turns} turns -> {calls_per_episode} calls per episode")
+    config = SimulationConfig(
+        models=RoleSpecs(writer="openai:mock", character="openai:mock"),
+        rules=TurnRules(min_turns=args.turns, max_turns=args.turns),
+        settings=ModelSettings(base_url=base_url, timeout_s=60, max_retries=2),
+    )
+    if args.warmup:
+        print(f"warm-up: {args.warmup} episodes first, not counted (lazy imports, the first schemas)")
+        await _batch(config, graph, args.warmup, concurrency=args.warmup, seed=10_000)()
     print(f"{'conc':>5} {'episodes':>8} {'eps/s':>8} {'ideal':>8} {'ratio':>6} {'cpu ms/call':>11} {'peak RSS MB':>11}")
     for concurrency in args.concurrency:
         n = max(8, args.episodes_per_slot * concurrency)
-        config = SimulationConfig(
-            models=RoleSpecs(writer="openai:mock", character="openai:mock"),
-            rules=TurnRules(min_turns=args.turns, max_turns=args.turns),
-            settings=ModelSettings(base_url=base_url, timeout_s=60, max_retries=2),
-        )
-        planned = plan_jobs(config, sample_jobs(graph, n, ["duty"], concurrency), graph)
-        store = EpisodeStore(Path(tempfile.mkdtemp()))
-        models = RoleModels.build(config)
+        batch = _batch(config, graph, n, concurrency=concurrency, seed=concurrency)
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        report = await run_batch(store, planned, graph, models, RunOptions(concurrency=concurrency))
+        report = await batch()
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         rate = report.done / wall
         ideal = concurrency / (calls_per_episode * args.latency)
@@ -77,6 +84,16 @@ async def _measure(args: argparse.Namespace, graph: InteractionGraph, base_url: 
             f"{concurrency:>5} {report.done:>8} {rate:>8.2f} {ideal:>8.2f} {rate / ideal:>6.2f} "
             f"{cpu_per_call:>11.2f} {peak:>11.0f}"
         )
+
+
+def _batch(
+    config: SimulationConfig, graph: InteractionGraph, n: int, *, concurrency: int, seed: int
+) -> Callable[[], Awaitable[RunReport]]:
+    """`n` episodes into a fresh store, `concurrency` at a time: jobs and models set up now, run when awaited."""
+    planned = plan_jobs(config, sample_jobs(graph, n, ["duty"], seed), graph)
+    store = EpisodeStore(Path(tempfile.mkdtemp()))
+    models = RoleModels.build(config)
+    return lambda: run_batch(store, planned, graph, models, RunOptions(concurrency=concurrency))
 
 
 if __name__ == "__main__":
