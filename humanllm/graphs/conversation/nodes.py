@@ -1,6 +1,6 @@
 """Nodes of the conversation graph: small functions over the state.
 
-They are coroutines, but for the person's turn: LangGraph runs a plain function node in a worker
+They are coroutines (the routes too), but for the person's turn: LangGraph runs a plain function in a worker
 thread when the graph runs async, a thread hop per super-step. A character's turn ends with the
 director's pick of the next speaker, in the same step (one super-step per turn, not two).
 """
@@ -56,7 +56,9 @@ def human_turn(state: ConversationState) -> ConversationState:
     return {"turns": [turn], "closed": closing}
 
 
-def route(state: ConversationState, runtime: Runtime[ConversationContext]) -> Literal["speak", "human_turn", "__end__"]:
+async def route(
+    state: ConversationState, runtime: Runtime[ConversationContext]
+) -> Literal["speak", "human_turn", "__end__"]:
     speaker = state.get("next_speaker")
     if not speaker:
         return "__end__"

@@ -13,7 +13,7 @@ from humanllm.graphs.episode.nodes import converse, write_scenario
 from humanllm.graphs.episode.state import EpisodeState
 
 
-def _start(state: EpisodeState) -> Literal["scenario", "conversation"]:
+async def _start(state: EpisodeState) -> Literal["scenario", "conversation"]:
     """Write the scenario, unless the input brings one (a study plays one frozen scenario in every cell)."""
     return "conversation" if "scenario" in state else "scenario"
 

@@ -49,7 +49,7 @@ def _task(state: JudgeState, items: list[ChecklistItem], attempt: int) -> BatchT
     }
 
 
-def fan_out(state: JudgeState) -> list[Send]:
+async def fan_out(state: JudgeState) -> list[Send]:
     """One judge call per batch, plus the holistic rating, all in parallel."""
     sends = [Send("judge_batch", _task(state, batch, 0)) for batch in state.get("batches", [])]
     sends.append(Send("holistic", _task(state, [], 0)))
@@ -80,7 +80,7 @@ async def review(state: JudgeState) -> JudgeState:
     return {"rounds": state.get("rounds", 0) + 1}
 
 
-def retry_or_end(state: JudgeState, runtime: Runtime[JudgeContext]) -> list[Send] | Literal["__end__"]:
+async def retry_or_end(state: JudgeState, runtime: Runtime[JudgeContext]) -> list[Send] | Literal["__end__"]:
     """Re-ask the items still unscored, in smaller batches, until the retries run out."""
     ctx = runtime.context
     rounds = state.get("rounds", 0)

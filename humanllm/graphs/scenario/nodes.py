@@ -46,7 +46,7 @@ async def checklists(state: ScenarioState, runtime: Runtime[ScenarioContext]) ->
     return {"checklists": result}
 
 
-def wants_variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> Literal["variation", "assemble"]:
+async def wants_variation(state: ScenarioState, runtime: Runtime[ScenarioContext]) -> Literal["variation", "assemble"]:
     return "variation" if runtime.context.variation else "assemble"
 
 
