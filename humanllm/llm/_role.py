@@ -31,6 +31,7 @@ from humanllm.llm._schemas import response_format_for
 from humanllm.llm._settings import GenerationSpec, ModelSettings
 from humanllm.llm._spec import ModelSpec
 from humanllm.llm._structured import parse_reply, repair_messages
+from humanllm.llm._unobserved import unobserved_call
 from humanllm.llm._usage import UsageMeter
 from humanllm.redaction import redact
 
@@ -191,7 +192,8 @@ class RoleModel:
         for attempt in range(self.max_retries + 1):
             started = time.monotonic()
             try:
-                out = ask.runnable.invoke(ask.messages, **ask.options)
+                with unobserved_call():
+                    out = ask.runnable.invoke(ask.messages, **ask.options)
                 self._timed(started, ok=True)
                 return out
             except NotImplementedError as exc:
@@ -208,7 +210,8 @@ class RoleModel:
         for attempt in range(self.max_retries + 1):
             started = time.monotonic()
             try:
-                out = await ask.runnable.ainvoke(ask.messages, **ask.options)
+                with unobserved_call():
+                    out = await ask.runnable.ainvoke(ask.messages, **ask.options)
                 self._timed(started, ok=True)
                 return out
             except NotImplementedError as exc:
