@@ -85,6 +85,8 @@ def ask_for(
     asked = list(messages)
     if method == "json_object" and not ours:  # a provider's JSON mode knows no schema: say it in the prompt
         asked = with_schema_instruction(asked, schema)
+    if isinstance(structured, RunnableBinding) and structured.bound is chat:
+        return Ask(structured, asked, dict(options))  # one binding over the model: options pass through as is
     return Ask(with_call_options(structured, chat, options), asked)
 
 
