@@ -267,3 +267,17 @@ def test_a_record_without_a_spec_is_legacy_not_a_mismatch(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "1 legacy" in result.stdout
     assert list(EpisodeStore.open_for_reading(legacy).iter_episodes())  # and it still loads
+
+
+def test_a_templates_version_follows_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Versions are remembered per file (every episode's spec asks for all of them) but an edit shows."""
+    (tmp_path / "greet.jinja").write_text("Hello {{ name }}.")
+    folder = PromptFolder(tmp_path)
+    first = folder.version("greet")
+    reads: list[Path] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
+    assert folder.version("greet") == first and reads == []
+    (tmp_path / "greet.jinja").write_text("Hello there, {{ name }}.")
+    assert folder.version("greet") != first
+    assert PromptFolder(tmp_path).version("greet") == folder.version("greet")

@@ -17,6 +17,8 @@ class PromptFolder:
         self.root = Path(root)
         self.label = label
         """Prefix of this folder's names in spec hashes (`llm/` for the model layer's templates)."""
+        self._versions: dict[str, tuple[tuple[int, int], str]] = {}
+        """name -> ((mtime_ns, size), hash): every episode's spec asks for every template's version."""
 
     @functools.cached_property
     def environment(self) -> jinja2.Environment:
@@ -34,5 +36,12 @@ class PromptFolder:
         return self.environment.get_template(f"{template}.jinja").render(**variables).strip()
 
     def version(self, name: str) -> str:
-        """A short hash of a template's text."""
-        return hashlib.sha256((self.root / f"{name}.jinja").read_bytes()).hexdigest()[:12]
+        """A short hash of a template's text (read again only when the file's size or mtime changed)."""
+        path = self.root / f"{name}.jinja"
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        known = self._versions.get(name)
+        if known is None or known[0] != stamp:
+            known = (stamp, hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+            self._versions[name] = known
+        return known[1]
