@@ -5,10 +5,11 @@ its callback manager (with LangGraph's metadata: node, step, path, checkpoint na
 merged and handed on at each layer of the call, binding and chat model both, and each layer fires
 its start and end events through it. When that manager carries no handler (no tracer, no
 `stream_mode="messages"` listener, no callbacks of the caller's) nothing receives any of it, and
-the copying is a measurable share of a cheap call's CPU (`benchmarks/throughput.py`). Such a call
-runs with the inherited config cleared, as a root run: LangChain still configures its own
-manager for it (environment tracing, debug and verbose handlers, registered hooks apply as ever).
-A call with anyone listening keeps the inherited config as it is.
+the copying is waste (the manager's copies and handler lists: about 3% of a mock batch's py-spy
+profile, `benchmarks/profile_layers.py`). Such a call runs with the inherited config cleared, as a
+root run: LangChain still configures its own manager for it (environment tracing, debug and
+verbose handlers, registered hooks apply as ever). A call with anyone listening keeps the
+inherited config as it is.
 """
 
 from __future__ import annotations
