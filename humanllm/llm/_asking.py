@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,61 +76,21 @@ def ask_for(
     # ours take the response_format itself (what they sent before: same request, same cache key);
     # anyone else gets a titled JSON schema, the form every LangChain integration reads
     target: dict[str, Any] = response_format if ours else {**schema, "title": name}
-    structured = _STRUCTURED.get(chat, method, response_format)
-    if structured is None:
-        structured = _structured(chat, method, target)
-        _STRUCTURED.put(chat, method, response_format, structured)
-    asked = list(messages)
-    if method == "json_object" and not ours:  # a provider's JSON mode knows no schema: say it in the prompt
-        asked = with_schema_instruction(asked, schema)
-    if isinstance(structured, RunnableBinding) and structured.bound is chat:
-        return Ask(structured, asked, dict(options))  # one binding over the model: options pass through as is
-    return Ask(with_call_options(structured, chat, options), asked)
-
-
-def _structured(chat: BaseChatModel, method: StructuredMethod, target: dict[str, Any]) -> Runnable[Any, Any]:
-    """`chat.with_structured_output(target, method=..., include_raw=True)`; raises MethodUnsupported."""
     wanted = LANGCHAIN_METHOD[method]
     try:
         if type(chat).with_structured_output is BaseChatModel.with_structured_output:
             # LangChain's default: tool calling by bind_tools, and no `method` argument at all
             if method != "function_calling":
                 raise MethodUnsupported(f"{type(chat).__name__} does structured output by tool calling only")
-            return chat.with_structured_output(target, include_raw=True)
-        return chat.with_structured_output(target, method=wanted, include_raw=True)
+            structured = chat.with_structured_output(target, include_raw=True)
+        else:
+            structured = chat.with_structured_output(target, method=wanted, include_raw=True)
     except (NotImplementedError, ValueError, TypeError) as exc:
         raise MethodUnsupported(f"{type(chat).__name__}.with_structured_output(method={wanted!r}): {exc}") from exc
-
-
-class _StructuredCache:
-    """The structured runnables last made, by (chat model, method, response_format), compared by identity.
-
-    A role asks for the same few formats on every call (response formats are cached per schema),
-    and building the runnable (a binding and a parser, pydantic models both) is a share of a cheap
-    call's CPU. Entries hold their chat model and format, so an id is never reused while cached.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[int, str, int], tuple[object, object, Runnable[Any, Any]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, chat: BaseChatModel, method: str, fmt: dict[str, Any]) -> Runnable[Any, Any] | None:
-        with self._lock:
-            found = self._entries.get((id(chat), method, id(fmt)))
-            if found is None or found[0] is not chat or found[1] is not fmt:
-                return None
-            self._entries.move_to_end((id(chat), method, id(fmt)))
-            return found[2]
-
-    def put(self, chat: BaseChatModel, method: str, fmt: dict[str, Any], runnable: Runnable[Any, Any]) -> None:
-        with self._lock:
-            self._entries[(id(chat), method, id(fmt))] = (chat, fmt, runnable)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-
-_STRUCTURED = _StructuredCache()
+    asked = list(messages)
+    if method == "json_object" and not ours:  # a provider's JSON mode knows no schema: say it in the prompt
+        asked = with_schema_instruction(asked, schema)
+    return Ask(with_call_options(structured, chat, options), asked)
 
 
 def with_call_options(runnable: Runnable[Any, Any], chat: BaseChatModel, options: dict[str, Any]) -> Runnable[Any, Any]:
