@@ -1,8 +1,8 @@
 """Nodes of the conversation graph: small functions over the state.
 
-They are coroutines (the routes too), but for the person's turn: LangGraph runs a plain function in a worker
-thread when the graph runs async, a thread hop per super-step. A character's turn ends with the
-director's pick of the next speaker, in the same step (one super-step per turn, not two).
+They are coroutines (the routes too), but for the person's turn: LangGraph runs a plain function
+in a worker thread when the graph runs async, a thread hop per super-step. A character's turn ends
+with the director's pick of the next speaker, in the same step (one super-step per turn, not two).
 """
 
 from __future__ import annotations
